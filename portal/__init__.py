@@ -1,0 +1,73 @@
+"""Tell Us: a reporting portal for schools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import db, errors, security
+from .config import PACKAGE_DIR, Settings
+
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the portal. ``settings`` default to the ``PORTAL_*`` environment."""
+    settings = settings or Settings.from_env()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_dir),
+        template_folder=str(PACKAGE_DIR / "templates"),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        # Form fields and parts are bounded too, so a flood of tiny fields can't cost memory.
+        MAX_FORM_MEMORY_SIZE=settings.max_content_length,
+        MAX_FORM_PARTS=200,
+        SESSION_COOKIE_NAME="tellus",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_REFRESH_EACH_REQUEST=False,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        WTF_CSRF_SSL_STRICT=True,
+        PORTAL_SETTINGS=settings,
+        PORTAL_SCHOOL_NETWORKS=settings.school_networks,
+        PORTAL_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        PORTAL_RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        PORTAL_STAFF_IDLE_MINUTES=30,
+        PORTAL_STAFF_ABSOLUTE_HOURS=12,
+    )
+    app.config.update(overrides)
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops,
+        )
+
+    db.init_app(app, settings.database_url)
+    csrf.init_app(app)
+    security.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .auth import login_manager
+    from .reporting import bp as reporting_bp
+    from .triage import bp as triage_bp
+
+    login_manager.init_app(app)
+    app.register_blueprint(reporting_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(triage_bp)
+    app.register_blueprint(admin_bp)
+    errors.init_app(app)
+
+    from .templating import init_app as init_templating
+
+    init_templating(app)
+    return app

@@ -1,0 +1,72 @@
+"""Rules for the school's list of trusted adults and the trust's figures. No Flask here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Event, Report, School, TrustedAdult, User
+from ..vocabulary import Category, Status
+
+
+def add_trusted_adult(session: Session, school: School, *, actor: User, name: str,
+                      description: str) -> TrustedAdult:
+    """Add an adult pupils can ask to talk to ("a member of staff of their choice")."""
+    position = session.scalar(
+        select(func.coalesce(func.max(TrustedAdult.position), 0))
+        .where(TrustedAdult.school_id == school.id)
+    ) or 0
+    adult = TrustedAdult(school_id=school.id, name=name, description=description,
+                         position=position + 1)
+    session.add(adult)
+    session.flush()
+    session.add(Event(school_id=school.id, actor_id=actor.id, action="adult.added",
+                      new_value=str(adult.id)))
+    session.flush()
+    return adult
+
+
+def set_trusted_adult_active(session: Session, adult: TrustedAdult, *, actor: User,
+                             active: bool) -> None:
+    """Show or hide an adult on the pupil form (kept, since old reports name them)."""
+    adult.active = active
+    session.add(Event(school_id=adult.school_id, actor_id=actor.id,
+                      action="adult.shown" if active else "adult.hidden",
+                      new_value=str(adult.id)))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class SchoolFigures:
+    school: School
+    by_status: dict[Status, int]
+    by_category: dict[Category, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def trust_figures(session: Session, trust_id: int) -> list[SchoolFigures]:
+    """Counts per school of a trust, by status and by decision; never report text."""
+    schools = session.scalars(
+        select(School).where(School.trust_id == trust_id).order_by(School.name)
+    ).all()
+    ids = [s.id for s in schools]
+    status_rows = session.execute(
+        select(Report.school_id, Report.status, func.count())
+        .where(Report.school_id.in_(ids)).group_by(Report.school_id, Report.status)
+    ).all()
+    category_rows = session.execute(
+        select(Report.school_id, Report.category, func.count())
+        .where(Report.school_id.in_(ids)).group_by(Report.school_id, Report.category)
+    ).all()
+    figures = {s.id: SchoolFigures(s, dict.fromkeys(Status, 0), dict.fromkeys(Category, 0))
+               for s in schools}
+    for school_id, status, count in status_rows:
+        figures[school_id].by_status[status] = count
+    for school_id, category, count in category_rows:
+        figures[school_id].by_category[category] = count
+    return list(figures.values())

@@ -1,0 +1,56 @@
+"""Who may use which staff route: every staff view declares its roles here, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+from ..models import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+READERS = frozenset({Role.DSL, Role.DEPUTY_DSL})  # "only DSL roles read report text"
+ALL_STAFF = frozenset(Role)
+PUBLIC = frozenset[Role]()
+
+# endpoint function's qualified name -> roles; tests check every staff route has an entry.
+DECLARED: dict[str, frozenset[Role]] = {}
+
+
+def allow(*roles: Role | frozenset[Role]) -> Callable[[F], F]:
+    """Let only signed-in staff with one of ``roles`` use the decorated view."""
+    allowed: set[Role] = set()
+    for item in roles:
+        allowed.update(item if isinstance(item, frozenset) else {item})
+    frozen = frozenset(allowed)
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.path))
+            if current_user.role not in frozen:
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.allowed_roles = frozen  # type: ignore[attr-defined]
+        DECLARED[f"{view.__module__}.{view.__qualname__}"] = frozen
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(view: F) -> F:
+    """Mark a route under /staff that needs no sign-in (the login page itself)."""
+    view.allowed_roles = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def staff_user() -> User:
+    """The signed-in member of staff (only call inside an ``allow``-guarded view)."""
+    user: User = current_user._get_current_object()
+    return user

@@ -1,0 +1,74 @@
+"""Every setting of the portal, read once from ``PORTAL_*`` environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _networks(value: str | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    if not value:
+        return ()
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in value.replace(";", ",").split(",")
+        if part.strip()
+    )
+
+
+def _secret_from_file(path: Path) -> str:
+    """Read the secret kept in ``path``, creating it (owner-only) the first time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The portal's settings. Build with :meth:`from_env`; tests pass their own."""
+
+    instance_dir: Path
+    database_url: str
+    secret_key: str
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_enabled: bool = True
+    school_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    smtp_url: str | None = None
+    proxy_hops: int = 0
+    max_content_length: int = 1024 * 1024
+    secure_cookies: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        instance_dir = Path(env.get("PORTAL_INSTANCE_DIR") or PROJECT_DIR / "instance").resolve()
+        database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_dir / 'portal.sqlite'}"
+        secret_key = env.get("PORTAL_SECRET_KEY") or _secret_from_file(instance_dir / "secret_key")
+        return cls(
+            instance_dir=instance_dir,
+            database_url=database_url,
+            secret_key=secret_key,
+            ratelimit_storage_uri=env.get("PORTAL_RATELIMIT_STORAGE_URI") or "memory://",
+            ratelimit_enabled=_bool(env.get("PORTAL_RATELIMIT_ENABLED"), True),
+            school_networks=_networks(env.get("PORTAL_SCHOOL_NETWORKS")),
+            smtp_url=env.get("PORTAL_SMTP_URL") or None,
+            proxy_hops=int(env.get("PORTAL_PROXY_HOPS") or 0),
+            max_content_length=int(env.get("PORTAL_MAX_CONTENT_LENGTH") or 1024 * 1024),
+            secure_cookies=_bool(env.get("PORTAL_SECURE_COOKIES"), False),
+        )

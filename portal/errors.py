@@ -1,0 +1,74 @@
+"""Friendly error pages that keep the headers, and keep a reporter's words where possible."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Flask, Response, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+# Endpoints whose form is shown again, with what was typed, when a request is refused.
+# Each callable takes the message to show and the status, and returns the page.
+Rerender = Callable[[str, int], Response]
+RERENDER: dict[str, Rerender] = {}
+
+MESSAGES = {
+    400: ("Something went wrong with that request", "Please go back and try again."),
+    403: ("You can't see this page", "Your account does not have access to this page."),
+    404: ("We can't find that page", "Check the address, or go back to the start."),
+    405: ("That didn't work", "Please go back and use the buttons on the page."),
+    413: ("That was too big to send",
+          "Please go back and make it shorter, or send fewer or smaller files."),
+    429: ("Please wait a moment",
+          "Lots of messages have been sent from here. Please wait a minute and try again."),
+    500: ("Sorry, something went wrong on our side",
+          "Nothing you did caused this. Please try again, or tell an adult you trust."),
+}
+
+CSRF_MESSAGE = ("This page was open for a long time, so we could not send it yet. "
+                "Everything you wrote is still here. Please press the button again.")
+
+
+def rerender_or_page(status: int, message: str | None = None) -> Response:
+    """The form again with the person's words, when the endpoint has one; else an error page."""
+    if request.method == "POST" and request.endpoint in RERENDER:
+        try:
+            return RERENDER[request.endpoint](message or MESSAGES[status][1], status)
+        except Exception:  # the form itself failed: fall back to the plain page
+            log.exception("could not show the form again after a %s", status)
+    title, text = MESSAGES.get(status, MESSAGES[400])
+    response = make_response(
+        render_template("errors/error.html", title=title, text=message or text, status=status),
+        status,
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError) -> Response:
+        return rerender_or_page(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        response = rerender_or_page(status if status in MESSAGES else 400)
+        response.status_code = status
+        if status == 429 and error.get_response().headers.get("Retry-After"):
+            response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+        if status == 405:
+            allowed = error.get_response().headers.get("Allow")
+            if allowed:
+                response.headers["Allow"] = allowed
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def _internal(_error: InternalServerError) -> Response:
+        title, text = MESSAGES[500]
+        return make_response(
+            render_template("errors/error.html", title=title, text=text, status=500), 500
+        )

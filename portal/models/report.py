@@ -1,0 +1,111 @@
+"""Reports and the kinds of bullying they describe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..vocabulary import Category, Source, Status
+from .base import Base, UTCDateTime, enum_column, utcnow
+from .school import School
+from .user import User
+
+
+class Report(Base):
+    """One submission from a pupil, a parent or a member of staff, and its triage state."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        # The queue: one school's open reports, most urgent first, then oldest.
+        Index("ix_reports_queue", "school_id", "status", "urgency", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    source: Mapped[Source] = mapped_column(enum_column(Source, "report_source"))
+    status: Mapped[Status] = mapped_column(enum_column(Status, "report_status"), default=Status.NEW)
+    category: Mapped[Category] = mapped_column(
+        enum_column(Category, "report_category"), default=Category.ALLEGATION
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Priority rules (portal.priority): a score and the reasons behind it.
+    urgency: Mapped[int] = mapped_column(Integer, default=0)
+    urgency_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    # Follow-up code: only its SHA-256 is kept.
+    followup_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A double POST of the same form stores one report: the form's one-time token is kept
+    # hashed, and the follow-up code sealed under a key only that token can rebuild.
+    submission_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sealed_code: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    # What the reporter told us (pupil and parent forms).
+    body: Mapped[str] = mapped_column(Text)
+    about: Mapped[str | None] = mapped_column(String(20))
+    when: Mapped[str | None] = mapped_column(String(20))
+    happened_before: Mapped[str | None] = mapped_column(String(20))
+    places: Mapped[list[str]] = mapped_column(JSON, default=list)
+    people_involved: Mapped[str] = mapped_column(Text, default="")
+    feels_safe: Mapped[str | None] = mapped_column(String(20))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    reporter_name: Mapped[str] = mapped_column(String(120), default="")
+    reporter_class: Mapped[str] = mapped_column(String(60), default="")
+    preferred_adult: Mapped[str] = mapped_column(String(160), default="")
+
+    # Parent form.
+    child_name: Mapped[str] = mapped_column(String(120), default="")
+    child_year: Mapped[str] = mapped_column(String(30), default="")
+    concern: Mapped[str | None] = mapped_column(String(30))
+    since_when: Mapped[str] = mapped_column(String(200), default="")
+    told_before: Mapped[str | None] = mapped_column(String(20))
+    parent_name: Mapped[str] = mapped_column(String(120), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_preference: Mapped[str | None] = mapped_column(String(20))
+
+    # A concern recorded by a member of staff.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    school: Mapped[School] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    kinds: Mapped[list[ReportKind]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportKind.kind"
+    )
+
+    @property
+    def kind_values(self) -> list[str]:
+        return [k.kind for k in self.kinds]
+
+    def as_sent(self) -> dict[str, Any]:
+        """The fields the reporter filled in, for the follow-up page."""
+        return {"body": self.body, "kinds": self.kind_values, "places": list(self.places)}
+
+
+class ReportKind(Base):
+    """A kind of bullying or concern a report describes (queue filters use it)."""
+
+    __tablename__ = "report_kinds"
+    __table_args__ = (Index("ix_report_kinds_kind_report", "kind", "report_id"),)
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+    report: Mapped[Report] = relationship(back_populates="kinds")

@@ -1,0 +1,57 @@
+"""Trusts, schools and the adults a pupil may ask to talk to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+
+
+class Trust(Base):
+    """A multi-academy trust or local authority that runs several schools."""
+
+    __tablename__ = "trusts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    schools: Mapped[list[School]] = relationship(back_populates="trust")
+
+
+class School(Base):
+    """A school; every report, pupil and staff account belongs to exactly one."""
+
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id"), index=True)
+    # Where the quick-exit button sends a reporter: a neutral page the school chooses.
+    exit_url: Mapped[str] = mapped_column(String(300), default="https://www.bbc.co.uk/weather")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    trust: Mapped[Trust | None] = relationship(back_populates="schools")
+    trusted_adults: Mapped[list[TrustedAdult]] = relationship(
+        back_populates="school", order_by="TrustedAdult.position"
+    )
+
+
+class TrustedAdult(Base):
+    """An adult pupils can choose to talk to ("Offering ... a member of staff of their choice")."""
+
+    __tablename__ = "trusted_adults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # How a child knows them: "Class 4 teacher", "Learning mentor".
+    description: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    school: Mapped[School] = relationship(back_populates="trusted_adults")

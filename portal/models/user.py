@@ -1,0 +1,94 @@
+"""Staff accounts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, enum_column, utcnow
+from .school import School, Trust
+
+
+class Role(enum.StrEnum):
+    DSL = "dsl"
+    DEPUTY_DSL = "deputy_dsl"
+    STAFF = "staff"
+    TRUST_LEAD = "trust_lead"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.DSL: "Designated Safeguarding Lead",
+    Role.DEPUTY_DSL: "Deputy DSL",
+    Role.STAFF: "Staff",
+    Role.TRUST_LEAD: "Trust lead",
+    Role.ADMIN: "Administrator",
+}
+
+# Only DSL roles read report text (design, "Least privilege").
+READS_REPORTS = frozenset({Role.DSL, Role.DEPUTY_DSL})
+
+
+class User(Base):
+    """A member of staff who signs in to the staff side."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    school: Mapped[School | None] = relationship()
+    trust: Mapped[Trust | None] = relationship()
+
+    # Flask-Login's protocol. The cookie names a server-side StaffSession, never the user
+    # id, so a session ended on the server can't be brought back by replaying a cookie.
+    session_token = ""
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def reads_reports(self) -> bool:
+        return self.role in READS_REPORTS
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+
+class StaffSession(Base):
+    """A signed-in staff session, kept on the server so logout and timeouts really end it."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

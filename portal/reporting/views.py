@@ -1,0 +1,280 @@
+"""Reporter pages. Views parse the form, call one rule, commit, and show the result."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ..db import get_session
+from ..errors import RERENDER
+from ..forms import valid_submission_token
+from ..models import School
+from ..security import limiter, network_key, network_report_limits, report_limits
+from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, STATUS_PLAIN, STATUS_SHORT
+from . import operations
+from .advice import advice_for
+from .forms import FollowUpForm, ParentReportForm, PupilReportForm
+
+bp = Blueprint("reporting", __name__)
+log = logging.getLogger(__name__)
+
+NOT_STORED = ("We could not save your report just now. Everything you wrote is still here. "
+              "Please press Send again in a minute, or tell an adult you trust.")
+
+
+def _school(slug: str) -> School:
+    school = get_session().scalar(select(School).where(School.slug == slug))
+    if school is None:
+        abort(404)
+    return school
+
+
+def _only_school() -> School | None:
+    schools = get_session().scalars(select(School).order_by(School.name).limit(2)).all()
+    return schools[0] if len(schools) == 1 else None
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    return render_template("reporting/index.html", school=_only_school())
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz() -> ResponseReturnValue:
+    try:
+        get_session().execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}
+
+
+@bp.route("/exit")
+@limiter.exempt
+def quick_exit() -> Response:
+    """Quick exit: forget this browser's cookies, cache and storage, then a neutral page."""
+    school = None
+    slug = request.args.get("s", "")
+    if slug:
+        school = get_session().scalar(select(School).where(School.slug == slug))
+    target = school.exit_url if school else "https://www.bbc.co.uk/weather"
+    response = redirect(target, 303)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response.delete_cookie(current_app.config["SESSION_COOKIE_NAME"])
+    return response
+
+
+def _choose(kind: str) -> ResponseReturnValue:
+    school = _only_school()
+    if school is not None:
+        return redirect(url_for(f"reporting.{kind}_form", slug=school.slug))
+    schools = get_session().scalars(select(School).order_by(School.name)).all()
+    return render_template("reporting/choose_school.html", schools=schools, kind=kind)
+
+
+@bp.route("/pupil")
+def pupil_choose() -> ResponseReturnValue:
+    return _choose("pupil")
+
+
+@bp.route("/parent")
+def parent_choose() -> ResponseReturnValue:
+    return _choose("parent")
+
+
+def _adult_choices(school: School) -> dict[str, str]:
+    adults = {str(a.id): f"{a.name} ({a.description})" if a.description else a.name
+              for a in school.trusted_adults if a.active}
+    return {ADULT_ANYONE: "Any adult at school", **adults,
+            ADULT_NOBODY: "I don't want to talk to anyone yet"}
+
+
+def _pupil_form(school: School) -> PupilReportForm:
+    form = PupilReportForm()
+    form.adult.choices = _adult_choices(school)
+    if not form.adult.data:
+        form.adult.data = ADULT_ANYONE
+    form.submission.data = valid_submission_token(form.submission.data)
+    return form
+
+
+def _render_pupil(school: School, form: PupilReportForm, status: int = 200,
+                  message: str | None = None) -> Response:
+    return make_response(
+        render_template("reporting/pupil_form.html", school=school, form=form, message=message),
+        status,
+    )
+
+
+def _store(save: Any, on_error: Any) -> Any:
+    """Commit the report, or say truthfully that it was not stored (nothing half-saved)."""
+    db = get_session()
+    try:
+        stored = save(db)
+        db.commit()
+    except IntegrityError:
+        # The same form sent twice at once: the other request stored it; show that one.
+        db.rollback()
+        return None
+    except SQLAlchemyError:
+        db.rollback()
+        log.exception("a report could not be stored")
+        return on_error()
+    return stored
+
+
+@bp.route("/s/<slug>/pupil", methods=["GET", "POST"])
+@limiter.limit(report_limits, methods=["POST"])
+@limiter.limit(network_report_limits, key_func=network_key, methods=["POST"])
+def pupil_form(slug: str) -> ResponseReturnValue:
+    school = _school(slug)
+    form = _pupil_form(school)
+    if not form.validate_on_submit():
+        status = 400 if form.errors else 200
+        return _render_pupil(school, form, status)
+    token = form.submission.data
+    data = operations.PupilSubmission(
+        about=form.about.data,
+        kinds=list(form.kinds.data or []),
+        what_happened=form.what_happened.data or "",
+        places=list(form.places.data or []),
+        when=form.when.data or None,
+        happened_before=form.happened_before.data or None,
+        who_involved=form.who_involved.data or "",
+        feels_safe=form.feels_safe.data,
+        anonymous=form.anonymous.data != "no",
+        reporter_name=form.reporter_name.data or "",
+        reporter_class=form.reporter_class.data or "",
+        adult=form.adult.data or ADULT_ANYONE,
+    )
+    stored = _store(
+        lambda db: operations.submit_pupil_report(db, school, data, token=token),
+        lambda: _render_pupil(school, form, 503, NOT_STORED),
+    )
+    if isinstance(stored, Response):
+        return stored
+    if stored is None:
+        stored = operations.find_repeat(get_session(), token)
+        if stored is None:
+            return _render_pupil(school, form, 503, NOT_STORED)
+    report = stored.report
+    return render_template(
+        "reporting/pupil_done.html",
+        school=school,
+        code=stored.code,
+        feels_safe=report.feels_safe,
+        adult=report.preferred_adult,
+        advice=advice_for(kinds=report.kind_values, places=list(report.places),
+                          about=report.about),
+    )
+
+
+def _parent_form() -> ParentReportForm:
+    form = ParentReportForm()
+    form.submission.data = valid_submission_token(form.submission.data)
+    return form
+
+
+def _render_parent(school: School, form: ParentReportForm, status: int = 200,
+                   message: str | None = None) -> Response:
+    return make_response(
+        render_template("reporting/parent_form.html", school=school, form=form, message=message),
+        status,
+    )
+
+
+@bp.route("/s/<slug>/parent", methods=["GET", "POST"])
+@limiter.limit(report_limits, methods=["POST"])
+@limiter.limit(network_report_limits, key_func=network_key, methods=["POST"])
+def parent_form(slug: str) -> ResponseReturnValue:
+    school = _school(slug)
+    form = _parent_form()
+    if not form.validate_on_submit():
+        return _render_parent(school, form, 400 if form.errors else 200)
+    token = form.submission.data
+    data = operations.ParentSubmission(
+        child_name=form.child_name.data or "",
+        child_year=form.child_year.data or "",
+        concern=form.concern.data,
+        kinds=list(form.kinds.data or []),
+        details=form.details.data or "",
+        since_when=form.since_when.data or "",
+        told_before=form.told_before.data or None,
+        parent_name=form.parent_name.data or "",
+        contact_email=form.contact_email.data or "",
+        contact_phone=form.contact_phone.data or "",
+        contact_preference=form.contact_preference.data,
+    )
+    stored = _store(
+        lambda db: operations.submit_parent_report(db, school, data, token=token),
+        lambda: _render_parent(school, form, 503, NOT_STORED),
+    )
+    if isinstance(stored, Response):
+        return stored
+    if stored is None:
+        stored = operations.find_repeat(get_session(), token)
+        if stored is None:
+            return _render_parent(school, form, 503, NOT_STORED)
+    return render_template("reporting/parent_done.html", school=school, code=stored.code)
+
+
+@bp.route("/follow-up", methods=["GET", "POST"])
+@limiter.limit("10 per minute;60 per hour", methods=["POST"])
+def follow_up() -> ResponseReturnValue:
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        return render_template("reporting/follow_up.html", form=form), 400 if form.errors else 200
+    report = operations.find_by_code(get_session(), form.code.data or "")
+    if report is None:
+        # One neutral answer for a mistyped, unknown or malformed code.
+        form.code.errors = ["We could not find a report with that code. Check the numbers and "
+                            "try again."]
+        return render_template("reporting/follow_up.html", form=form), 200
+    return render_template(
+        "reporting/follow_up_status.html",
+        report=report,
+        status_short=STATUS_SHORT[report.status],
+        status_plain=STATUS_PLAIN[report.status],
+        school=report.school,
+    )
+
+
+def _rerender_pupil(message: str, status: int) -> Response:
+    school = _school(request.view_args["slug"] if request.view_args else "")
+    form = _pupil_form(school)
+    form.validate()  # fill in field values; messages shown only for real problems
+    form.csrf_token.errors = []
+    return _render_pupil(school, form, status, message)
+
+
+def _rerender_parent(message: str, status: int) -> Response:
+    school = _school(request.view_args["slug"] if request.view_args else "")
+    return _render_parent(school, _parent_form(), status, message)
+
+
+def _rerender_follow_up(message: str, status: int) -> Response:
+    form = FollowUpForm()
+    return make_response(render_template("reporting/follow_up.html", form=form,
+                                         message=message), status)
+
+
+RERENDER.update({
+    "reporting.pupil_form": _rerender_pupil,
+    "reporting.parent_form": _rerender_parent,
+    "reporting.follow_up": _rerender_follow_up,
+})

@@ -1,0 +1,147 @@
+"""The words the portal uses, and the policy term behind each.
+
+Pupils choose in child-friendly words; staff see the policy's words. Each pair is kept
+here once so the forms, the queue filters and the case page always agree.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Source(enum.StrEnum):
+    PUPIL = "pupil"
+    PARENT = "parent"
+    STAFF = "staff"
+
+
+SOURCE_LABELS = {Source.PUPIL: "Pupil", Source.PARENT: "Parent or carer", Source.STAFF: "Staff"}
+
+
+class Status(enum.StrEnum):
+    NEW = "new"
+    IN_REVIEW = "in_review"
+    CLOSED = "closed"
+
+
+STATUS_LABELS = {Status.NEW: "New", Status.IN_REVIEW: "In review", Status.CLOSED: "Closed"}
+# What a reporter sees on the follow-up page: plain words.
+STATUS_PLAIN = {
+    Status.NEW: "We have your report. Nobody has read it yet.",
+    Status.IN_REVIEW: "An adult at school is looking at your report.",
+    Status.CLOSED: "The school has finished looking at this report.",
+}
+STATUS_SHORT = {Status.NEW: "Received", Status.IN_REVIEW: "Being looked at", Status.CLOSED: "Closed"}
+
+
+class Category(enum.StrEnum):
+    """Anti-bullying policy: logged as 'Allegation of Bullying', then decided after review."""
+
+    ALLEGATION = "allegation"
+    BULLYING_INCIDENT = "bullying_incident"
+    NOT_BULLYING = "not_bullying"
+    SAFEGUARDING = "safeguarding"
+
+
+CATEGORY_LABELS = {
+    Category.ALLEGATION: "Allegation of Bullying",
+    Category.BULLYING_INCIDENT: "Bullying Incident",
+    Category.NOT_BULLYING: "Not bullying — handled under the behaviour policy",
+    Category.SAFEGUARDING: "Safeguarding concern",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    child: str  # words a pupil reads
+    adult: str  # words a parent or member of staff reads
+    icon: str = ""  # name of an inline SVG symbol in templates/icons.html
+
+
+# "Bullying can include name calling, taunting, mocking ...; kicking; hitting; taking
+# belongings; ... excluding people from groups" (anti-bullying policy, Definition) and the
+# cyber policy's "sending or posting harmful or upsetting text, images or other messages".
+KINDS: tuple[Choice, ...] = (
+    Choice("physical", "Someone hurt my body", "Physical (hitting, kicking, pushing)", "hand"),
+    Choice("verbal", "Someone called me names or said mean things",
+           "Verbal (name calling, taunting, offensive comments)", "speech"),
+    Choice("emotional", "Someone left me out or spread stories about me",
+           "Emotional or exclusion (leaving out, rumours)", "people"),
+    Choice("property", "Someone took or broke my things", "Property (taking or damaging belongings)",
+           "bag"),
+    Choice("online", "It happened online, on a phone or in games",
+           "Online (phone, messages, games, social media)", "phone"),
+    Choice("other", "Something else", "Something else", "dots"),
+)
+# Added by staff after review (never asked of a child in these words).
+STAFF_KINDS: tuple[Choice, ...] = (
+    Choice("prejudice", "", "Prejudice-based (race, religion, disability/SEND, sex, sexuality, "
+           "gender identity, appearance, family situation)"),
+    Choice("sexual", "", "Sexual harassment or violence"),
+)
+ALL_KINDS = KINDS[:-1] + STAFF_KINDS + KINDS[-1:]
+KIND_LABELS = {c.value: c.adult for c in ALL_KINDS}
+
+PLACES: tuple[Choice, ...] = (
+    Choice("classroom", "In a classroom", "Classroom"),
+    Choice("playground", "In the playground", "Playground"),
+    Choice("lunch_hall", "In the lunch hall", "Lunch hall"),
+    Choice("corridor", "In a corridor", "Corridor"),
+    Choice("toilets", "In the toilets", "Toilets"),
+    Choice("journey", "On the way to or from school", "On the way to or from school"),
+    Choice("online", "Online, on a phone or in a game", "Online"),
+    Choice("elsewhere", "Somewhere else", "Somewhere else"),
+)
+PLACE_LABELS = {c.value: c.adult for c in PLACES}
+
+WHEN: tuple[Choice, ...] = (
+    Choice("today", "Today", "Today"),
+    Choice("yesterday", "Yesterday", "Yesterday"),
+    Choice("this_week", "This week", "Earlier this week"),
+    Choice("before", "Before that", "More than a week ago"),
+    Choice("not_sure", "I'm not sure", "Not sure"),
+)
+WHEN_LABELS = {c.value: c.adult for c in WHEN}
+
+YES_NO_UNSURE: tuple[Choice, ...] = (
+    Choice("yes", "Yes", "Yes"),
+    Choice("no", "No", "No"),
+    Choice("not_sure", "I'm not sure", "Not sure"),
+)
+YES_NO_LABELS = {c.value: c.adult for c in YES_NO_UNSURE}
+
+ABOUT: tuple[Choice, ...] = (
+    Choice("me", "It's happening to me", "The reporter"),
+    Choice("someone_else", "I saw it happen to someone else", "Someone else (reporter saw it)"),
+)
+ABOUT_LABELS = {c.value: c.adult for c in ABOUT}
+
+# Anti-bullying policy, "Parents/carers are actively encouraged to: Report any incident of
+# bullying ... Report unwillingness to come to school ... 'Tell' us about any change in the
+# behaviour of their child."
+CONCERNS: tuple[Choice, ...] = (
+    Choice("bullying", "", "Bullying"),
+    Choice("behaviour_change", "", "A change in my child's behaviour"),
+    Choice("school_refusal", "", "My child doesn't want to come to school"),
+    Choice("online", "", "Something online or on a phone"),
+    Choice("other", "", "Something else"),
+)
+CONCERN_LABELS = {c.value: c.adult for c in CONCERNS}
+
+CONTACT_PREFERENCES: tuple[Choice, ...] = (
+    Choice("email", "", "Email"),
+    Choice("phone", "", "Phone call"),
+    Choice("meeting", "", "A meeting at school"),
+)
+CONTACT_LABELS = {c.value: c.adult for c in CONTACT_PREFERENCES}
+
+YEAR_GROUPS: tuple[str, ...] = (
+    "Nursery", "Reception", "Year 1", "Year 2", "Year 3", "Year 4", "Year 5", "Year 6",
+    "Year 7", "Year 8", "Year 9", "Year 10", "Year 11", "Year 12", "Year 13",
+)
+
+# The pupil's choice of adult: "anyone", "nobody yet", or a TrustedAdult id.
+ADULT_ANYONE = "anyone"
+ADULT_NOBODY = "nobody"

@@ -1,0 +1,275 @@
+"""Fixtures: an app on SQLite (or PostgreSQL + Redis when PORTAL_TEST_* are set), a client
+that fills forms as a browser would (CSRF stays on), and factories for schools, staff and
+reports."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from portal import create_app
+from portal.auth.passwords import hash_password
+from portal.config import Settings
+from portal.models import Base, Role, School, TrustedAdult, User
+from portal.reporting import operations
+from portal.security import limiter
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[str | None]:
+    """On PostgreSQL, the schema is made once per run and emptied after each test."""
+    if not PG_URL:
+        yield None
+        return
+    engine = create_engine(PG_URL)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield PG_URL
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, _pg_schema: str | None) -> Iterator[str]:
+    if _pg_schema:
+        yield _pg_schema
+        engine = create_engine(_pg_schema)
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return
+    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=database_url,
+        secret_key=secrets.token_hex(32),
+        ratelimit_storage_uri=REDIS_URL or "memory://",
+        ratelimit_enabled=True,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The portal as it runs, CSRF and rate limits on."""
+    application = create_app(settings)
+    with application.app_context():
+        limiter.reset()
+    yield application
+    with application.app_context():
+        limiter.reset()
+    application.extensions["portal.engine"].dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A database session outside any request, for arranging and checking data."""
+    db: Session = app.extensions["portal.sessionmaker"]()
+    yield db
+    db.close()
+
+
+class _Forms(HTMLParser):
+    """Collects each form's action and its hidden inputs, as a browser would send them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action") or "", "hidden": {}})
+        elif tag == "input" and a.get("type") == "hidden" and self.forms and a.get("name"):
+            self.forms[-1]["hidden"][a["name"]] = a.get("value") or ""
+
+
+def hidden_fields(html: str, action: str | None = None) -> dict[str, str]:
+    """The hidden fields (CSRF token, submission token) of the form posting to ``action``."""
+    parser = _Forms()
+    parser.feed(html)
+    for form in parser.forms:
+        if action is None or form["action"].split("?")[0] == action:
+            return dict(form["hidden"])
+    raise AssertionError(f"no form posting to {action!r} on the page")
+
+
+class Browser:
+    """A test client that loads a page first and sends its form with the page's tokens."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def get(self, url: str, **kw: Any) -> TestResponse:
+        return self.client.get(url, **kw)
+
+    def submit(self, page_url: str, data: dict[str, Any], action: str | None = None,
+               **kw: Any) -> TestResponse:
+        page = self.client.get(page_url)
+        assert page.status_code == 200, page.status_code
+        target = action or page_url.split("?")[0]
+        fields = hidden_fields(page.get_data(as_text=True), target)
+        fields.update(data)
+        return self.client.post(target, data=fields, **kw)
+
+    def login(self, email: str, password: str = PASSWORD) -> TestResponse:
+        return self.submit("/staff/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Browser:
+    return Browser(client)
+
+
+@pytest.fixture
+def make_school(session: Session) -> Any:
+    """Factory: a school with two trusted adults."""
+
+    def make(slug: str = "oakfield", name: str = "Oakfield Primary") -> School:
+        school = School(slug=slug, name=name, exit_url="https://www.example.org/weather")
+        session.add(school)
+        session.flush()
+        session.add_all([
+            TrustedAdult(school_id=school.id, name="Mrs Patel", description="Class 4 teacher",
+                         position=1),
+            TrustedAdult(school_id=school.id, name="Mr Okafor", description="Learning mentor",
+                         position=2),
+        ])
+        session.commit()
+        return school
+
+    return make
+
+
+@pytest.fixture
+def school(make_school: Any) -> School:
+    return make_school()
+
+
+@pytest.fixture
+def make_user(session: Session) -> Any:
+    """Factory: a staff account with the shared test password."""
+
+    def make(role: Role = Role.DSL, school: School | None = None,
+             email: str | None = None, trust_id: int | None = None) -> User:
+        user = User(
+            email=email or f"{role.value}-{secrets.token_hex(3)}@school.test",
+            display_name=f"Test {role.value}",
+            password_hash=hash_password(PASSWORD),
+            role=role,
+            school_id=school.id if school else None,
+            trust_id=trust_id,
+        )
+        session.add(user)
+        session.commit()
+        return user
+
+    return make
+
+
+PUPIL = {
+    "about": "me",
+    "kinds": ["verbal"],
+    "what_happened": "They keep calling me names at lunch.",
+    "places": ["lunch_hall"],
+    "when": "today",
+    "happened_before": "yes",
+    "who_involved": "Two children from Year 5",
+    "feels_safe": "yes",
+    "anonymous": "yes",
+    "adult": "anyone",
+}
+
+PARENT = {
+    "child_name": "Sam Taylor",
+    "child_year": "Year 5",
+    "concern": "behaviour_change",
+    "details": "Sam has stopped eating lunch and cries before school.",
+    "since_when": "about two weeks",
+    "told_before": "no",
+    "parent_name": "Alex Taylor",
+    "contact_email": "alex@example.org",
+    "contact_phone": "",
+    "contact_preference": "email",
+}
+
+
+@pytest.fixture
+def make_report(session: Session) -> Any:
+    """Factory: a stored pupil or parent report; returns (report, follow-up code)."""
+
+    def make(school: School, source: str = "pupil", **fields: Any) -> tuple[Any, str]:
+        token = secrets.token_urlsafe(24)
+        if source == "pupil":
+            data = {**PUPIL, **fields}
+            stored = operations.submit_pupil_report(
+                session, school,
+                operations.PupilSubmission(
+                    about=data["about"], kinds=list(data["kinds"]),
+                    what_happened=data["what_happened"], places=list(data["places"]),
+                    when=data["when"], happened_before=data["happened_before"],
+                    who_involved=data["who_involved"], feels_safe=data["feels_safe"],
+                    anonymous=data["anonymous"] == "yes",
+                    reporter_name=data.get("reporter_name", ""),
+                    reporter_class=data.get("reporter_class", ""), adult=data["adult"],
+                ),
+                token=token,
+            )
+        else:
+            data = {**PARENT, **fields}
+            stored = operations.submit_parent_report(
+                session, school,
+                operations.ParentSubmission(
+                    child_name=data["child_name"], child_year=data["child_year"],
+                    concern=data["concern"], details=data["details"],
+                    parent_name=data["parent_name"],
+                    contact_preference=data["contact_preference"],
+                    since_when=data["since_when"], told_before=data["told_before"],
+                    contact_email=data["contact_email"], contact_phone=data["contact_phone"],
+                ),
+                token=token,
+            )
+        session.commit()
+        return stored.report, stored.code
+
+    return make
+
+
+CODE_RE = re.compile(r'data-followup-code="([0-9-]+)"')
+
+
+def followup_code(html: str) -> str:
+    """The follow-up code shown on a confirmation page."""
+    match = CODE_RE.search(html)
+    assert match, "no follow-up code on the page"
+    return match.group(1)
