@@ -1,0 +1,32 @@
+# Tell Us: everyday tasks.  `make run` tries the portal; `make test` runs the tests.
+
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+
+.PHONY: venv run test lint
+
+# The virtual environment, with the portal installed (editable) and its test tools.
+# Re-installed only when pyproject.toml is newer than the stamp.
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $(STAMP)
+
+# The demo: SQLite in instance/, a demo school and DSL login (printed), served on :5000.
+run: venv
+	$(BIN)/portal demo
+
+# Every test (PostgreSQL and Redis too when PORTAL_TEST_DATABASE_URL / _REDIS_URL are set).
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	@if [ -x $(BIN)/ruff ]; then $(BIN)/ruff check .; \
+	elif command -v ruff >/dev/null 2>&1; then ruff check .; \
+	else echo "ruff is not installed; nothing to lint with (pip install ruff)"; fi

@@ -1,0 +1,439 @@
+"""The ``portal`` command: Flask's CLI with the portal's app preset, plus its own commands.
+
+    portal db upgrade [REVISION]          migrate the configured database (default: head)
+    portal db downgrade REVISION          migrate it back (``base``: no tables)
+    portal create-school SLUG NAME        add a school
+    portal create-user EMAIL --school SLUG --role ROLE [--password-stdin]
+    portal demo [--host] [--port] [--no-serve]
+    portal run [--host] [--port]          serve, never logging client addresses
+
+Errors are printed as one line (``Error: ...``) with exit code 1, never a traceback; set
+``PORTAL_TRACEBACK=1`` to see the traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from . import create_app, migrate
+from .auth.passwords import WeakPassword, hash_password
+from .config import Settings
+from .db import session_scope
+from .models import Event, Report, Role, School, StaffSession, Trust, TrustedAdult, User, utcnow
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Oakfield Primary School"
+DEMO_DSL_EMAIL = "dsl@demo.school"
+DEMO_ADULTS = (
+    ("Mrs Patel", "Class 4 teacher"),
+    ("Mr Okafor", "Learning mentor"),
+    ("Ms Reid", "Head of Year"),
+)
+
+
+def _one_line(exc: BaseException) -> str:
+    """A single readable line for an unexpected error."""
+    original = getattr(exc, "orig", None) if isinstance(exc, SQLAlchemyError) else None
+    text = str(original if original is not None else exc).strip()
+    line = text.splitlines()[0].strip() if text else type(exc).__name__
+    lowered = line.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return f"{line} (the database has no tables yet: run `portal db upgrade` first)"
+    if "unable to open database file" in lowered:
+        return f"{line} (run `portal db upgrade` to create the database)"
+    if isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
+        return f"database error: {line}"
+    return line
+
+
+class PortalGroup(FlaskGroup):
+    """Flask's group, turning any unexpected exception into a one-line error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("PORTAL_TRACEBACK"):
+                raise
+            raise click.ClickException(_one_line(exc)) from exc
+
+
+def _create_app() -> Flask:
+    return create_app()
+
+
+cli = PortalGroup(
+    name="portal",
+    create_app=_create_app,
+    load_dotenv=False,
+    help="Tell Us: a reporting portal for schools.",
+)
+# Flask's own `run` logs every client address; ours (below) never does.
+cli.commands.pop("run", None)
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- portal db ---------------------------------------------------------------------------
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the configured database up to REVISION (default: head)."""
+    url = _settings().database_url
+    migrate.upgrade(url, revision)
+    click.echo(f"Database {_safe_url(url)} is at revision {migrate.current(url) or 'base'}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the configured database down to REVISION (`base` removes every table)."""
+    url = _settings().database_url
+    migrate.downgrade(url, revision)
+    click.echo(f"Database {_safe_url(url)} is at revision {migrate.current(url) or 'base'}.")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Print the revision the configured database is at."""
+    click.echo(migrate.current(_settings().database_url) or "base")
+
+
+# --- schools and accounts ------------------------------------------------------------------
+
+
+def _check_slug(slug: str) -> str:
+    if not SLUG.fullmatch(slug):
+        raise click.BadParameter(
+            "use 2 to 59 lower-case letters, digits and hyphens, starting with a letter or digit",
+            param_hint="SLUG",
+        )
+    return slug
+
+
+def _check_exit_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 300:
+        raise click.BadParameter("give a full http:// or https:// address (at most 300 characters)",
+                                 param_hint="--exit-url")
+    return url
+
+
+def find_school(session: Session, slug: str) -> School:
+    school = session.scalar(select(School).where(School.slug == slug))
+    if school is None:
+        raise click.ClickException(
+            f"There is no school with slug '{slug}'. Add it with: portal create-school {slug} NAME"
+        )
+    return school
+
+
+def add_school(session: Session, slug: str, name: str, exit_url: str | None = None) -> School:
+    """Add a school, refusing a slug already in use."""
+    if session.scalar(select(School.id).where(School.slug == slug)) is not None:
+        raise click.ClickException(f"A school with slug '{slug}' already exists; nothing changed.")
+    school = School(slug=slug, name=name)
+    if exit_url:
+        school.exit_url = exit_url
+    session.add(school)
+    session.flush()
+    session.add(Event(school_id=school.id, action="school.created", new_value=slug))
+    session.flush()
+    return school
+
+
+def add_user(session: Session, *, email: str, school: School, role: Role, password: str,
+             name: str = "") -> User:
+    """Add a staff account (a trust lead gets the school's trust, made if there is none)."""
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise click.ClickException(f"An account for {email} already exists; nothing changed.")
+    try:
+        password_hash = hash_password(password)
+    except WeakPassword as exc:
+        raise click.ClickException(f"Password refused: {exc}") from exc
+    trust_id = None
+    if role is Role.TRUST_LEAD:
+        if school.trust is None:
+            school.trust = Trust(name=school.name)
+            session.flush()
+        trust_id = school.trust_id
+    user = User(email=email, display_name=name, password_hash=password_hash, role=role,
+                school_id=school.id, trust_id=trust_id)
+    session.add(user)
+    session.flush()
+    session.add(Event(school_id=school.id, action="user.created", new_value=role.value,
+                      text=f"Account {user.id} added from the command line"))
+    session.flush()
+    return user
+
+
+@cli.command("create-school")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--exit-url", help="Where the quick-exit button goes (default: a weather page).")
+def create_school_command(slug: str, name: str, exit_url: str | None) -> None:
+    """Add a school. SLUG appears in its form addresses: /s/SLUG/pupil."""
+    _check_slug(slug)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise click.BadParameter("give the school's name (at most 200 characters)",
+                                 param_hint="NAME")
+    if exit_url is not None:
+        _check_exit_url(exit_url)
+    with session_scope(current_app) as session:
+        school = add_school(session, slug, name, exit_url)
+        click.echo(f"Added {school.name} ({school.slug}): pupils report at /s/{school.slug}/pupil")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise click.ClickException("No password on standard input.")
+        return line
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@cli.command("create-user")
+@click.argument("email")
+@click.option("--school", "slug", required=True, help="The school's slug.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
+              help="dsl and deputy_dsl read reports; trust_lead sees trust-wide figures.")
+@click.option("--name", default="", help="The name colleagues know them by.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, slug: str, role: str, name: str,
+                        password_stdin: bool) -> None:
+    """Add a staff account. The password is asked for (twice) unless --password-stdin."""
+    email = email.strip().lower()
+    if not EMAIL.fullmatch(email) or len(email) > 254:
+        raise click.BadParameter("give an email address such as name@school.example",
+                                 param_hint="EMAIL")
+    name = name.strip()
+    if len(name) > 120:
+        raise click.BadParameter("at most 120 characters", param_hint="--name")
+    with session_scope(current_app) as session:
+        school = find_school(session, slug)
+        if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+            raise click.ClickException(f"An account for {email} already exists; nothing changed.")
+    password = _read_password(password_stdin)
+    try:
+        with session_scope(current_app) as session:
+            school = find_school(session, slug)
+            user = add_user(session, email=email, school=school, role=Role(role),
+                            password=password, name=name)
+            label = user.role.label
+    except IntegrityError as exc:
+        raise click.ClickException(f"An account for {email} already exists; nothing changed.") \
+            from exc
+    click.echo(f"Added {email} ({label}) at {school.name}.")
+
+
+# --- serving -----------------------------------------------------------------------------
+
+
+def _display_host(host: str) -> str:
+    if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - only choosing what to print
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` with Werkzeug, logging requests without the client's address."""
+    from werkzeug.serving import run_simple
+
+    from .logging import AnonymousRequestHandler
+
+    run_simple(host, port, app, request_handler=AnonymousRequestHandler, threaded=True)
+
+
+@cli.command("run", with_appcontext=False)
+@click.option("--host", "-h", default="127.0.0.1", show_default=True)
+@click.option("--port", "-p", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@pass_script_info
+def run_command(info: ScriptInfo, host: str, port: int) -> None:
+    """Serve the portal (development server; use gunicorn in production)."""
+    app = info.load_app()
+    serve(app, host, port)
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+def demo_settings() -> Settings:
+    """The environment's settings, but always the SQLite file in the instance directory."""
+    settings = Settings.from_env()
+    url = f"sqlite:///{settings.instance_dir / 'portal.sqlite'}"
+    return dataclasses.replace(settings, database_url=url)
+
+
+def _demo_reports(session: Session, school: School) -> int:
+    from .reporting.operations import (
+        ParentSubmission,
+        PupilSubmission,
+        submit_parent_report,
+        submit_pupil_report,
+    )
+
+    adults = {adult.name: str(adult.id) for adult in school.trusted_adults}
+    pupils = [
+        PupilSubmission(
+            about="me", kinds=["verbal", "emotional"],
+            what_happened="Some girls in my class keep calling me names at break and they "
+                          "tell the others not to play with me. It has been going on since "
+                          "Christmas.",
+            places=["playground", "lunch_hall"], when="this_week", happened_before="yes",
+            who_involved="Two girls in 4B", feels_safe="not_sure", anonymous=True,
+            adult=adults.get("Mrs Patel", "anyone"),
+        ),
+        PupilSubmission(
+            about="me", kinds=["online"],
+            what_happened="Someone in the class group chat keeps sending me messages saying "
+                          "nobody likes me and that they will get me after school. I saved "
+                          "the messages like you said.",
+            places=["online", "journey"], when="yesterday", happened_before="yes",
+            who_involved="I don't know who it is, the name is made up", feels_safe="no",
+            anonymous=False, reporter_name="Sam T", reporter_class="6R",
+            adult=adults.get("Mr Okafor", "anyone"),
+        ),
+        PupilSubmission(
+            about="someone_else", kinds=["physical", "property"],
+            what_happened="I saw an older boy push a Year 3 boy against the wall by the "
+                          "toilets and take his snack. The little boy was crying.",
+            places=["corridor", "toilets"], when="today", happened_before="not_sure",
+            who_involved="A boy from Year 6 with a red coat", feels_safe="yes",
+            anonymous=True, adult="anyone",
+        ),
+    ]
+    parents = [
+        ParentSubmission(
+            child_name="Leo Example", child_year="Year 4", concern="behaviour_change",
+            details="Since half term Leo has been quiet and tearful in the mornings and says "
+                    "he has a tummy ache before school. He mentioned that some boys won't let "
+                    "him join in at football.",
+            parent_name="Ana Example", contact_preference="email",
+            contact_email="parent@example.com", since_when="About three weeks",
+            told_before="no",
+        ),
+        ParentSubmission(
+            child_name="Maya Example", child_year="Year 6", concern="online",
+            details="Maya showed me messages on a gaming app where children from her class "
+                    "are sharing a photo of her with unkind comments. I have kept screenshots.",
+            parent_name="Chris Example", contact_preference="phone",
+            contact_phone="01632 960123", since_when="Last weekend", told_before="no",
+        ),
+    ]
+    for pupil in pupils:
+        submit_pupil_report(session, school, pupil, token=secrets.token_urlsafe(24))
+    for parent in parents:
+        submit_parent_report(session, school, parent, token=secrets.token_urlsafe(24))
+    return len(pupils) + len(parents)
+
+
+def new_password() -> str:
+    """A strong password that is easy to copy: five groups of four letters and digits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(5))
+
+
+def prepare_demo(app: Flask) -> tuple[str, str]:
+    """Create (or refresh) the demo school and DSL account; return the DSL's email, password."""
+    password = new_password()
+    with session_scope(app) as session:
+        school = session.scalar(select(School).where(School.slug == DEMO_SLUG))
+        if school is None:
+            school = add_school(session, DEMO_SLUG, DEMO_NAME)
+        if not school.trusted_adults:
+            for position, (name, description) in enumerate(DEMO_ADULTS, start=1):
+                session.add(TrustedAdult(school_id=school.id, name=name,
+                                         description=description, position=position))
+            session.flush()
+            session.refresh(school, ["trusted_adults"])
+        user = session.scalar(select(User).where(func.lower(User.email) == DEMO_DSL_EMAIL))
+        if user is None:
+            add_user(session, email=DEMO_DSL_EMAIL, school=school, role=Role.DSL,
+                     password=password, name="Demo DSL")
+        else:
+            # A fresh password each run, so the login printed below always works.
+            user.password_hash = hash_password(password)
+            user.is_active = True
+            now = utcnow()
+            for open_session in session.scalars(
+                select(StaffSession).where(StaffSession.user_id == user.id,
+                                           StaffSession.ended_at.is_(None))
+            ):
+                open_session.ended_at = now
+            session.add(Event(school_id=user.school_id, action="user.password_reset",
+                              text=f"Account {user.id}: demo password renewed"))
+        has_reports = session.scalar(
+            select(Report.id).where(Report.school_id == school.id).limit(1)
+        )
+        if has_reports is None:
+            _demo_reports(session, school)
+    return DEMO_DSL_EMAIL, password
+
+
+@cli.command("demo", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--no-serve", is_flag=True, help="Set everything up, print the login, and stop.")
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Try the portal: SQLite in instance/, a demo school and DSL account, then serve."""
+    settings = demo_settings()
+    migrate.upgrade(settings.database_url)
+    app = create_app(settings)
+    email, password = prepare_demo(app)
+    base = f"http://{_display_host(host)}:{port}"
+    click.echo("")
+    click.echo(f"Tell Us demo: {DEMO_NAME} ({settings.instance_dir / 'portal.sqlite'})")
+    click.echo(f"  Pupils and parents:  {base}/")
+    click.echo(f"  Staff sign-in:       {base}/staff/login")
+    click.echo(f"    email:     {email}")
+    click.echo(f"    password:  {password}")
+    click.echo("  (a new password is made each time `portal demo` runs)")
+    click.echo("")
+    if not no_serve:
+        serve(app, host, port)
+
+
+def main() -> None:
+    """The ``portal`` console script."""
+    cli.main(prog_name="portal")
+
+
+if __name__ == "__main__":
+    main()
