@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,14 +93,17 @@ def _new_report(school: School, source: Source, token: str, **values: object) ->
 
 
 def submit_pupil_report(
-    session: Session, school: School, data: PupilSubmission, *, token: str
+    session: Session, school: School, data: PupilSubmission, *, token: str,
+    word_dirs: tuple[Path, ...] = (),
 ) -> Stored:
     """Store a pupil's report ("logged ... under the category of 'Allegation of Bullying'")."""
     repeat = find_repeat(session, token)
     if repeat is not None:
         return repeat
     urgency = priority.assess(feels_safe=data.feels_safe, kinds=data.kinds,
-                              happened_before=data.happened_before, places=data.places)
+                              happened_before=data.happened_before, places=data.places,
+                              text=f"{data.what_happened}\n{data.who_involved}",
+                              extra_dirs=word_dirs)
     stored = _new_report(
         school, Source.PUPIL, token,
         body=data.what_happened,
@@ -126,7 +130,8 @@ def submit_pupil_report(
 
 
 def submit_parent_report(
-    session: Session, school: School, data: ParentSubmission, *, token: str
+    session: Session, school: School, data: ParentSubmission, *, token: str,
+    word_dirs: tuple[Path, ...] = (),
 ) -> Stored:
     """Store a parent's report ("Parents/carers are actively encouraged to: Report ...")."""
     repeat = find_repeat(session, token)
@@ -135,7 +140,8 @@ def submit_parent_report(
     kinds = list(data.kinds)
     if data.concern == "online" and "online" not in kinds:
         kinds.append("online")
-    urgency = priority.assess(feels_safe=None, kinds=kinds, happened_before=None, places=[])
+    urgency = priority.assess(feels_safe=None, kinds=kinds, happened_before=None, places=[],
+                              text=data.details, extra_dirs=word_dirs)
     stored = _new_report(
         school, Source.PARENT, token,
         body=data.details,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 
 NOT_STORED = ("We could not save your report just now. Everything you wrote is still here. "
               "Please press Send again in a minute, or tell an adult you trust.")
+
+
+def _word_dirs() -> tuple[Path, ...]:
+    """The school's own additions to the risk word lists (instance/risk-words/)."""
+    return (Path(current_app.instance_path) / "risk-words",)
 
 
 def _school(slug: str) -> School:
@@ -163,7 +169,8 @@ def pupil_form(slug: str) -> ResponseReturnValue:
         adult=form.adult.data or ADULT_ANYONE,
     )
     stored = _store(
-        lambda db: operations.submit_pupil_report(db, school, data, token=token),
+        lambda db: operations.submit_pupil_report(db, school, data, token=token,
+                                                  word_dirs=_word_dirs()),
         lambda: _render_pupil(school, form, 503, NOT_STORED),
     )
     if isinstance(stored, Response):
@@ -221,7 +228,8 @@ def parent_form(slug: str) -> ResponseReturnValue:
         contact_preference=form.contact_preference.data,
     )
     stored = _store(
-        lambda db: operations.submit_parent_report(db, school, data, token=token),
+        lambda db: operations.submit_parent_report(db, school, data, token=token,
+                                                   word_dirs=_word_dirs()),
         lambda: _render_parent(school, form, 503, NOT_STORED),
     )
     if isinstance(stored, Response):

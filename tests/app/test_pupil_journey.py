@@ -123,3 +123,10 @@ def test_no_report_data_in_urls_or_cookie(browser, school, app):
     if cookie is not None:
         serializer = app.session_interface.get_signing_serializer(app)
         assert set(serializer.loads(cookie.value)) <= {"csrf_token"}
+
+
+def test_words_of_harm_make_a_report_urgent_and_say_why(browser, school, session):
+    browser.submit("/s/oakfield/pupil", {**PUPIL, "what_happened": "he said hes gonna kill me"})
+    report = session.scalars(select(Report)).one()
+    assert report.urgency >= 100
+    assert "Threat to kill or hurt" in report.urgency_reasons

@@ -1,8 +1,15 @@
-"""Urgency rules and the reasons they give."""
+"""Urgency rules and the reasons they give, with the phrasing children really use."""
 
 from __future__ import annotations
 
-from portal.priority import URGENT, assess
+import pytest
+
+from portal.priority import CEOP, URGENT, assess, words_found
+
+
+def reasons_for(text: str, **kw) -> tuple[str, ...]:
+    base = {"feels_safe": "yes", "kinds": [], "happened_before": None, "places": []}
+    return assess(**{**base, **kw}, text=text).reasons
 
 
 def test_not_feeling_safe_now_is_urgent_with_its_reason():
@@ -18,12 +25,96 @@ def test_feeling_safe_is_not_urgent_by_itself():
     assert result.reasons == ()
 
 
+@pytest.mark.parametrize("text", [
+    "i want to kill myself",
+    "sometimes i wanna die",
+    "I think about sucide",           # misspelt
+    "i have been cutting myself",
+    "I wish I was dead tbh",
+    "i dont want to be here anymore",
+])
+def test_words_of_self_harm_are_urgent(text):
+    assert "Words of self-harm or suicide" in reasons_for(text)
+
+
+@pytest.mark.parametrize("text", [
+    "he said he's gonna kill me after school",
+    "They said they would kill my dog",
+    "she threatened to beat me up",
+    "you're dead tomorrow he wrote",
+])
+def test_threats_to_kill_or_hurt_are_urgent(text):
+    assert "Threat to kill or hurt" in reasons_for(text)
+
+
+@pytest.mark.parametrize("text", [
+    "he had a knife in his bag",
+    "he said he would stab me",
+    "someone brought a blade into the toilets",
+])
+def test_weapons_are_urgent(text):
+    assert "Weapon mentioned" in reasons_for(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I killed it in the test",                     # the classic false positive
+    "we played a killer game of tag",
+    "I need a knife and fork at lunch",
+    "they squirted me with a water pistol",
+    "my brother says I'm dead good at maths",
+    "the skills club is fun",
+    "i was touched by how kind she was",
+])
+def test_everyday_phrases_are_not_flagged(text):
+    found = {r.name for r in words_found(text)}
+    assert not found & {"self_harm", "threats", "weapons"}, found
+
+
+@pytest.mark.parametrize("text", [
+    "he keeps asking me to send nudes",
+    "someone shared noods of her in the group chat",
+    "they sent a naked picture of me round snapchat",
+])
+def test_sexual_images_of_a_child_flag_ceop(text):
+    result = assess(feels_safe="yes", kinds=["online"], happened_before=None, places=[],
+                    text=text)
+    assert result.urgent
+    assert CEOP in result.flags
+    assert "Sexual images of a child: consider CEOP" in result.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "he touched me where i didnt want",
+    "a boy keeps lifting up my skirt",
+    "they called her a slag in front of everyone",
+])
+def test_sexual_harassment_is_always_for_the_dsl(text):
+    assert ("Sexual harassment or violence: always a safeguarding matter for the DSL"
+            in reasons_for(text))
+
+
+def test_a_school_can_extend_the_lists(tmp_path):
+    (tmp_path / "weapons.txt").write_text("catapult\n")
+    assert assess(feels_safe="yes", kinds=[], happened_before=None, places=[],
+                  text="he fired a catapult at me", extra_dirs=(tmp_path,)).urgent
+    assert not assess(feels_safe="yes", kinds=[], happened_before=None, places=[],
+                      text="he fired a catapult at me").urgent
+
+
 def test_repeated_behaviour_ranks_higher_and_says_why():
     # Policy definition: "behaviour ... repeated over time".
     once = assess(feels_safe="yes", kinds=["verbal"], happened_before="no", places=[])
     again = assess(feels_safe="yes", kinds=["verbal"], happened_before="yes", places=[])
     assert again.score > once.score
     assert "Has happened before" in again.reasons
+
+
+def test_send_and_recurring_raise_the_score_with_reasons():
+    # "children with SEND ... disproportionately impacted by bullying".
+    result = assess(feels_safe="yes", kinds=[], happened_before=None, places=[], send=True,
+                    recurring=True)
+    assert "A pupil with SEND is involved" in result.reasons
+    assert "Recurring: named in several reports" in result.reasons
 
 
 def test_online_or_outside_school_is_noted():
