@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from flask import Flask, Response, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
 # Endpoints whose form is shown again, with what was typed, when a request is refused.
 # Each callable takes the message to show and the status, and returns the page.
-Rerender = Callable[[str, int], Response]
+Rerender = Callable[[str, int], Response | None]
 RERENDER: dict[str, Rerender] = {}
 
 MESSAGES = {
@@ -35,11 +35,16 @@ CSRF_MESSAGE = ("This page was open for a long time, so we could not send it yet
 
 def rerender_or_page(status: int, message: str | None = None) -> Response:
     """The form again with the person's words, when the endpoint has one; else an error page."""
-    if request.method == "POST" and request.endpoint in RERENDER:
+    if request.method == "POST" and request.endpoint in RERENDER and status != 404:
         try:
-            return RERENDER[request.endpoint](message or MESSAGES[status][1], status)
+            page = RERENDER[request.endpoint](message or MESSAGES[status][1], status)
+        except RequestEntityTooLarge:
+            page = None  # the body was refused unread: there are no words to show again
         except Exception:  # the form itself failed: fall back to the plain page
             log.exception("could not show the form again after a %s", status)
+            page = None
+        if page is not None:
+            return page
     title, text = MESSAGES.get(status, MESSAGES[400])
     response = make_response(
         render_template("errors/error.html", title=title, text=message or text, status=status),

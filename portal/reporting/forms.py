@@ -146,6 +146,6 @@ class ParentReportForm(FlaskForm):
 
 
 class FollowUpForm(FlaskForm):
-    code = StringField("Your follow-up code", filters=F,
-                       validators=[InputRequired("Enter your follow-up code.")])
+    # No "required" check: an empty code gets the same neutral answer as any wrong one.
+    code = StringField("Your follow-up code", filters=F)
 
