@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -261,6 +262,34 @@ def create_user_command(email: str, slug: str, role: str, name: str,
         raise click.ClickException(f"An account for {email} already exists; nothing changed.") \
             from exc
     click.echo(f"Added {email} ({label}) at {school.name}.")
+
+
+@cli.command("import-pupils")
+@click.argument("slug")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_pupils_command(slug: str, csv_file: Path) -> None:
+    """Import or update the roster from a school MIS export (CSV). All rows or none."""
+    from .roster import RosterError, import_roster
+
+    if csv_file.stat().st_size > 20 * 1024 * 1024:
+        raise click.ClickException("The file is larger than 20 MB; is it the right export?")
+    with session_scope(current_app) as session:
+        school = find_school(session, slug)
+        try:
+            result = import_roster(session, school, csv_file.read_bytes())
+        except RosterError as exc:
+            raise click.ClickException(f"{exc} Nothing was imported.") from exc
+        if not result.ok:
+            session.rollback()
+            for error in result.errors:
+                click.echo(f"line {error.line}: {error.message}", err=True)
+            raise click.ClickException(
+                f"{len(result.errors)} row(s) need fixing; nothing was imported.")
+        session.add(Event(school_id=school.id, action="roster.imported",
+                          text=f"{result.added} added, {result.updated} updated, "
+                               f"{result.unchanged} unchanged"))
+    click.echo(f"{school.name}: {result.added} added, {result.updated} updated, "
+               f"{result.unchanged} unchanged.")
 
 
 # --- serving -----------------------------------------------------------------------------

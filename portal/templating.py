@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from . import vocabulary as v
-from .models import Role
+from .models import ACTION_LABELS, LINK_ROLE_LABELS, SEN_LABELS, Role
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
@@ -46,4 +46,9 @@ def init_app(app: Flask) -> None:
         SOURCE_LABELS=v.SOURCE_LABELS,
         ROLE_LABELS={r.value: r.label for r in Role},
         KIND_ICONS={c.value: c.icon for c in v.KINDS},
+        LINK_ROLE_LABELS={k.value: label for k, label in LINK_ROLE_LABELS.items()},
+        ACTION_LABELS={k.value: label for k, label in ACTION_LABELS.items()},
+        SEN_LABELS={k.value: label for k, label in SEN_LABELS.items()},
+        HOW_LABELS={c.value: c.adult for c in v.HOW_INFORMED},
+        AGENCY_LABELS={c.value: c.adult for c in v.AGENCIES},
     )

@@ -81,8 +81,36 @@ STAFF_KINDS: tuple[Choice, ...] = (
            "gender identity, appearance, family situation)"),
     Choice("sexual", "", "Sexual harassment or violence"),
 )
+# Anti-bullying policy, "Preventing bullying": "differences between people that could
+# motivate bullying, such as: ... family situations ... religion, ethnicity, disability,
+# gender, sexuality or appearance".
+PREJUDICE: tuple[Choice, ...] = (
+    Choice("prejudice:race", "", "Prejudice-based: race or ethnicity"),
+    Choice("prejudice:religion", "", "Prejudice-based: religion or belief"),
+    Choice("prejudice:disability", "", "Prejudice-based: disability or SEND"),
+    Choice("prejudice:sex", "", "Prejudice-based: sex (sexism)"),
+    Choice("prejudice:sexuality", "", "Prejudice-based: sexuality"),
+    Choice("prejudice:gender_identity", "", "Prejudice-based: gender identity"),
+    Choice("prejudice:appearance", "", "Prejudice-based: appearance"),
+    Choice("prejudice:family", "", "Prejudice-based: family situation (e.g. looked after, "
+           "young carer)"),
+)
 ALL_KINDS = KINDS[:-1] + STAFF_KINDS + KINDS[-1:]
-KIND_LABELS = {c.value: c.adult for c in ALL_KINDS}
+KIND_LABELS = {c.value: c.adult for c in ALL_KINDS + PREJUDICE}
+CLASSIFY_KINDS = KINDS[:-1] + STAFF_KINDS[1:] + PREJUDICE + KINDS[-1:]
+
+HOW_INFORMED: tuple[Choice, ...] = (
+    Choice("phone", "", "Phone call"), Choice("meeting", "", "Meeting in school"),
+    Choice("email", "", "Email"), Choice("letter", "", "Letter"),
+    Choice("in_person", "", "In person at the gate"),
+)
+AGENCIES: tuple[Choice, ...] = (
+    Choice("police", "", "Police"), Choice("ceop", "", "CEOP"),
+    Choice("early_help", "", "Early help"),
+    Choice("social_care", "", "Children's social care"),
+    Choice("mat_esafety", "", "MAT eSafety officer"),
+    Choice("la", "", "Local authority"), Choice("other", "", "Other"),
+)
 
 PLACES: tuple[Choice, ...] = (
     Choice("classroom", "In a classroom", "Classroom"),

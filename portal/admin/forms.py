@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import InputRequired
+from wtforms import DateField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional, Regexp
 
 from ..forms import clean_text, max_length
+from ..models import SEN_LABELS, SenStatus
+from ..vocabulary import YEAR_GROUPS
 
 
 class TrustedAdultForm(FlaskForm):
@@ -19,3 +21,27 @@ class TrustedAdultForm(FlaskForm):
 
 class ToggleForm(FlaskForm):
     """A button with a CSRF token."""
+
+
+class PupilForm(FlaskForm):
+    """Add or correct a pupil on the roster by hand."""
+
+    upn = StringField("UPN or admission number", filters=[clean_text],
+                      validators=[InputRequired("Enter the UPN or admission number."),
+                                  Regexp(r"^[A-Za-z0-9-]{1,20}$",
+                                         message="Use up to 20 letters, digits or dashes.")])
+    first_name = StringField("First name", filters=[clean_text],
+                             validators=[InputRequired("Enter the first name."),
+                                         max_length(80, "Keep this to {limit} characters.")])
+    last_name = StringField("Surname", filters=[clean_text],
+                            validators=[InputRequired("Enter the surname."),
+                                        max_length(80, "Keep this to {limit} characters.")])
+    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    year_group = SelectField("Year group", choices={"": "—", **{y: y for y in YEAR_GROUPS}},
+                             default="")
+    form = StringField("Form or class", filters=[clean_text],
+                       validators=[max_length(30, "Keep this to {limit} characters.")])
+    sen_status = RadioField("SEN status", choices={s.value: SEN_LABELS[s] for s in SenStatus},
+                            validators=[InputRequired("Choose the SEN status.")])
+    on_roll = RadioField("On roll", choices={"yes": "On roll", "no": "Left the school"},
+                         validators=[InputRequired("Choose whether the pupil is on roll.")])

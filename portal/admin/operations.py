@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Event, Report, School, TrustedAdult, User
+from ..models import Event, Pupil, Report, School, TrustedAdult, User
 from ..vocabulary import Category, Status
 
 
@@ -22,7 +22,7 @@ def add_trusted_adult(session: Session, school: School, *, actor: User, name: st
                          position=position + 1)
     session.add(adult)
     session.flush()
-    session.add(Event(school_id=school.id, actor_id=actor.id, action="adult.added",
+    session.add(Event.by(actor, school_id=school.id, action="adult.added",
                       new_value=str(adult.id)))
     session.flush()
     return adult
@@ -32,7 +32,7 @@ def set_trusted_adult_active(session: Session, adult: TrustedAdult, *, actor: Us
                              active: bool) -> None:
     """Show or hide an adult on the pupil form (kept, since old reports name them)."""
     adult.active = active
-    session.add(Event(school_id=adult.school_id, actor_id=actor.id,
+    session.add(Event.by(actor, school_id=adult.school_id,
                       action="adult.shown" if active else "adult.hidden",
                       new_value=str(adult.id)))
     session.flush()
@@ -70,3 +70,38 @@ def trust_figures(session: Session, trust_id: int) -> list[SchoolFigures]:
     for school_id, category, count in category_rows:
         figures[school_id].by_category[category] = count
     return list(figures.values())
+
+
+class DuplicatePupil(ValueError):
+    """Another pupil of the school already has that UPN."""
+
+
+def save_pupil(session: Session, school: School, *, actor: User, pupil: Pupil | None,
+               values: dict[str, object]) -> Pupil:
+    """Add a pupil, or correct one, by hand (the MIS import does the same for many)."""
+    upn = str(values["upn"]).upper()
+    clash = session.scalar(select(Pupil).where(Pupil.school_id == school.id, Pupil.upn == upn))
+    if clash is not None and clash is not pupil:
+        raise DuplicatePupil(f"{clash.name} already has the UPN {upn}.")
+    if pupil is None:
+        pupil = Pupil(school_id=school.id)
+        session.add(pupil)
+    for key, value in {**values, "upn": upn}.items():
+        setattr(pupil, key, value)
+    session.flush()
+    session.add(Event.by(actor, school_id=school.id, action="pupil.saved",
+                         new_value=str(pupil.id)))
+    session.flush()
+    return pupil
+
+
+def search_pupils(session: Session, school_id: int, query: str, limit: int = 50) -> list[Pupil]:
+    """Roster pupils whose name or UPN contains ``query`` (all of them, a page, when empty)."""
+    statement = select(Pupil).where(Pupil.school_id == school_id)
+    if query:
+        like = f"%{query.lower()}%"
+        statement = statement.where(or_(
+            func.lower(Pupil.first_name + " " + Pupil.last_name).like(like),
+            func.lower(Pupil.upn).like(like)))
+    return list(session.scalars(statement.order_by(Pupil.last_name, Pupil.first_name)
+                                .limit(limit)))

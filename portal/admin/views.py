@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from ..models import Role, School, TrustedAdult, User
+from ..models import Pupil, Role, School, SenStatus, TrustedAdult, User
 from . import operations as ops
-from .forms import ToggleForm, TrustedAdultForm
+from .forms import PupilForm, ToggleForm, TrustedAdultForm
 
 bp = Blueprint("admin", __name__, url_prefix="/staff")
 
@@ -75,3 +75,60 @@ def trust() -> ResponseReturnValue:
         abort(404)
     figures = ops.trust_figures(get_session(), user.trust_id)
     return render_template("admin/trust.html", figures=figures, trust=user.trust)
+
+
+ROSTER_ROLES = (Role.ADMIN, Role.DSL, Role.DEPUTY_DSL)
+
+
+@bp.route("/roster")
+@allow(*ROSTER_ROLES)
+def roster() -> ResponseReturnValue:
+    user = staff_user()
+    query = request.args.get("q", "").strip()[:80]
+    db = get_session()
+    pupils = ops.search_pupils(db, user.school_id or 0, query)
+    total = db.scalar(select(func.count()).select_from(Pupil)
+                      .where(Pupil.school_id == user.school_id)) or 0
+    return render_template("admin/roster.html", pupils=pupils, query=query, total=total)
+
+
+def _pupil_values(form: PupilForm) -> dict[str, object]:
+    return {"upn": form.upn.data, "first_name": form.first_name.data,
+            "last_name": form.last_name.data, "date_of_birth": form.date_of_birth.data,
+            "year_group": form.year_group.data or "", "form": form.form.data or "",
+            "sen_status": SenStatus(form.sen_status.data), "on_roll": form.on_roll.data == "yes"}
+
+
+@bp.route("/roster/new", methods=["GET", "POST"])
+@bp.route("/roster/<int:pupil_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.DSL)
+def edit_pupil(pupil_id: int | None = None) -> ResponseReturnValue:
+    user = staff_user()
+    db = get_session()
+    pupil = None
+    if pupil_id is not None:
+        pupil = db.get(Pupil, pupil_id)
+        if pupil is None or pupil.school_id != user.school_id:
+            abort(404)
+    if request.method == "GET" and pupil is not None:
+        form = PupilForm(formdata=None, obj=pupil, sen_status=pupil.sen_status.value,
+                         on_roll="yes" if pupil.on_roll else "no")
+    else:
+        form = PupilForm(**({} if request.method == "POST" else {"sen_status": "N",
+                                                                  "on_roll": "yes"}))
+    if form.validate_on_submit():
+        school = db.get(School, user.school_id)
+        if school is None:
+            abort(404)
+        try:
+            saved = ops.save_pupil(db, school, actor=user, pupil=pupil,
+                                   values=_pupil_values(form))
+        except ops.DuplicatePupil as error:
+            db.rollback()
+            form.upn.errors = [str(error)]
+        else:
+            db.commit()
+            flash(f"{saved.name} is saved on the roster.")
+            return redirect(url_for("admin.roster", q=saved.upn))
+    return render_template("admin/pupil_form.html", form=form, pupil=pupil), \
+        400 if form.errors else 200

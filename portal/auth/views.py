@@ -35,6 +35,7 @@ def _load_user(token: str) -> User | None:
         db.rollback()
         return None
     db.commit()  # keep the last-seen time (written at most once a minute)
+    user.address = request.remote_addr  # audit events record where staff acted from
     return user
 
 
@@ -65,7 +66,8 @@ def login() -> ResponseReturnValue:
         ok = verify(user.password_hash if user else None, form.password.data or "")
         if user is not None and ok and user.is_active:
             token = sessions.start(db, user)
-            db.add(Event(school_id=user.school_id, actor_id=user.id, action="staff.login"))
+            user.address = request.remote_addr
+            db.add(Event.by(user, school_id=user.school_id, action="staff.login"))
             db.commit()
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a new session at sign-in: nothing from before carries over
@@ -85,7 +87,7 @@ def logout() -> ResponseReturnValue:
         user = staff_user()
         db = get_session()
         sessions.end(db, user.session_token)
-        db.add(Event(school_id=user.school_id, actor_id=user.id, action="staff.logout"))
+        db.add(Event.by(user, school_id=user.school_id, action="staff.logout"))
         db.commit()
         logout_user()
         session.clear()

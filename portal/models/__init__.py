@@ -1,12 +1,25 @@
 """The portal's data model (SQLAlchemy 2.0, typed)."""
 
 from .base import Base, utcnow
+from .case import ACTION_LABELS, ActionKind, CaseAction, ChecklistItem, ItemState
+from .pupil import LINK_ROLE_LABELS, SEN_LABELS, LinkRole, Pupil, ReportPupil, SenStatus
 from .event import AppendOnlyError, Event
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .user import READS_REPORTS, Role, StaffSession, User
 
 __all__ = [
+    "ACTION_LABELS",
+    "LINK_ROLE_LABELS",
+    "SEN_LABELS",
+    "ActionKind",
+    "CaseAction",
+    "ChecklistItem",
+    "ItemState",
+    "LinkRole",
+    "Pupil",
+    "ReportPupil",
+    "SenStatus",
     "READS_REPORTS",
     "AppendOnlyError",
     "Base",

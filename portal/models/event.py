@@ -34,9 +34,17 @@ class Event(Base):
     old_value: Mapped[str | None] = mapped_column(String(80))
     new_value: Mapped[str | None] = mapped_column(String(80))
     text: Mapped[str | None] = mapped_column(Text)
+    # The network address of a member of staff acting (audit: "from which staff address").
+    # Never set for reporters: an event without an actor has no address.
+    staff_address: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+    @classmethod
+    def by(cls, actor: User, **values: object) -> Event:
+        """An event done by a member of staff, with the address they acted from."""
+        return cls(actor_id=actor.id, staff_address=actor.address, **values)
 
 
 @event.listens_for(Session, "before_flush")

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..vocabulary import Category, Source, Status
 from .base import Base, UTCDateTime, enum_column, utcnow
+from .case import CaseAction, ChecklistItem
+from .pupil import ReportPupil
 from .school import School
 from .user import User
 
@@ -81,9 +83,24 @@ class Report(Base):
 
     # A concern recorded by a member of staff.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The member of the DSL team the case is assigned to.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Set when the DSL closes a case with a required checklist item still open.
+    close_override: Mapped[str] = mapped_column(Text, default="")
 
     school: Mapped[School] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    pupil_links: Mapped[list[ReportPupil]] = relationship(
+        primaryjoin="and_(ReportPupil.report_id == Report.id, ReportPupil.unlinked_at.is_(None))",
+        viewonly=True, order_by="ReportPupil.linked_at",
+    )
+    checklist_items: Mapped[list[ChecklistItem]] = relationship(
+        order_by="ChecklistItem.position", cascade="all, delete-orphan"
+    )
+    actions: Mapped[list[CaseAction]] = relationship(
+        order_by="CaseAction.happened_on", cascade="all, delete-orphan"
+    )
     kinds: Mapped[list[ReportKind]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportKind.kind"
     )

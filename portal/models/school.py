@@ -33,6 +33,14 @@ class School(Base):
     trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id"), index=True)
     # Where the quick-exit button sends a reporter: a neutral page the school chooses.
     exit_url: Mapped[str] = mapped_column(String(300), default="https://www.bbc.co.uk/weather")
+    # "Repeated over time": a pupil linked to this many reports within this many days.
+    recurring_count: Mapped[int] = mapped_column(Integer, default=3)
+    recurring_days: Mapped[int] = mapped_column(Integer, default=60)
+    # When an untouched report becomes overdue, in school days (0 = the same school day).
+    urgent_due_days: Mapped[int] = mapped_column(Integer, default=0)
+    normal_due_days: Mapped[int] = mapped_column(Integer, default=2)
+    # The school day ends at this local hour (Europe/London); weekends are not school days.
+    day_ends_hour: Mapped[int] = mapped_column(Integer, default=16)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     trust: Mapped[Trust | None] = relationship(back_populates="schools")

@@ -58,6 +58,8 @@ class User(Base):
     # Flask-Login's protocol. The cookie names a server-side StaffSession, never the user
     # id, so a session ended on the server can't be brought back by replaying a cookie.
     session_token = ""
+    # The address the signed-in member of staff is acting from (audit events record it).
+    address = None  # type: str | None
 
     @property
     def is_authenticated(self) -> bool:

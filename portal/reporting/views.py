@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,18 @@ def _word_dirs() -> tuple[Path, ...]:
     return (Path(current_app.instance_path) / "risk-words",)
 
 
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+def _find_school(slug: str) -> School | None:
+    """The school with this slug; odd text (NUL, very long) is never sent to the database."""
+    if not SLUG.match(slug):
+        return None
+    return get_session().scalar(select(School).where(School.slug == slug))
+
+
 def _school(slug: str) -> School:
-    school = get_session().scalar(select(School).where(School.slug == slug))
+    school = _find_school(slug)
     if school is None:
         abort(404)
     return school
@@ -74,10 +85,7 @@ def healthz() -> ResponseReturnValue:
 @limiter.exempt
 def quick_exit() -> Response:
     """Quick exit: forget this browser's cookies, cache and storage, then a neutral page."""
-    school = None
-    slug = request.args.get("s", "")
-    if slug:
-        school = get_session().scalar(select(School).where(School.slug == slug))
+    school = _find_school(request.args.get("s", ""))
     target = school.exit_url if school else "https://www.bbc.co.uk/weather"
     response = redirect(target, 303)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
@@ -262,20 +270,28 @@ def follow_up() -> ResponseReturnValue:
     )
 
 
-def _rerender_pupil(message: str, status: int) -> Response:
-    school = _school(request.view_args["slug"] if request.view_args else "")
+def _known_school() -> School | None:
+    return _find_school((request.view_args or {}).get("slug", ""))
+
+
+def _rerender_pupil(message: str, status: int) -> Response | None:
+    school = _known_school()
+    if school is None:
+        return None
     form = _pupil_form(school)
     form.validate()  # fill in field values; messages shown only for real problems
     form.csrf_token.errors = []
     return _render_pupil(school, form, status, message)
 
 
-def _rerender_parent(message: str, status: int) -> Response:
-    school = _school(request.view_args["slug"] if request.view_args else "")
+def _rerender_parent(message: str, status: int) -> Response | None:
+    school = _known_school()
+    if school is None:
+        return None
     return _render_parent(school, _parent_form(), status, message)
 
 
-def _rerender_follow_up(message: str, status: int) -> Response:
+def _rerender_follow_up(message: str, status: int) -> Response | None:
     form = FollowUpForm()
     return make_response(render_template("reporting/follow_up.html", form=form,
                                          message=message), status)

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
 
-from ..forms import clean_text, max_length
-from ..vocabulary import CATEGORY_LABELS, STATUS_LABELS, Category, Status
+from ..checklists import CHECKLISTS
+from ..forms import MultiCheckboxField, choices, clean_text, max_length
+from ..models import ACTION_LABELS, LINK_ROLE_LABELS, ActionKind, LinkRole
+from ..vocabulary import (
+    AGENCIES,
+    CATEGORY_LABELS,
+    CLASSIFY_KINDS,
+    HOW_INFORMED,
+    KINDS,
+    PLACES,
+    STATUS_LABELS,
+    WHEN,
+    YES_NO_UNSURE,
+    Category,
+    Status,
+)
 
 F = [clean_text]
 REASON = [InputRequired("Write the reason for this change."),
@@ -34,3 +48,80 @@ class NoteForm(FlaskForm):
                          validators=[InputRequired("Write the note first."),
                                      max_length(8000, "Keep the note to {limit} characters or "
                                                 "fewer.")])
+
+
+class OverridableStatusForm(StatusForm):
+    override = TextAreaField(
+        "Closing with required steps open? Say why", filters=F,
+        validators=[max_length(4000, "Keep this to {limit} characters or fewer.")])
+
+
+class LinkPupilForm(FlaskForm):
+    pupil_id = HiddenField(validators=[InputRequired("Choose a pupil.")])
+    role = SelectField("Role", choices={r.value: LINK_ROLE_LABELS[r] for r in LinkRole},
+                       validators=[InputRequired("Choose the pupil's role.")])
+
+
+class UnlinkForm(FlaskForm):
+    unlink_reason = TextAreaField("Why unlink?", filters=F, validators=REASON)
+
+
+class KindsForm(FlaskForm):
+    kinds = MultiCheckboxField("Kinds of bullying", choices=choices(CLASSIFY_KINDS))
+    kinds_reason = TextAreaField("Reason", filters=F, validators=REASON)
+
+
+class ChecklistForm(FlaskForm):
+    checklist = SelectField("Add a checklist",
+                            choices={k: title for k, (title, _s) in CHECKLISTS.items()},
+                            validators=[InputRequired("Choose a checklist.")])
+
+
+class StepForm(FlaskForm):
+    state = RadioField("Step", choices={"done": "Done", "not_needed": "Not needed",
+                                        "open": "Still to do"},
+                       validators=[InputRequired("Choose done, not needed or still to do.")])
+    step_note = TextAreaField("Note", filters=F,
+                              validators=[max_length(2000, "Keep the note to {limit} "
+                                                     "characters or fewer.")])
+
+
+class ActionForm(FlaskForm):
+    action_kind = SelectField("What was done",
+                              choices={k.value: ACTION_LABELS[k] for k in ActionKind},
+                              validators=[InputRequired("Choose what was done.")])
+    happened_on = DateField("Date", validators=[InputRequired("Enter the date, like 2026-11-23.")])
+    who = StringField("Who (e.g. the parent or carer told)", filters=F,
+                      validators=[max_length(160, "Keep this to {limit} characters.")])
+    how = SelectField("How they were told", choices={"": "—", **choices(HOW_INFORMED)},
+                      default="")
+    agency = SelectField("Agency", choices={"": "—", **choices(AGENCIES)}, default="")
+    action_note = TextAreaField("Details", filters=F,
+                                validators=[max_length(4000, "Keep this to {limit} "
+                                                       "characters.")])
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField("Assign to", validate_choice=True)
+
+
+class ConcernForm(FlaskForm):
+    """A member of staff records what a pupil told them in person."""
+
+    told_by = StringField("Pupil who told you", filters=F,
+                          validators=[InputRequired("Enter the pupil's name."),
+                                      max_length(120, "Keep this to {limit} characters.")])
+    told_by_class = StringField("Their class or form", filters=F,
+                                validators=[max_length(60, "Keep this to {limit} characters.")])
+    what_happened = TextAreaField(
+        "What they told you, in their words where you can", filters=F,
+        validators=[InputRequired("Write what the pupil told you."),
+                    max_length(8000, "Keep this to {limit} characters.")])
+    people_involved = TextAreaField("Who else was involved", filters=F,
+                                    validators=[max_length(2000, "Keep this to {limit} "
+                                                           "characters.")])
+    kinds = MultiCheckboxField("Kind", choices=choices(KINDS))
+    places = MultiCheckboxField("Where", choices=choices(PLACES))
+    when = RadioField("When", choices=choices(WHEN), validators=[Optional()])
+    feels_safe = RadioField("Did the pupil say they feel safe now?",
+                            choices=choices(YES_NO_UNSURE), validators=[Optional()])

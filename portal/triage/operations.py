@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Event, Report, ReportKind, Role, User, utcnow
+from .. import checklists, followup, priority
+from ..models import (
+    ActionKind,
+    CaseAction,
+    ChecklistItem,
+    Event,
+    ItemState,
+    Report,
+    ReportKind,
+    Role,
+    User,
+    utcnow,
+)
 from ..priority import URGENT
 from ..vocabulary import Category, Source, Status
 
@@ -17,6 +32,10 @@ REASON_MIN = 5
 
 class InvalidTransition(ValueError):
     """A change the rules do not allow, with the reason in plain words."""
+
+
+class StepsOpen(InvalidTransition):
+    """Closing while a required checklist step is still open, without saying why."""
 
 
 class ReasonRequired(ValueError):
@@ -29,6 +48,7 @@ class QueueFilters:
     kind: str = ""
     source: str = ""
     page: int = 1
+    assigned_to: int | None = None  # "my cases"
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,8 @@ def _filtered(query: Select[tuple[Report]], filters: QueueFilters) -> Select[tup
         query = query.where(Report.status == Status(filters.status))
     if filters.source in {s.value for s in Source}:
         query = query.where(Report.source == Source(filters.source))
+    if filters.assigned_to is not None:
+        query = query.where(Report.assigned_to_id == filters.assigned_to)
     if filters.kind:
         query = query.where(
             Report.id.in_(select(ReportKind.report_id).where(ReportKind.kind == filters.kind))
@@ -73,7 +95,7 @@ def queue(session: Session, user: User, filters: QueueFilters) -> QueuePage:
     urgent_first = case((Report.urgency >= URGENT, 0), else_=1)
     newest_urgent = case((Report.urgency >= URGENT, Report.created_at), else_=None)
     rows = session.scalars(
-        base.options(selectinload(Report.kinds))
+        base.options(selectinload(Report.kinds), selectinload(Report.assigned_to))
         .order_by(urgent_first, newest_urgent.desc().nulls_last(), Report.created_at, Report.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
@@ -91,7 +113,9 @@ def record_view(session: Session, report: Report, *, actor: User) -> None:
     now = utcnow()
     if report.acknowledged_at is None and actor.reads_reports:
         report.acknowledged_at = now
-    session.add(Event(school_id=report.school_id, report_id=report.id, actor_id=actor.id,
+    if actor.reads_reports:
+        checklists.attach(session, report)
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                       action="case.viewed", created_at=now))
     session.flush()
 
@@ -111,18 +135,32 @@ ALLOWED = {
 
 
 def change_status(session: Session, report: Report, *, actor: User, status: Status,
-                  reason: str | None) -> None:
-    """Move a report on (new → in review → closed, or reopen) with a written reason."""
+                  reason: str | None, override: str = "") -> None:
+    """Move a report on (new → in review → closed, or reopen) with a written reason.
+
+    A case can't be closed while a step the policy requires is open, unless the DSL writes
+    why (``override``), which is kept with the case.
+    """
     text = _reason(reason)
     if status not in ALLOWED[report.status]:
         raise InvalidTransition(
             f"A report that is {report.status.value.replace('_', ' ')} can't be moved to "
             f"{status.value.replace('_', ' ')}."
         )
+    if status == Status.CLOSED:
+        blocking = checklists.open_required(report)
+        if blocking and len(override.strip()) < REASON_MIN:
+            names = "; ".join(checklists.STEP_TEXT[(i.checklist, i.key)] for i in blocking)
+            raise StepsOpen(f"{len(blocking)} required step(s) are still open: {names}. Mark "
+                            "them done or not needed, or write why the case closes anyway.")
+        if blocking:
+            report.close_override = override.strip()
+            text = f"{text}\nClosed with {len(blocking)} required step(s) open, because: " \
+                   f"{override.strip()}"
     old = report.status
     report.status = status
     report.closed_at = utcnow() if status == Status.CLOSED else None
-    session.add(Event(school_id=report.school_id, report_id=report.id, actor_id=actor.id,
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                       action="status.changed", old_value=old.value, new_value=status.value,
                       text=text))
     session.flush()
@@ -138,7 +176,7 @@ def record_decision(session: Session, report: Report, *, actor: User, category: 
     report.category = category
     if report.status == Status.NEW:
         report.status = Status.IN_REVIEW
-    session.add(Event(school_id=report.school_id, report_id=report.id, actor_id=actor.id,
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                       action="category.changed", old_value=old.value, new_value=category.value,
                       text=text))
     session.flush()
@@ -149,7 +187,7 @@ def add_note(session: Session, report: Report, *, actor: User, note: str) -> Non
     text = note.strip()
     if not text:
         raise ReasonRequired("Write the note first.")
-    session.add(Event(school_id=report.school_id, report_id=report.id, actor_id=actor.id,
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                       action="note.added", text=text))
     session.flush()
 
@@ -160,3 +198,127 @@ def chronology(session: Session, report: Report) -> list[Event]:
         select(Event).where(Event.report_id == report.id)
         .options(selectinload(Event.actor)).order_by(Event.created_at, Event.id)
     ))
+
+
+def set_kinds(session: Session, report: Report, *, actor: User, kinds: list[str],
+              reason: str | None) -> list[str]:
+    """Record what kind of bullying this is after review (prejudice-based ones included);
+    returns the checklists this added."""
+    text = _reason(reason)
+    old = report.kind_values
+    new = list(dict.fromkeys(kinds))
+    if sorted(old) == sorted(new):
+        raise InvalidTransition("Those are already the kinds recorded.")
+    report.kinds = [ReportKind(kind=k) for k in new]
+    session.flush()
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                         action="kinds.changed", old_value=",".join(old)[:80],
+                         new_value=",".join(new)[:80], text=text))
+    added = checklists.attach(session, report)
+    session.flush()
+    return added
+
+
+def add_checklist(session: Session, report: Report, *, actor: User, name: str) -> None:
+    """Attach a policy checklist by hand (e.g. malicious posts 5.1–5.8)."""
+    if name not in checklists.CHECKLISTS:
+        raise InvalidTransition("There is no such checklist.")
+    if not checklists.attach(session, report, [name]):
+        raise InvalidTransition("The case already has that checklist.")
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                         action="checklist.added", new_value=name))
+    session.flush()
+
+
+def update_step(session: Session, item: ChecklistItem, *, actor: User, state: ItemState,
+                note: str) -> None:
+    """Mark a required step done or not needed (by whom, when, with a note)."""
+    if state == ItemState.NOT_NEEDED and len(note.strip()) < REASON_MIN:
+        raise ReasonRequired("Write why this step is not needed.")
+    old = item.state
+    item.state = state
+    item.note = note.strip()
+    item.done_by_id = actor.id if state != ItemState.OPEN else None
+    item.done_at = utcnow() if state != ItemState.OPEN else None
+    session.add(Event.by(actor, school_id=actor.school_id, report_id=item.report_id,
+                         action="step.updated", old_value=f"{item.checklist}:{item.key}",
+                         new_value=f"{old.value}->{state.value}", text=note.strip() or None))
+    session.flush()
+
+
+def record_action(session: Session, report: Report, *, actor: User, kind: ActionKind,
+                  happened_on: date, who: str = "", how: str = "", agency: str = "",
+                  note: str = "") -> CaseAction:
+    """Record parents informed (who, how, when), support, sanctions or an agency involved."""
+    if kind == ActionKind.PARENTS_INFORMED and (not who.strip() or not how):
+        raise ReasonRequired("Say who was informed and how.")
+    if kind == ActionKind.AGENCY and not agency:
+        raise ReasonRequired("Choose which agency.")
+    if kind in (ActionKind.SUPPORT_TARGET, ActionKind.SUPPORT_PERPETRATOR,
+                ActionKind.SANCTION) and len(note.strip()) < REASON_MIN:
+        raise ReasonRequired("Describe the support or sanction.")
+    if happened_on > date.today():
+        raise InvalidTransition("The date can't be in the future.")
+    action = CaseAction(report_id=report.id, kind=kind, who=who.strip(), how=how,
+                        agency=agency, happened_on=happened_on, note=note.strip(),
+                        recorded_by_id=actor.id)
+    session.add(action)
+    session.flush()
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                         action="action.recorded", new_value=kind.value,
+                         text=note.strip() or None))
+    session.flush()
+    return action
+
+
+def dsl_team(session: Session, school_id: int) -> list[User]:
+    """Who a case can be assigned to: the school's DSL and deputies."""
+    return list(session.scalars(
+        select(User).where(User.school_id == school_id, User.is_active.is_(True),
+                           User.role.in_([Role.DSL, Role.DEPUTY_DSL]))
+        .order_by(User.display_name, User.email)
+    ))
+
+
+def assign(session: Session, report: Report, *, actor: User, assignee: User | None) -> None:
+    """Give the case to a member of the DSL team (or take it off everyone)."""
+    if assignee is not None and (assignee.school_id != report.school_id
+                                 or assignee.role not in (Role.DSL, Role.DEPUTY_DSL)):
+        raise InvalidTransition("Cases can only be assigned to the school's DSL team.")
+    if (assignee.id if assignee else None) == report.assigned_to_id:
+        raise InvalidTransition("The case is already assigned that way.")
+    old = report.assigned_to_id
+    report.assigned_to_id = assignee.id if assignee else None
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                         action="case.assigned", old_value=str(old or ""),
+                         new_value=str(assignee.id if assignee else "")))
+    session.flush()
+
+
+def record_concern(session: Session, *, actor: User, told_by: str, told_by_class: str,
+                   what_happened: str, kinds: list[str], places: list[str], when: str | None,
+                   feels_safe: str | None, people_involved: str,
+                   word_dirs: tuple[Path, ...] = ()) -> Report:
+    """A member of staff logs what a pupil told them ("dealt with immediately by the member
+    of staff who has been approached ... logged ... as 'Allegation of Bullying'").
+
+    Staff concerns have no follow-up code; an unguessable random value fills the column."""
+    urgency = priority.assess(feels_safe=feels_safe, kinds=kinds, happened_before=None,
+                              places=places, text=f"{what_happened}\n{people_involved}",
+                              extra_dirs=word_dirs)
+    report = Report(
+        school_id=actor.school_id, source=Source.STAFF, created_by_id=actor.id,
+        followup_code_hash=followup.code_hash(secrets.token_hex(16)),
+        body=what_happened, kinds=[ReportKind(kind=k) for k in dict.fromkeys(kinds)],
+        places=list(places), when=when, feels_safe=feels_safe,
+        people_involved=people_involved, anonymous=False, reporter_name=told_by,
+        reporter_class=told_by_class, urgency=urgency.score,
+        urgency_reasons=list(urgency.reasons),
+    )
+    session.add(report)
+    session.flush()
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                         action="report.received", new_value=Source.STAFF.value))
+    checklists.attach(session, report)
+    session.flush()
+    return report

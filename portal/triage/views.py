@@ -1,22 +1,76 @@
-"""The triage queue and the case page. Short views: parse, call a rule, commit, redirect."""
+"""The triage queue, the case page and the pupil page. Short views: parse, call a rule,
+commit, redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
 
-from ..auth.access import ALL_STAFF, READERS, allow, staff_user
+from .. import checklists, linking, overdue
+from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
-from ..models import Report, Role
+from ..models import (
+    ActionKind,
+    ChecklistItem,
+    ItemState,
+    LinkRole,
+    Pupil,
+    Report,
+    ReportPupil,
+    Role,
+    School,
+    User,
+    utcnow,
+)
+from ..priority import URGENT
 from ..vocabulary import ALL_KINDS, SOURCE_LABELS, STATUS_LABELS, Category, Status
 from . import operations as ops
-from .forms import DecisionForm, NoteForm, StatusForm
+from .forms import (
+    ActionForm,
+    AssignForm,
+    ChecklistForm,
+    ConcernForm,
+    DecisionForm,
+    KindsForm,
+    LinkPupilForm,
+    NoteForm,
+    OverridableStatusForm,
+    StepForm,
+    UnlinkForm,
+)
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
 
-STATUS_FILTERS = [("open", "Open"), *[(s.value, STATUS_LABELS[s]) for s in Status],
-                  ("all", "All")]
+STATUS_FILTERS = {"open": "Open", **{s.value: STATUS_LABELS[s] for s in Status}, "all": "All"}
+CASE_ROLES = (READERS, Role.STAFF)
+CHANGES: tuple[type[ops.InvalidTransition] | type[ops.ReasonRequired] |
+               type[linking.LinkError], ...] = (
+    ops.InvalidTransition, ops.ReasonRequired, linking.LinkError)
+
+
+def _word_dirs() -> tuple[Path, ...]:
+    return (Path(current_app.instance_path) / "risk-words",)
+
+
+def _school() -> School:
+    school = get_session().get(School, staff_user().school_id)
+    if school is None:
+        abort(404)
+    return school
 
 
 def _filters() -> ops.QueueFilters:
@@ -26,15 +80,23 @@ def _filters() -> ops.QueueFilters:
     kind = args.get("kind", "")
     source = args.get("source", "")
     return ops.QueueFilters(
-        status=status if status in dict(STATUS_FILTERS) else "open",
+        status=status if status in STATUS_FILTERS else "open",
         kind=kind if kind in {k.value for k in ALL_KINDS} else "",
         source=source if source in SOURCE_LABELS else "",
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        assigned_to=staff_user().id if args.get("mine") == "1" else None,
     )
 
 
+def _due(report: Report, school: School) -> Any:
+    return overdue.due_by(report.created_at, urgent=report.urgency >= URGENT,
+                          urgent_days=school.urgent_due_days,
+                          normal_days=school.normal_due_days,
+                          day_ends_hour=school.day_ends_hour)
+
+
 @bp.route("/")
-@allow(ALL_STAFF)
+@allow(Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.ADMIN, Role.TRUST_LEAD)
 def queue() -> ResponseReturnValue:
     user = staff_user()
     if user.role == Role.ADMIN:
@@ -42,10 +104,16 @@ def queue() -> ResponseReturnValue:
     if user.role == Role.TRUST_LEAD:
         return redirect(url_for("admin.trust"))
     filters = _filters()
-    page = ops.queue(get_session(), user, filters)
+    db = get_session()
+    school = _school()
+    page = ops.queue(db, user, filters)
+    flags = linking.flags_for(db, school, [r.id for r in page.reports])
+    now = utcnow()
+    due = {r.id: _due(r, school) for r in page.reports}
     return render_template(
         "triage/queue.html", page=page, filters=filters, status_filters=STATUS_FILTERS,
-        kinds=ALL_KINDS, sources=SOURCE_LABELS,
+        kinds=ALL_KINDS, sources=SOURCE_LABELS, flags=flags, now=now, due=due,
+        mine=request.args.get("mine") == "1",
     )
 
 
@@ -56,26 +124,58 @@ def _case(report_id: int) -> Report:
     return report
 
 
-def _render_case(report: Report, *, decision: FlaskForm | None = None,
-                 status: FlaskForm | None = None, note: FlaskForm | None = None,
-                 code: int = 200) -> ResponseReturnValue:
+def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
     db = get_session()
-    decision_form = decision or DecisionForm(formdata=None, category=report.category.value)
-    status_form = status or StatusForm(formdata=None)
+    school = _school()
+    status_form = forms.get("status") or OverridableStatusForm(formdata=None)
     status_form.status.choices = {
         s.value: STATUS_LABELS[s] for s in Status if s in ops.ALLOWED[report.status]
     }
+    assign_form = forms.get("assign") or AssignForm(
+        formdata=None, assignee=str(report.assigned_to_id or ""))
+    assign_form.assignee.choices = {"": "Nobody", **{str(u.id): u.name for u in
+                                                     ops.dsl_team(db, report.school_id)}}
+    kinds_form = forms.get("kinds") or KindsForm(formdata=None, kinds=report.kind_values)
+    query = request.args.get("q", "").strip()[:80]
+    found: list[Pupil] = []
+    if query:
+        like = f"%{query.lower()}%"
+        found = list(db.scalars(
+            select(Pupil).where(Pupil.school_id == report.school_id, or_(
+                func.lower(Pupil.first_name + " " + Pupil.last_name).like(like),
+                func.lower(Pupil.upn).like(like)))
+            .order_by(Pupil.last_name, Pupil.first_name).limit(20)))
     events = ops.chronology(db, report)
+    flags = linking.flags_for(db, school, [report.id])
     return render_template(
-        "triage/case.html", report=report, decision_form=decision_form,
-        status_form=status_form, note_form=note or NoteForm(formdata=None),
+        "triage/case.html", report=report, school=school,
+        decision_form=forms.get("decision") or DecisionForm(
+            formdata=None, category=report.category.value),
+        status_form=status_form, note_form=forms.get("note") or NoteForm(formdata=None),
+        link_form=forms.get("link") or LinkPupilForm(formdata=None),
+        unlink_form=forms.get("unlink") or UnlinkForm(formdata=None),
+        kinds_form=kinds_form, assign_form=assign_form,
+        checklist_form=forms.get("checklist") or ChecklistForm(formdata=None),
+        step_form=StepForm(formdata=None),
+        action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
+        step_error=forms.get("step_error"),
+        suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
+        found=found, query=query, flags=flags,
+        open_required=checklists.open_required(report),
+        checklist_titles={k: t for k, (t, _s) in checklists.CHECKLISTS.items()},
+        step_text=checklists.STEP_TEXT,
+        step_names={f"{c}:{k}": t for (c, k), t in checklists.STEP_TEXT.items()},
+        recurring_pupils={p.id for p, _role, rec in flags.pupils.get(report.id, []) if rec},
         events=[e for e in events if e.action != "case.viewed"],
         views=[e for e in events if e.action == "case.viewed"],
+        due=_due(report, school), now=utcnow(),
+        users={u.id: u for u in db.scalars(select(User).where(
+            User.school_id == report.school_id))},
     ), code
 
 
 @bp.route("/cases/<int:report_id>")
-@allow(READERS, Role.STAFF)
+@allow(*CASE_ROLES)
 def case(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     db = get_session()
@@ -84,44 +184,41 @@ def case(report_id: int) -> ResponseReturnValue:
     return _render_case(report)
 
 
+def _act(report: Report, form: FlaskForm, name: str, change: Any, done: str) -> ResponseReturnValue:
+    """Validate ``form``, apply ``change`` (a rule call), commit and go back to the case."""
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            change(db)
+        except CHANGES as error:
+            db.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.commit()
+            flash(done)
+            return redirect(url_for("triage.case", report_id=report.id))
+    return _render_case(report, 400, **{name: form})
+
+
 @bp.route("/cases/<int:report_id>/decision", methods=["POST"])
 @allow(READERS)
 def decide(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     form = DecisionForm()
-    if form.validate_on_submit():
-        db = get_session()
-        try:
-            ops.record_decision(db, report, actor=staff_user(),
-                                category=Category(form.category.data), reason=form.reason.data)
-        except (ops.InvalidTransition, ops.ReasonRequired) as error:
-            db.rollback()
-            form.category.errors = [str(error)]
-        else:
-            db.commit()
-            flash("Decision recorded.")
-            return redirect(url_for("triage.case", report_id=report.id))
-    return _render_case(report, decision=form, code=400)
+    return _act(report, form, "decision", lambda db: ops.record_decision(
+        db, report, actor=staff_user(), category=Category(form.category.data),
+        reason=form.reason.data), "Decision recorded.")
 
 
 @bp.route("/cases/<int:report_id>/status", methods=["POST"])
 @allow(READERS)
 def change_status(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
-    form = StatusForm()
-    if form.validate_on_submit():
-        db = get_session()
-        try:
-            ops.change_status(db, report, actor=staff_user(), status=Status(form.status.data),
-                              reason=form.status_reason.data)
-        except (ops.InvalidTransition, ops.ReasonRequired) as error:
-            db.rollback()
-            form.status.errors = [str(error)]
-        else:
-            db.commit()
-            flash(f"Status changed to {STATUS_LABELS[report.status].lower()}.")
-            return redirect(url_for("triage.case", report_id=report.id))
-    return _render_case(report, status=form, code=400)
+    form = OverridableStatusForm()
+    return _act(report, form, "status", lambda db: ops.change_status(
+        db, report, actor=staff_user(), status=Status(form.status.data),
+        reason=form.status_reason.data, override=form.override.data or ""),
+        "Status changed.")
 
 
 @bp.route("/cases/<int:report_id>/notes", methods=["POST"])
@@ -129,10 +226,147 @@ def change_status(report_id: int) -> ResponseReturnValue:
 def add_note(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     form = NoteForm()
+    return _act(report, form, "note", lambda db: ops.add_note(
+        db, report, actor=staff_user(), note=form.note.data or ""), "Note added.")
+
+
+@bp.route("/cases/<int:report_id>/kinds", methods=["POST"])
+@allow(READERS)
+def set_kinds(report_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    form = KindsForm()
+
+    def change(db: Any) -> None:
+        ops.set_kinds(db, report, actor=staff_user(), kinds=list(form.kinds.data or []),
+                      reason=form.kinds_reason.data)
+        linking.rescore(db, report, _school(), _word_dirs())
+
+    return _act(report, form, "kinds", change, "Kinds recorded.")
+
+
+@bp.route("/cases/<int:report_id>/checklists", methods=["POST"])
+@allow(READERS)
+def add_checklist(report_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    form = ChecklistForm()
+    return _act(report, form, "checklist", lambda db: ops.add_checklist(
+        db, report, actor=staff_user(), name=form.checklist.data), "Checklist added.")
+
+
+@bp.route("/cases/<int:report_id>/steps/<int:item_id>", methods=["POST"])
+@allow(READERS)
+def update_step(report_id: int, item_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    db = get_session()
+    item = db.get(ChecklistItem, item_id)
+    if item is None or item.report_id != report.id:
+        abort(404)
+    form = StepForm()
+    if form.validate_on_submit():
+        try:
+            ops.update_step(db, item, actor=staff_user(), state=ItemState(form.state.data),
+                            note=form.step_note.data or "")
+        except CHANGES as error:
+            db.rollback()
+            return _render_case(report, 400, step_error=(item_id, str(error)))  # type: ignore[arg-type]
+        db.commit()
+        flash("Step updated.")
+        return redirect(url_for("triage.case", report_id=report.id, _anchor="checklists"))
+    return _render_case(report, 400, step_error=(item_id, "Choose done, not needed or still "  # type: ignore[arg-type]
+                                                 "to do."))
+
+
+@bp.route("/cases/<int:report_id>/actions", methods=["POST"])
+@allow(READERS)
+def record_action(report_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    form = ActionForm()
+    return _act(report, form, "action", lambda db: ops.record_action(
+        db, report, actor=staff_user(), kind=ActionKind(form.action_kind.data),
+        happened_on=form.happened_on.data, who=form.who.data or "", how=form.how.data or "",
+        agency=form.agency.data or "", note=form.action_note.data or ""), "Recorded.")
+
+
+@bp.route("/cases/<int:report_id>/assign", methods=["POST"])
+@allow(READERS)
+def assign(report_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    db = get_session()
+    form = AssignForm()
+    form.assignee.choices = {"": "Nobody", **{str(u.id): u.name for u in
+                                              ops.dsl_team(db, report.school_id)}}
+
+    def change(db: Any) -> None:
+        assignee = db.get(User, int(form.assignee.data)) if form.assignee.data else None
+        ops.assign(db, report, actor=staff_user(), assignee=assignee)
+
+    return _act(report, form, "assign", change, "Assignment saved.")
+
+
+@bp.route("/cases/<int:report_id>/pupils", methods=["POST"])
+@allow(READERS)
+def link_pupil(report_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    db = get_session()
+    form = LinkPupilForm()
+    pupil_id = form.pupil_id.data or ""
+    pupil = db.get(Pupil, int(pupil_id)) if pupil_id.isdigit() else None
+    if form.validate_on_submit() and (pupil is None or pupil.school_id != report.school_id):
+        abort(404)
+    return _act(report, form, "link", lambda db: linking.link(
+        db, report, pupil, LinkRole(form.role.data), actor=staff_user(), school=_school(),
+        word_dirs=_word_dirs()), "Pupil linked.")
+
+
+@bp.route("/cases/<int:report_id>/pupils/<int:link_id>/unlink", methods=["POST"])
+@allow(READERS)
+def unlink_pupil(report_id: int, link_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    db = get_session()
+    row = db.get(ReportPupil, link_id)
+    if row is None or row.report_id != report.id or row.unlinked_at is not None:
+        abort(404)
+    form = UnlinkForm()
+    return _act(report, form, "unlink", lambda db: linking.unlink(
+        db, row, actor=staff_user(), school=_school(), reason=form.unlink_reason.data or "",
+        word_dirs=_word_dirs()), "Pupil unlinked.")
+
+
+@bp.route("/pupils/<int:pupil_id>")
+@allow(READERS)
+def pupil(pupil_id: int) -> ResponseReturnValue:
+    db = get_session()
+    user = staff_user()
+    child = db.get(Pupil, pupil_id)
+    if child is None or child.school_id != user.school_id:
+        abort(404)
+    from ..models import Event
+
+    db.add(Event.by(user, school_id=child.school_id, action="pupil.viewed",
+                    new_value=str(child.id)))
+    db.commit()
+    entries = linking.chronology(db, child)
+    school = _school()
+    flags = linking.flags_for(db, school, [e.report.id for e in entries])
+    return render_template("triage/pupil.html", pupil=child, entries=entries,
+                           recurring=any(e.report.id in flags.recurring for e in entries),
+                           school=school)
+
+
+@bp.route("/concerns/new", methods=["GET", "POST"])
+@allow(Role.STAFF, Role.DSL, Role.DEPUTY_DSL)
+def new_concern() -> ResponseReturnValue:
+    form = ConcernForm()
     if form.validate_on_submit():
         db = get_session()
-        ops.add_note(db, report, actor=staff_user(), note=form.note.data or "")
+        report = ops.record_concern(
+            db, actor=staff_user(), told_by=form.told_by.data or "",
+            told_by_class=form.told_by_class.data or "",
+            what_happened=form.what_happened.data or "", kinds=list(form.kinds.data or []),
+            places=list(form.places.data or []), when=form.when.data or None,
+            feels_safe=form.feels_safe.data or None,
+            people_involved=form.people_involved.data or "", word_dirs=_word_dirs())
         db.commit()
-        flash("Note added.")
+        flash("Thank you. The concern is in the DSL's queue.")
         return redirect(url_for("triage.case", report_id=report.id))
-    return _render_case(report, note=form, code=400)
+    return render_template("triage/concern.html", form=form), 400 if form.errors else 200

@@ -121,13 +121,18 @@ def test_status_moves_new_to_review_to_closed_with_reasons(
     report, code = make_report(school)
     browser.login(make_user(school=school).email)
     page = f"/staff/cases/{report.id}"
-    for status in ("in_review", "closed"):
-        response = browser.submit(page, {"status": status, "status_reason": f"Moving to {status}"},
-                                  action=f"{page}/status")
-        assert response.status_code == 302
+    response = browser.submit(page, {"status": "in_review", "status_reason": "Looking into it"},
+                              action=f"{page}/status")
+    assert response.status_code == 302
+    # The anti-bullying policy's responding steps are open, so closing needs a reason why.
+    response = browser.submit(page, {"status": "closed", "status_reason": "Resolved",
+                                     "override": "Family moved away; steps no longer apply."},
+                              action=f"{page}/status")
+    assert response.status_code == 302
     session.expire_all()
     stored = session.get(Report, report.id)
     assert stored.status == Status.CLOSED and stored.closed_at is not None
+    assert stored.close_override == "Family moved away; steps no longer apply."
     # the reporter sees it in plain words
     html = browser.submit("/follow-up", {"code": code}).get_data(as_text=True)
     assert "Closed" in html

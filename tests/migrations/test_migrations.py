@@ -59,6 +59,13 @@ def table_names(url: str) -> set[str]:
         return set(inspect(connection).get_table_names())
 
 
+def head_revision() -> str:
+    """The newest revision in migrations/versions."""
+    head = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_one_linear_history_starting_at_0001() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
     assert script.get_heads() == [script.get_current_head()]
@@ -81,7 +88,7 @@ def test_upgrade_head_gives_exactly_the_models_schema(new_database: Callable[[],
     migrate.upgrade(url, "head")
 
     assert schema_diff(url) == []
-    assert migrate.current(url) == "0001"
+    assert migrate.current(url) == head_revision()
     assert table_names(url) == set(Base.metadata.tables) | {"alembic_version"}
 
 
@@ -135,3 +142,20 @@ def test_downgrade_base_leaves_only_alembic_version(new_database: Callable[[], s
     # And the way back up works again from there.
     migrate.upgrade(url, "head")
     assert schema_diff(url) == []
+
+
+def test_rows_stored_before_0002_get_the_policy_defaults(tmp_path) -> None:
+    """Schools created at 0001 get 3 reports / 60 days and the overdue defaults in 0002."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    migrate.upgrade(url, "0001")
+    with connect(url) as connection:
+        connection.execute(text("INSERT INTO schools (slug, name, exit_url, created_at) "
+                                "VALUES ('old', 'Old School', 'https://x.test', "
+                                "'2026-01-01 00:00:00')"))
+        connection.commit()
+    migrate.upgrade(url, "0002")
+    with connect(url) as connection:
+        row = connection.execute(text(
+            "SELECT recurring_count, recurring_days, urgent_due_days, normal_due_days, "
+            "day_ends_hour FROM schools")).one()
+    assert tuple(row) == (3, 60, 0, 2, 16)

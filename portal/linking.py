@@ -1,0 +1,200 @@
+"""Pupils linked to reports: suggestions, links with roles, recurring concerns, chronology.
+
+Anti-bullying policy: bullying is "behaviour by an individual or a group, repeated over
+time"; staff "collate all reoccurring concerns regarding individual pupils".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from . import priority
+from .models import Event, LinkRole, Pupil, Report, ReportPupil, School, User, utcnow
+
+
+class LinkError(ValueError):
+    """A link the rules refuse (another school's pupil, already linked in that role)."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    pupil: Pupil
+    score: float
+    because: str  # the words in the report that look like this pupil's name
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z][a-z'-]+", text.lower())
+
+
+def _ratio(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggestion]:
+    """Roster pupils whose names resemble names the reporter typed (never linked by itself)."""
+    text = " ".join([report.people_involved, report.body, report.reporter_name,
+                     report.child_name])
+    words = _words(text)
+    if not words:
+        return []
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    linked = {link.pupil_id for link in report.pupil_links}
+    best: dict[int, Suggestion] = {}
+    pupils = session.scalars(select(Pupil).where(Pupil.school_id == report.school_id,
+                                                 Pupil.on_roll.is_(True)))
+    for pupil in pupils:
+        if pupil.id in linked:
+            continue
+        full = f"{pupil.first_name} {pupil.last_name}".lower()
+        first = pupil.first_name.lower()
+        candidates = [(_ratio(full, pair), pair) for pair in pairs if abs(len(pair) - len(full)) < 4]
+        candidates += [(0.7 * _ratio(first, w), w) for w in words
+                       if len(w) >= 3 and abs(len(w) - len(first)) < 3]
+        if not candidates:
+            continue
+        score, because = max(candidates)
+        if score >= 0.6:
+            best[pupil.id] = Suggestion(pupil, round(score, 2), because)
+    return sorted(best.values(), key=lambda s: (-s.score, s.pupil.last_name))[:limit]
+
+
+def _recurring_ids(dates_by_pupil: dict[int, list[datetime]], count: int, days: int) -> set[int]:
+    """Pupils with ``count`` reports inside any window of ``days`` days."""
+    window = timedelta(days=days)
+    found = set()
+    for pupil_id, dates in dates_by_pupil.items():
+        ordered = sorted(dates)
+        for i in range(len(ordered) - count + 1):
+            if ordered[i + count - 1] - ordered[i] <= window:
+                found.add(pupil_id)
+                break
+    return found
+
+
+@dataclass(frozen=True)
+class PupilFlags:
+    """What the queue and case page show about the pupils linked to each report."""
+
+    recurring: frozenset[int]  # report ids with a recurring pupil
+    send: frozenset[int]  # report ids with a SEND pupil
+    pupils: dict[int, list[tuple[Pupil, LinkRole, bool]]]  # report id -> (pupil, role, recurring)
+
+
+def flags_for(session: Session, school: School, report_ids: Iterable[int]) -> PupilFlags:
+    """Recurring and SEND flags for a set of reports, in two queries whatever their number."""
+    ids = list(report_ids)
+    if not ids:
+        return PupilFlags(frozenset(), frozenset(), {})
+    links = session.execute(
+        select(ReportPupil, Pupil).join(Pupil, Pupil.id == ReportPupil.pupil_id)
+        .where(ReportPupil.report_id.in_(ids), ReportPupil.unlinked_at.is_(None))
+    ).all()
+    pupil_ids = {pupil.id for _link, pupil in links}
+    dates: dict[int, list[datetime]] = defaultdict(list)
+    if pupil_ids:
+        for pupil_id, created in session.execute(
+            select(ReportPupil.pupil_id, Report.created_at)
+            .join(Report, Report.id == ReportPupil.report_id)
+            .where(ReportPupil.pupil_id.in_(pupil_ids), ReportPupil.unlinked_at.is_(None))
+            .distinct()
+        ):
+            dates[pupil_id].append(created)
+    recurring_pupils = _recurring_ids(dates, school.recurring_count, school.recurring_days)
+    per_report: dict[int, list[tuple[Pupil, LinkRole, bool]]] = defaultdict(list)
+    recurring, send = set(), set()
+    for link, pupil in links:
+        is_recurring = pupil.id in recurring_pupils
+        per_report[link.report_id].append((pupil, link.role, is_recurring))
+        if is_recurring:
+            recurring.add(link.report_id)
+        if pupil.has_send:
+            send.add(link.report_id)
+    return PupilFlags(frozenset(recurring), frozenset(send), dict(per_report))
+
+
+def rescore(session: Session, report: Report, school: School,
+            word_dirs: tuple[Path, ...] = ()) -> None:
+    """Recompute a report's urgency now that its linked pupils may be SEND or recurring."""
+    flags = flags_for(session, school, [report.id])
+    urgency = priority.assess(
+        feels_safe=report.feels_safe, kinds=report.kind_values,
+        happened_before=report.happened_before, places=list(report.places or []),
+        text=f"{report.body}\n{report.people_involved}", send=report.id in flags.send,
+        recurring=report.id in flags.recurring, extra_dirs=word_dirs,
+    )
+    report.urgency = urgency.score
+    report.urgency_reasons = list(urgency.reasons)
+
+
+def _pupil_reports(session: Session, pupil_id: int) -> list[Report]:
+    return list(session.scalars(
+        select(Report).join(ReportPupil, ReportPupil.report_id == Report.id)
+        .where(ReportPupil.pupil_id == pupil_id, ReportPupil.unlinked_at.is_(None))
+        .options(selectinload(Report.kinds))
+    ).unique())
+
+
+def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, actor: User,
+         school: School, word_dirs: tuple[Path, ...] = ()) -> ReportPupil:
+    """Link a roster pupil to a report with a role; every report of that pupil is rescored."""
+    if pupil.school_id != report.school_id:
+        raise LinkError("That pupil is not on this school's roster.")
+    if any(lk.pupil_id == pupil.id and lk.role == role for lk in report.pupil_links):
+        raise LinkError(f"{pupil.name} is already linked to this report in that role.")
+    row = ReportPupil(report_id=report.id, pupil_id=pupil.id, role=role, linked_by_id=actor.id)
+    session.add(row)
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                      action="pupil.linked", new_value=f"{pupil.id}:{role.value}"))
+    session.flush()
+    session.expire(report, ["pupil_links"])
+    for other in _pupil_reports(session, pupil.id):
+        rescore(session, other, school, word_dirs)
+    session.flush()
+    return row
+
+
+def unlink(session: Session, row: ReportPupil, *, actor: User, school: School, reason: str,
+           word_dirs: tuple[Path, ...] = ()) -> None:
+    """Undo a link made in error; the link stays in the record with when it was removed."""
+    if len(reason.strip()) < 5:
+        raise LinkError("Write why this pupil is being unlinked.")
+    row.unlinked_at = utcnow()
+    session.add(Event.by(actor, school_id=school.id, report_id=row.report_id,
+                      action="pupil.unlinked", old_value=f"{row.pupil_id}:{row.role.value}",
+                      text=reason.strip()))
+    session.flush()
+    report = session.get(Report, row.report_id)
+    if report is not None:
+        session.expire(report, ["pupil_links"])
+        rescore(session, report, school, word_dirs)
+    for other in _pupil_reports(session, row.pupil_id):
+        rescore(session, other, school, word_dirs)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    report: Report
+    role: LinkRole
+    linked_at: datetime
+
+
+def chronology(session: Session, pupil: Pupil) -> list[ChronologyEntry]:
+    """Every concern involving this child, from every source, oldest first, with roles."""
+    rows = session.execute(
+        select(ReportPupil, Report).join(Report, Report.id == ReportPupil.report_id)
+        .where(ReportPupil.pupil_id == pupil.id, ReportPupil.unlinked_at.is_(None))
+        .options(selectinload(Report.kinds))
+        .order_by(Report.created_at, Report.id)
+    ).all()
+    return [ChronologyEntry(report, link.role, link.linked_at) for link, report in rows]

@@ -1,0 +1,87 @@
+"""The school roster and the pupils linked to each report."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, enum_column, utcnow
+from .user import User
+
+
+class SenStatus(enum.StrEnum):
+    """SEN status as a school MIS exports it (SEN Code of Practice: N, K, E)."""
+
+    NONE = "N"
+    SEN_SUPPORT = "K"
+    EHC_PLAN = "E"
+
+
+SEN_LABELS = {SenStatus.NONE: "No SEN", SenStatus.SEN_SUPPORT: "SEN support",
+              SenStatus.EHC_PLAN: "EHC plan"}
+
+
+class LinkRole(enum.StrEnum):
+    TARGET = "target"
+    ALLEGED_PERPETRATOR = "alleged_perpetrator"
+    WITNESS = "witness"
+
+
+LINK_ROLE_LABELS = {LinkRole.TARGET: "Target", LinkRole.ALLEGED_PERPETRATOR:
+                    "Alleged perpetrator", LinkRole.WITNESS: "Witness"}
+
+
+class Pupil(Base):
+    """A child on the school roster (imported from the MIS or added by an admin)."""
+
+    __tablename__ = "pupils"
+    __table_args__ = (UniqueConstraint("school_id", "upn", name="uq_pupils_school_upn"),
+                      Index("ix_pupils_school_last_first", "school_id", "last_name",
+                            "first_name"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    # UPN or admission number: the school's own identifier, unique within the school.
+    upn: Mapped[str] = mapped_column(String(20))
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    year_group: Mapped[str] = mapped_column(String(30), default="")
+    form: Mapped[str] = mapped_column(String(30), default="")
+    sen_status: Mapped[SenStatus] = mapped_column(enum_column(SenStatus, "sen_status"),
+                                                  default=SenStatus.NONE)
+    on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    links: Mapped[list[ReportPupil]] = relationship(back_populates="pupil")
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def has_send(self) -> bool:
+        return self.sen_status != SenStatus.NONE
+
+
+class ReportPupil(Base):
+    """A pupil linked to a report by the DSL, with their role. Unlinking keeps the row."""
+
+    __tablename__ = "report_pupils"
+    __table_args__ = (Index("ix_report_pupils_pupil_report", "pupil_id", "report_id"),
+                      Index("ix_report_pupils_report", "report_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"))
+    role: Mapped[LinkRole] = mapped_column(enum_column(LinkRole, "link_role"))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    pupil: Mapped[Pupil] = relationship(back_populates="links")
+    linked_by: Mapped[User | None] = relationship()

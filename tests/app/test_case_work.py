@@ -1,0 +1,390 @@
+"""The case page as the policies describe it: pupils and their chronology, recurring and
+SEND flags, checklists and the closing guard, recorded actions, assignment, staff concerns,
+and an audit event for every change."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import (
+    CaseAction,
+    ChecklistItem,
+    Event,
+    ItemState,
+    Pupil,
+    Report,
+    ReportPupil,
+    Role,
+    SenStatus,
+)
+from portal.vocabulary import Source, Status
+
+
+@pytest.fixture
+def make_pupil(session):
+    """Factory: a pupil on a school's roster."""
+    counter = iter(range(1, 10_000))
+
+    def make(school, first="Aisha", last="Khan", sen=SenStatus.NONE, year="Year 5"):
+        pupil = Pupil(school_id=school.id, upn=f"U{next(counter):05d}", first_name=first,
+                      last_name=last, year_group=year, form="5B", sen_status=sen)
+        session.add(pupil)
+        session.commit()
+        return pupil
+
+    return make
+
+
+@pytest.fixture
+def dsl(browser, school, make_user):
+    user = make_user(school=school)
+    browser.login(user.email)
+    return user
+
+
+def link(browser, report_id, pupil, role="target"):
+    """Find the pupil with the case page's roster search, then link them with a role."""
+    page = f"/staff/cases/{report_id}"
+    return browser.submit(f"{page}?q={pupil.upn}", {"pupil_id": str(pupil.id), "role": role},
+                          action=f"{page}/pupils")
+
+
+def test_linking_pupils_builds_one_chronology_from_every_source(
+        browser, dsl, school, make_report, make_pupil, session):
+    aisha = make_pupil(school)
+    anonymous, _ = make_report(school, what_happened="They took my bag")
+    named, _ = make_report(school, anonymous="no", reporter_name="Aisha Khan",
+                           reporter_class="5B")
+    parent, _ = make_report(school, source="parent", child_name="Aisha Khan")
+    browser.submit("/staff/concerns/new", {"told_by": "Aisha Khan", "told_by_class": "5B",
+                                           "what_happened": "Told me at lunch she was pushed"})
+    concern = session.scalars(select(Report).where(Report.source == Source.STAFF)).one()
+    for report, role in ((anonymous, "target"), (named, "target"), (parent, "target"),
+                         (concern, "witness")):
+        assert link(browser, report.id, aisha, role).status_code == 302
+    html = browser.get(f"/staff/pupils/{aisha.id}").get_data(as_text=True)
+    for report in (anonymous, named, parent, concern):
+        assert f"/staff/cases/{report.id}" in html
+    assert "Pupil" in html and "Parent or carer" in html and "Staff" in html
+    assert "Witness" in html and "Target" in html
+    links = session.scalars(select(ReportPupil)).all()
+    assert {(lk.report_id, lk.role.value) for lk in links} == {
+        (anonymous.id, "target"), (named.id, "target"), (parent.id, "target"),
+        (concern.id, "witness")}
+
+
+def test_names_typed_by_the_reporter_are_suggested_never_linked(
+        browser, dsl, school, make_report, make_pupil, session):
+    make_pupil(school, "Aisha", "Khan")
+    make_pupil(school, "Jack", "Smith")
+    report, _ = make_report(school, who_involved="aisha kahn and her friend")
+    html = browser.get(f"/staff/cases/{report.id}").get_data(as_text=True)
+    suggestions = html[html.index("Possible matches"):html.index("Find a pupil")]
+    assert "Aisha Khan" in suggestions
+    assert "Jack Smith" not in suggestions
+    assert session.scalar(select(func.count()).select_from(ReportPupil)) == 0
+
+
+def test_a_pupil_in_three_reports_within_sixty_days_is_flagged_recurring(
+        browser, dsl, school, make_report, make_pupil, session):
+    # "Bullying can be defined as 'behaviour ... repeated over time'" (anti-bullying policy)
+    kai = make_pupil(school, "Kai", "Jones")
+    reports = [make_report(school)[0] for _ in range(3)]
+    link(browser, reports[0].id, kai)
+    link(browser, reports[1].id, kai)
+    queue = browser.get("/staff/").get_data(as_text=True)
+    assert "tag--recurring" not in queue
+    link(browser, reports[2].id, kai, "alleged_perpetrator")
+    queue = browser.get("/staff/").get_data(as_text=True)
+    assert queue.count("tag--recurring") == 3
+    session.expire_all()
+    for report in reports:
+        assert "Recurring: named in several reports" in session.get(Report, report.id) \
+            .urgency_reasons
+    assert "Recurring" in browser.get(f"/staff/cases/{reports[0].id}").get_data(as_text=True)
+
+
+def test_reports_further_apart_than_the_window_are_not_recurring(
+        browser, dsl, school, make_report, make_pupil, session):
+    kai = make_pupil(school, "Kai", "Jones")
+    reports = [make_report(school)[0] for _ in range(3)]
+    for offset, report in enumerate(reports):
+        session.get(Report, report.id).created_at -= timedelta(days=40 * offset)
+    session.commit()
+    for report in reports:
+        link(browser, report.id, kai)
+    assert "tag--recurring" not in browser.get("/staff/?status=all").get_data(as_text=True)
+
+
+def test_a_send_pupil_makes_the_report_rank_higher_and_says_why(
+        browser, dsl, school, make_report, make_pupil, session):
+    # "children with SEND ... disproportionately impacted by bullying" (anti-bullying policy)
+    sam = make_pupil(school, "Sam", "Lee", sen=SenStatus.EHC_PLAN)
+    report, _ = make_report(school)
+    before = report.urgency
+    link(browser, report.id, sam)
+    session.expire_all()
+    stored = session.get(Report, report.id)
+    assert stored.urgency > before
+    assert "A pupil with SEND is involved" in stored.urgency_reasons
+    assert "tag--send" in browser.get("/staff/").get_data(as_text=True)
+
+
+def test_unlinking_needs_a_reason_and_keeps_the_record(
+        browser, dsl, school, make_report, make_pupil, session):
+    kai = make_pupil(school, "Kai", "Jones")
+    report, _ = make_report(school)
+    link(browser, report.id, kai)
+    row = session.scalars(select(ReportPupil)).one()
+    page = f"/staff/cases/{report.id}"
+    refused = browser.submit(page, {"unlink_reason": ""}, action=f"{page}/pupils/{row.id}/unlink")
+    assert refused.status_code == 400
+    done = browser.submit(page, {"unlink_reason": "Wrong Kai: it was Kai Brown"},
+                          action=f"{page}/pupils/{row.id}/unlink")
+    assert done.status_code == 302
+    session.expire_all()
+    assert session.get(ReportPupil, row.id).unlinked_at is not None
+    assert f"/staff/cases/{report.id}" not in browser.get(f"/staff/pupils/{kai.id}").get_data(
+        as_text=True)
+
+
+def test_another_schools_pupil_cannot_be_linked_or_seen(
+        browser, dsl, school, make_school, make_report, make_pupil):
+    elmwood = make_school("elmwood", "Elmwood")
+    stranger = make_pupil(elmwood, "Zed", "Other")
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    forged = browser.submit(page, {"pupil_id": str(stranger.id), "role": "target"},
+                            action=f"{page}/notes")  # a valid token, posted to the link route
+    assert forged.status_code == 400  # the notes form itself refuses: no note text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      browser.get(page).get_data(as_text=True)).group(1)
+    response = browser.client.post(f"{page}/pupils", data={
+        "pupil_id": str(stranger.id), "role": "target", "csrf_token": token})
+    assert response.status_code == 404
+    assert browser.get(f"/staff/pupils/{stranger.id}").status_code == 404
+
+
+def test_case_cannot_close_while_a_required_step_is_open_unless_the_dsl_says_why(
+        browser, dsl, school, make_report, session):
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    browser.get(page)  # the responding checklist is attached when the DSL opens the case
+    refused = browser.submit(page, {"status": "closed", "status_reason": "All sorted"},
+                             action=f"{page}/status")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "required step(s) are still open" in html
+    assert "Interview all parties involved" in html
+    session.expire_all()
+    assert session.get(Report, report.id).status == Status.NEW
+    for item in session.scalars(select(ChecklistItem).where(ChecklistItem.required.is_(True))):
+        response = browser.submit(page, {"state": "done", "step_note": "Done today"},
+                                  action=f"{page}/steps/{item.id}")
+        assert response.status_code == 302
+    closed = browser.submit(page, {"status": "closed", "status_reason": "All steps done"},
+                            action=f"{page}/status")
+    assert closed.status_code == 302
+    session.expire_all()
+    assert session.get(Report, report.id).status == Status.CLOSED
+    item = session.scalars(select(ChecklistItem).where(ChecklistItem.required.is_(True))
+                           .order_by(ChecklistItem.position)).first()
+    assert (item.state, item.done_by_id, item.done_at is not None) == (ItemState.DONE, dsl.id,
+                                                                        True)
+
+
+def test_a_step_marked_not_needed_needs_a_note(browser, dsl, school, make_report, session):
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    browser.get(page)
+    item = session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)).first()
+    refused = browser.submit(page, {"state": "not_needed", "step_note": ""},
+                             action=f"{page}/steps/{item.id}")
+    assert refused.status_code == 400
+    assert "Write why this step is not needed" in refused.get_data(as_text=True)
+
+
+def test_online_bullying_gets_cyber_steps_and_online_threats_get_malicious_posts_steps(
+        browser, dsl, school, make_report, session):
+    online, _ = make_report(school, kinds=["online"])
+    threat, _ = make_report(school, kinds=["online"],
+                            what_happened="they posted that they are gonna kill me")
+    html = browser.get(f"/staff/cases/{online.id}").get_data(as_text=True)
+    assert "Secure and preserve any evidence" in html  # cyber policy 4.3
+    assert "Send all the evidence to CEOP" not in html  # 5.6 only for malicious posts
+    html = browser.get(f"/staff/cases/{threat.id}").get_data(as_text=True)
+    assert "Send all the evidence to CEOP" in html
+    assert "Ensure pupils are shielded from further exposure" in html  # 5.1
+
+
+def test_recording_parents_informed_needs_who_and_how(browser, dsl, school, make_report,
+                                                      session):
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    today = date.today().isoformat()
+    refused = browser.submit(page, {"action_kind": "parents_informed", "happened_on": today},
+                             action=f"{page}/actions")
+    assert refused.status_code == 400
+    assert "Say who was informed and how" in refused.get_data(as_text=True)
+    done = browser.submit(page, {"action_kind": "parents_informed", "happened_on": today,
+                                 "who": "Mrs Khan (mother)", "how": "phone",
+                                 "action_note": "Explained the plan"}, action=f"{page}/actions")
+    assert done.status_code == 302
+    action = session.scalars(select(CaseAction)).one()
+    assert (action.who, action.how, action.happened_on.isoformat()) == ("Mrs Khan (mother)",
+                                                                        "phone", today)
+    assert "Mrs Khan (mother)" in browser.get(page).get_data(as_text=True)
+
+
+def test_agency_involvement_is_recorded(browser, dsl, school, make_report, session):
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    browser.submit(page, {"action_kind": "agency", "happened_on": date.today().isoformat(),
+                          "agency": "early_help", "action_note": "Referral made"},
+                   action=f"{page}/actions")
+    assert session.scalars(select(CaseAction)).one().agency == "early_help"
+
+
+def test_assignment_and_my_cases(browser, dsl, school, make_report, make_user, session):
+    deputy = make_user(Role.DEPUTY_DSL, school=school)
+    mine, _ = make_report(school)
+    theirs, _ = make_report(school)
+    page = f"/staff/cases/{mine.id}"
+    assert browser.submit(page, {"assignee": str(dsl.id)}, action=f"{page}/assign") \
+        .status_code == 302
+    page = f"/staff/cases/{theirs.id}"
+    browser.submit(page, {"assignee": str(deputy.id)}, action=f"{page}/assign")
+    html = browser.get("/staff/?mine=1").get_data(as_text=True)
+    assert re.search(r'data-total="1"', html)
+    assert f"/staff/cases/{mine.id}" in html and f"/staff/cases/{theirs.id}" not in html
+
+
+def test_cases_are_only_assigned_to_the_dsl_team(browser, dsl, school, make_report, make_user):
+    teacher = make_user(Role.STAFF, school=school)
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    assert browser.submit(page, {"assignee": str(teacher.id)}, action=f"{page}/assign") \
+        .status_code == 400
+
+
+def test_prejudice_based_kinds_are_recorded_with_a_reason(browser, dsl, school, make_report,
+                                                          session):
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    done = browser.submit(page, {"kinds": ["verbal", "prejudice:race"],
+                                 "kinds_reason": "Racist names used"}, action=f"{page}/kinds")
+    assert done.status_code == 302
+    session.expire_all()
+    assert sorted(session.get(Report, report.id).kind_values) == ["prejudice:race", "verbal"]
+    assert "Prejudice-based: race or ethnicity" in browser.get(page).get_data(as_text=True)
+
+
+def test_staff_record_a_concern_that_enters_the_dsls_queue(
+        browser, school, make_user, session):
+    teacher = make_user(Role.STAFF, school=school)
+    browser.login(teacher.email)
+    response = browser.submit("/staff/concerns/new", {
+        "told_by": "Jo Bloggs", "told_by_class": "4B",
+        "what_happened": "Jo says older pupils take her snack every day",
+        "kinds": ["property"], "feels_safe": "no"})
+    assert response.status_code == 302
+    report = session.scalars(select(Report)).one()
+    assert (report.source, report.created_by_id, report.urgency >= 100) == (
+        Source.STAFF, teacher.id, True)
+    assert "Jo says older pupils" in browser.get(response.headers["Location"]).get_data(
+        as_text=True)
+    dsl = make_user(school=school)
+    browser.client.delete_cookie("tellus")
+    browser.login(dsl.email)
+    assert f"/staff/cases/{report.id}" in browser.get("/staff/").get_data(as_text=True)
+
+
+def test_an_untouched_report_past_its_time_is_marked_overdue(
+        browser, dsl, school, make_report, session):
+    old, _ = make_report(school)
+    session.get(Report, old.id).created_at -= timedelta(days=7)
+    session.commit()
+    make_report(school)
+    html = browser.get("/staff/").get_data(as_text=True)
+    assert html.count("tag--overdue") == 1
+
+
+def test_the_dsl_can_see_the_audit_trail_of_a_case(browser, dsl, school, make_report):
+    report, _ = make_report(school)
+    page = f"/staff/cases/{report.id}"
+    browser.submit(page, {"note": "Checked CCTV"}, action=f"{page}/notes")
+    html = browser.get(page).get_data(as_text=True)
+    assert "Who has viewed this report (2)" in html
+    assert "Checked CCTV" in html
+
+
+def staff_post_routes(app) -> set[str]:
+    return {rule.rule for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/staff") and "POST" in (rule.methods or set())
+            and rule.rule not in {"/staff/login"}}
+
+
+def test_no_staff_route_writes_without_an_audit_event(
+        app, browser, dsl, school, make_report, make_pupil, session):
+    """Every staff POST route, sent a valid change, adds an event that names the actor and
+    the staff address; a new POST route without an entry here fails this test."""
+    report, _ = make_report(school)
+    kai = make_pupil(school, "Kai", "Jones")
+    browser.get(f"/staff/cases/{report.id}")
+    item = session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)).first()
+    adult = school.trusted_adults[0]
+    session.add(ReportPupil(report_id=report.id, pupil_id=kai.id, role="witness"))
+    session.commit()
+    unlink_id = session.scalars(select(ReportPupil)).one().id
+    r = report.id
+    today = date.today().isoformat()
+    cases = {
+        "/staff/cases/<int:report_id>/decision": (f"/staff/cases/{r}/decision",
+            {"category": "not_bullying", "reason": "A one-off falling out"}),
+        "/staff/cases/<int:report_id>/status": (f"/staff/cases/{r}/status",
+            {"status": "closed", "status_reason": "Resolved",
+             "override": "Parents asked us to stop; recorded on CPOMS"}),
+        "/staff/cases/<int:report_id>/notes": (f"/staff/cases/{r}/notes", {"note": "A note"}),
+        "/staff/cases/<int:report_id>/kinds": (f"/staff/cases/{r}/kinds",
+            {"kinds": ["physical"], "kinds_reason": "Pushing described"}),
+        "/staff/cases/<int:report_id>/checklists": (f"/staff/cases/{r}/checklists",
+            {"checklist": "malicious"}),
+        "/staff/cases/<int:report_id>/steps/<int:item_id>": (
+            f"/staff/cases/{r}/steps/{item.id}", {"state": "done", "step_note": ""}),
+        "/staff/cases/<int:report_id>/actions": (f"/staff/cases/{r}/actions",
+            {"action_kind": "support_target", "happened_on": today,
+             "action_note": "Daily check-in with Mrs Patel"}),
+        "/staff/cases/<int:report_id>/assign": (f"/staff/cases/{r}/assign",
+            {"assignee": str(dsl.id)}),
+        "/staff/cases/<int:report_id>/pupils": (f"/staff/cases/{r}/pupils",
+            {"pupil_id": str(kai.id), "role": "target"}),
+        "/staff/cases/<int:report_id>/pupils/<int:link_id>/unlink": (
+            f"/staff/cases/{r}/pupils/{unlink_id}/unlink", {"unlink_reason": "Linked twice"}),
+        "/staff/concerns/new": ("/staff/concerns/new",
+            {"told_by": "Jo", "what_happened": "Pushed in the line"}),
+        "/staff/school/adults": ("/staff/school/adults", {"name": "Ms Green"}),
+        "/staff/school/adults/<int:adult_id>/toggle": (
+            f"/staff/school/adults/{adult.id}/toggle", {}),
+        "/staff/roster/new": ("/staff/roster/new",
+            {"upn": "N0001", "first_name": "New", "last_name": "Pupil", "sen_status": "N",
+             "on_roll": "yes"}),
+        "/staff/roster/<int:pupil_id>": (f"/staff/roster/{kai.id}",
+            {"upn": kai.upn, "first_name": "Kai", "last_name": "Jones-Brown",
+             "sen_status": "K", "on_roll": "yes"}),
+        "/staff/logout": ("/staff/logout", {}),
+    }
+    assert staff_post_routes(app) == set(cases), "add the new staff route to this table"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      browser.get("/staff/concerns/new").get_data(as_text=True)).group(1)
+    for rule, (url, data) in cases.items():
+        before = session.scalar(select(func.count()).select_from(Event))
+        response = browser.client.post(url, data={**data, "csrf_token": token})
+        assert response.status_code in (302, 303), f"{rule}: {response.status_code}"
+        session.expire_all()
+        newest = session.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert session.scalar(select(func.count()).select_from(Event)) > before, rule
+        assert newest.actor_id == dsl.id and newest.staff_address == "127.0.0.1", rule
