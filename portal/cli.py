@@ -330,69 +330,6 @@ def demo_settings() -> Settings:
     return dataclasses.replace(settings, database_url=url)
 
 
-def _demo_reports(session: Session, school: School) -> int:
-    from .reporting.operations import (
-        ParentSubmission,
-        PupilSubmission,
-        submit_parent_report,
-        submit_pupil_report,
-    )
-
-    adults = {adult.name: str(adult.id) for adult in school.trusted_adults}
-    pupils = [
-        PupilSubmission(
-            about="me", kinds=["verbal", "emotional"],
-            what_happened="Some girls in my class keep calling me names at break and they "
-                          "tell the others not to play with me. It has been going on since "
-                          "Christmas.",
-            places=["playground", "lunch_hall"], when="this_week", happened_before="yes",
-            who_involved="Two girls in 4B", feels_safe="not_sure", anonymous=True,
-            adult=adults.get("Mrs Patel", "anyone"),
-        ),
-        PupilSubmission(
-            about="me", kinds=["online"],
-            what_happened="Someone in the class group chat keeps sending me messages saying "
-                          "nobody likes me and that they will get me after school. I saved "
-                          "the messages like you said.",
-            places=["online", "journey"], when="yesterday", happened_before="yes",
-            who_involved="I don't know who it is, the name is made up", feels_safe="no",
-            anonymous=False, reporter_name="Sam T", reporter_class="6R",
-            adult=adults.get("Mr Okafor", "anyone"),
-        ),
-        PupilSubmission(
-            about="someone_else", kinds=["physical", "property"],
-            what_happened="I saw an older boy push a Year 3 boy against the wall by the "
-                          "toilets and take his snack. The little boy was crying.",
-            places=["corridor", "toilets"], when="today", happened_before="not_sure",
-            who_involved="A boy from Year 6 with a red coat", feels_safe="yes",
-            anonymous=True, adult="anyone",
-        ),
-    ]
-    parents = [
-        ParentSubmission(
-            child_name="Leo Example", child_year="Year 4", concern="behaviour_change",
-            details="Since half term Leo has been quiet and tearful in the mornings and says "
-                    "he has a tummy ache before school. He mentioned that some boys won't let "
-                    "him join in at football.",
-            parent_name="Ana Example", contact_preference="email",
-            contact_email="parent@example.com", since_when="About three weeks",
-            told_before="no",
-        ),
-        ParentSubmission(
-            child_name="Maya Example", child_year="Year 6", concern="online",
-            details="Maya showed me messages on a gaming app where children from her class "
-                    "are sharing a photo of her with unkind comments. I have kept screenshots.",
-            parent_name="Chris Example", contact_preference="phone",
-            contact_phone="01632 960123", since_when="Last weekend", told_before="no",
-        ),
-    ]
-    for pupil in pupils:
-        submit_pupil_report(session, school, pupil, token=secrets.token_urlsafe(24))
-    for parent in parents:
-        submit_parent_report(session, school, parent, token=secrets.token_urlsafe(24))
-    return len(pupils) + len(parents)
-
-
 def new_password() -> str:
     """A strong password that is easy to copy: five groups of four letters and digits."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -414,8 +351,8 @@ def prepare_demo(app: Flask) -> tuple[str, str]:
             session.refresh(school, ["trusted_adults"])
         user = session.scalar(select(User).where(func.lower(User.email) == DEMO_DSL_EMAIL))
         if user is None:
-            add_user(session, email=DEMO_DSL_EMAIL, school=school, role=Role.DSL,
-                     password=password, name="Demo DSL")
+            user = add_user(session, email=DEMO_DSL_EMAIL, school=school, role=Role.DSL,
+                            password=password, name="Demo DSL")
         else:
             # A fresh password each run, so the login printed below always works.
             user.password_hash = hash_password(password)
@@ -432,7 +369,9 @@ def prepare_demo(app: Flask) -> tuple[str, str]:
             select(Report.id).where(Report.school_id == school.id).limit(1)
         )
         if has_reports is None:
-            _demo_reports(session, school)
+            from .demo import seed
+
+            seed(session, school, user)
     return DEMO_DSL_EMAIL, password
 
 

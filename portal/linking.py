@@ -10,11 +10,11 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import priority
@@ -198,3 +198,36 @@ def chronology(session: Session, pupil: Pupil) -> list[ChronologyEntry]:
         .order_by(Report.created_at, Report.id)
     ).all()
     return [ChronologyEntry(report, link.role, link.linked_at) for link, report in rows]
+
+
+def term_start(today: date) -> date:
+    """The first day of the current school term (autumn from September, spring from
+    January, summer from April): close enough for "this term" on a DSL's screen."""
+    if today.month >= 9:
+        return date(today.year, 9, 1)
+    if today.month >= 4:
+        return date(today.year, 4, 1)
+    return date(today.year, 1, 1)
+
+
+@dataclass(frozen=True)
+class PupilCount:
+    pupil: Pupil
+    reports: int
+    last: datetime
+
+
+def pupils_in_several_reports(session: Session, school_id: int, since: datetime,
+                              minimum: int = 2) -> list[PupilCount]:
+    """Children linked to at least ``minimum`` reports since ``since``, most reports first."""
+    rows = session.execute(
+        select(Pupil, func.count(func.distinct(Report.id)), func.max(Report.created_at))
+        .join(ReportPupil, ReportPupil.pupil_id == Pupil.id)
+        .join(Report, Report.id == ReportPupil.report_id)
+        .where(Pupil.school_id == school_id, ReportPupil.unlinked_at.is_(None),
+               Report.created_at >= since)
+        .group_by(Pupil.id)
+        .having(func.count(func.distinct(Report.id)) >= minimum)
+        .order_by(func.count(func.distinct(Report.id)).desc(), Pupil.last_name)
+    ).all()
+    return [PupilCount(pupil, count, last) for pupil, count, last in rows]

@@ -3,6 +3,7 @@ commit, redirect."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +331,17 @@ def unlink_pupil(report_id: int, link_id: int) -> ResponseReturnValue:
     return _act(report, form, "unlink", lambda db: linking.unlink(
         db, row, actor=staff_user(), school=_school(), reason=form.unlink_reason.data or "",
         word_dirs=_word_dirs()), "Pupil unlinked.")
+
+
+@bp.route("/pupils")
+@allow(READERS)
+def pupils() -> ResponseReturnValue:
+    """Which children are in more than one report this term."""
+    start = linking.term_start(utcnow().date())
+    since = datetime.combine(start, time(), tzinfo=UTC)
+    school = _school()
+    rows = linking.pupils_in_several_reports(get_session(), school.id, since)
+    return render_template("triage/pupils.html", rows=rows, start=start, school=school)
 
 
 @bp.route("/pupils/<int:pupil_id>")

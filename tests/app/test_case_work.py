@@ -388,3 +388,16 @@ def test_no_staff_route_writes_without_an_audit_event(
         newest = session.scalars(select(Event).order_by(Event.id.desc())).first()
         assert session.scalar(select(func.count()).select_from(Event)) > before, rule
         assert newest.actor_id == dsl.id and newest.staff_address == "127.0.0.1", rule
+
+
+def test_children_in_more_than_one_report_this_term_are_listed(
+        browser, dsl, school, make_report, make_pupil):
+    kai = make_pupil(school, "Kai", "Jones")
+    once = make_pupil(school, "Ben", "Once")
+    first, _ = make_report(school)
+    second, _ = make_report(school)
+    link(browser, first.id, kai)
+    link(browser, second.id, kai)
+    link(browser, first.id, once, "witness")
+    html = browser.get("/staff/pupils").get_data(as_text=True)
+    assert "Kai Jones" in html and "Ben Once" not in html

@@ -252,6 +252,16 @@ def test_demo_runs_twice_and_always_prints_a_working_login(
             assert 3 <= len(reports) <= 10
             assert {r.source.value for r in reports} == {"pupil", "parent"}
             assert any(r.urgency >= 100 for r in reports)
+            # Issue 3: a roster, a child in several reports, a decided case and an unread one.
+            from portal.linking import pupils_in_several_reports
+            from portal.vocabulary import Category, Status
+            assert session.scalar(select(func.count()).select_from(Pupil)) == 30
+            several = pupils_in_several_reports(session, school.id,
+                                                min(r.created_at for r in reports))
+            assert several and several[0].reports >= 3
+            assert any(r.category is Category.BULLYING_INCIDENT for r in reports)
+            assert any(r.status is Status.CLOSED for r in reports)
+            assert any(r.acknowledged_at is None for r in reports)
             session.close()
     finally:
         application.extensions["portal.engine"].dispose()
