@@ -32,6 +32,18 @@ class Suggestion:
     because: str  # the words in the report that look like this pupil's name
 
 
+# Everyday words that look like short first names ("the" ~ Theo, "will", "may", "jo").
+COMMON_WORDS = frozenset("""
+a an and are as at be but by can did do for from get got had has have he her him his i if in
+is it its me my no not of on or our out said say says she so than that the them then there
+they this to too up us was we were what when who will with would you your yes play plays
+playing played friend friends class group mum dad miss sir teacher year boy boys girl girls
+kid kids lunch break today lesson maybe may mark rose grace hope joy ben bill art sky
+""".split())
+FULL_NAME_MATCH = 0.8  # "aisha kahn" ~ "aisha khan"
+FIRST_NAME_MATCH = 0.85  # a first name alone, spelt nearly right
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z][a-z'-]+", text.lower())
 
@@ -57,13 +69,15 @@ def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggest
             continue
         full = f"{pupil.first_name} {pupil.last_name}".lower()
         first = pupil.first_name.lower()
-        candidates = [(_ratio(full, pair), pair) for pair in pairs if abs(len(pair) - len(full)) < 4]
-        candidates += [(0.7 * _ratio(first, w), w) for w in words
-                       if len(w) >= 3 and abs(len(w) - len(first)) < 3]
-        if not candidates:
-            continue
-        score, because = max(candidates)
-        if score >= 0.6:
+        candidates = [(ratio, pair) for pair in pairs if abs(len(pair) - len(full)) < 4
+                      and (ratio := _ratio(full, pair)) >= FULL_NAME_MATCH]
+        # A first name alone ranks below any full name, and never from a common word.
+        candidates += [(0.7 * ratio, w) for w in words
+                       if len(w) >= 3 and w not in COMMON_WORDS
+                       and abs(len(w) - len(first)) < 2
+                       and (ratio := _ratio(first, w)) >= FIRST_NAME_MATCH]
+        if candidates:
+            score, because = max(candidates)
             best[pupil.id] = Suggestion(pupil, round(score, 2), because)
     return sorted(best.values(), key=lambda s: (-s.score, s.pupil.last_name))[:limit]
 

@@ -172,7 +172,18 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
         due=_due(report, school), now=utcnow(),
         users={u.id: u for u in db.scalars(select(User).where(
             User.school_id == report.school_id))},
+        pupil_names=_linked_names(db, events),
     ), code
+
+
+def _linked_names(db: Any, events: list[Any]) -> dict[str, str]:
+    """Names of the pupils the chronology's link events mention, keyed by pupil id."""
+    ids = {int(value.split(":")[0]) for e in events
+           if e.action in ("pupil.linked", "pupil.unlinked")
+           for value in (e.new_value or e.old_value or "",) if value.split(":")[0].isdigit()}
+    if not ids:
+        return {}
+    return {str(p.id): p.name for p in db.scalars(select(Pupil).where(Pupil.id.in_(ids)))}
 
 
 @bp.route("/cases/<int:report_id>")
