@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Optional, Regexp
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
 from ..forms import clean_text, max_length
 from ..models import SEN_LABELS, SenStatus
@@ -45,3 +45,29 @@ class PupilForm(FlaskForm):
                             validators=[InputRequired("Choose the SEN status.")])
     on_roll = RadioField("On roll", choices={"yes": "On roll", "no": "Left the school"},
                          validators=[InputRequired("Choose whether the pupil is on roll.")])
+
+
+class SchoolSettingsForm(FlaskForm):
+    """What the school decides: when a child counts as recurring, when a report is overdue,
+    and where the quick-exit button goes."""
+
+    recurring_count = IntegerField("Reports that make a child “recurring”",
+                                   validators=[InputRequired("Enter a number."),
+                                               NumberRange(2, 20, "Use a number from 2 to 20.")])
+    recurring_days = IntegerField("…within this many days",
+                                  validators=[InputRequired("Enter a number."),
+                                              NumberRange(7, 730, "Use 7 to 730 days.")])
+    urgent_due_days = IntegerField("Urgent reports acknowledged within (school days; 0 = the "
+                                   "same day)",
+                                   validators=[InputRequired("Enter a number."),
+                                               NumberRange(0, 5, "Use 0 to 5.")])
+    normal_due_days = IntegerField("Other reports acknowledged within (school days)",
+                                   validators=[InputRequired("Enter a number."),
+                                               NumberRange(1, 10, "Use 1 to 10.")])
+    day_ends_hour = IntegerField("The school day ends at (hour, 24-hour clock)",
+                                 validators=[InputRequired("Enter an hour."),
+                                             NumberRange(12, 20, "Use an hour from 12 to 20.")])
+    exit_url = StringField("Quick-exit page (a neutral site)", filters=[clean_text],
+                           validators=[InputRequired("Enter a web address."),
+                                       Regexp(r"^https://[^\s\"'<>]{3,290}$",
+                                              message="Use an https:// address.")])

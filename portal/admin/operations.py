@@ -105,3 +105,18 @@ def search_pupils(session: Session, school_id: int, query: str, limit: int = 50)
             func.lower(Pupil.upn).like(like)))
     return list(session.scalars(statement.order_by(Pupil.last_name, Pupil.first_name)
                                 .limit(limit)))
+
+
+def save_settings(session: Session, school: School, *, actor: User,
+                  values: dict[str, object]) -> None:
+    """Change the school's own settings; the event lists what changed, old → new."""
+    changes = []
+    for key, value in values.items():
+        old = getattr(school, key)
+        if old != value:
+            changes.append(f"{key}: {old} → {value}")
+            setattr(school, key, value)
+    if changes:
+        session.add(Event.by(actor, school_id=school.id, action="school.settings",
+                             text="; ".join(changes)))
+    session.flush()

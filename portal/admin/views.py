@@ -10,21 +10,46 @@ from ..auth.access import allow, staff_user
 from ..db import get_session
 from ..models import Pupil, Role, School, SenStatus, TrustedAdult, User
 from . import operations as ops
-from .forms import PupilForm, ToggleForm, TrustedAdultForm
+from .forms import PupilForm, SchoolSettingsForm, ToggleForm, TrustedAdultForm
 
 bp = Blueprint("admin", __name__, url_prefix="/staff")
 
 
-def _render_home(form: TrustedAdultForm, code: int = 200) -> ResponseReturnValue:
+SETTINGS = ("recurring_count", "recurring_days", "urgent_due_days", "normal_due_days",
+            "day_ends_hour", "exit_url")
+
+
+def _render_home(form: TrustedAdultForm, code: int = 200,
+                 settings: SchoolSettingsForm | None = None) -> ResponseReturnValue:
     user = staff_user()
     db = get_session()
     school = db.get(School, user.school_id)
+    if settings is None:
+        settings = SchoolSettingsForm(formdata=None, obj=school)
     accounts = db.scalars(select(User).where(User.school_id == user.school_id)
                           .order_by(User.role, User.email)).all()
     adults = db.scalars(select(TrustedAdult).where(TrustedAdult.school_id == user.school_id)
                         .order_by(TrustedAdult.position)).all()
     return render_template("admin/home.html", school=school, accounts=accounts, adults=adults,
-                           form=form, toggle=ToggleForm()), code
+                           form=form, toggle=ToggleForm(), settings=settings), code
+
+
+@bp.route("/school/settings", methods=["POST"])
+@allow(Role.ADMIN, Role.DSL)
+def save_settings() -> ResponseReturnValue:
+    form = SchoolSettingsForm()
+    if not form.validate_on_submit():
+        return _render_home(TrustedAdultForm(formdata=None), 400, settings=form)
+    db = get_session()
+    user = staff_user()
+    school = db.get(School, user.school_id)
+    if school is None:
+        abort(404)
+    ops.save_settings(db, school, actor=user,
+                      values={name: getattr(form, name).data for name in SETTINGS})
+    db.commit()
+    flash("School settings saved.")
+    return redirect(url_for("admin.home"))
 
 
 @bp.route("/school")

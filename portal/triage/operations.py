@@ -84,7 +84,8 @@ def _filtered(query: Select[tuple[Report]], filters: QueueFilters) -> Select[tup
 
 
 def queue(session: Session, user: User, filters: QueueFilters) -> QueuePage:
-    """One page of the queue: urgent reports first (newest first), then the rest oldest first.
+    """One page of the queue: urgent reports first, then by urgency score; among equals the
+    newest urgent report first and otherwise the oldest first.
 
     Two queries whatever the page size: the count, then the page with its kinds loaded.
     """
@@ -96,7 +97,8 @@ def queue(session: Session, user: User, filters: QueueFilters) -> QueuePage:
     newest_urgent = case((Report.urgency >= URGENT, Report.created_at), else_=None)
     rows = session.scalars(
         base.options(selectinload(Report.kinds), selectinload(Report.assigned_to))
-        .order_by(urgent_first, newest_urgent.desc().nulls_last(), Report.created_at, Report.id)
+        .order_by(urgent_first, Report.urgency.desc(), newest_urgent.desc().nulls_last(),
+                  Report.created_at, Report.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()

@@ -375,6 +375,10 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/roster/<int:pupil_id>": (f"/staff/roster/{kai.id}",
             {"upn": kai.upn, "first_name": "Kai", "last_name": "Jones-Brown",
              "sen_status": "K", "on_roll": "yes"}),
+        "/staff/school/settings": ("/staff/school/settings",
+            {"recurring_count": "2", "recurring_days": "30", "urgent_due_days": "0",
+             "normal_due_days": "2", "day_ends_hour": "16",
+             "exit_url": "https://www.example.org/weather"}),
         "/staff/logout": ("/staff/logout", {}),
     }
     assert staff_post_routes(app) == set(cases), "add the new staff route to this table"
@@ -401,3 +405,26 @@ def test_children_in_more_than_one_report_this_term_are_listed(
     link(browser, first.id, once, "witness")
     html = browser.get("/staff/pupils").get_data(as_text=True)
     assert "Kai Jones" in html and "Ben Once" not in html
+
+
+def test_the_school_sets_when_a_child_counts_as_recurring(
+        browser, dsl, school, make_report, make_pupil, session):
+    kai = make_pupil(school, "Kai", "Jones")
+    first, _ = make_report(school)
+    second, _ = make_report(school)
+    link(browser, first.id, kai)
+    link(browser, second.id, kai)
+    assert "tag--recurring" not in browser.get("/staff/").get_data(as_text=True)
+    saved = browser.submit("/staff/school", {
+        "recurring_count": "2", "recurring_days": "60", "urgent_due_days": "0",
+        "normal_due_days": "2", "day_ends_hour": "16",
+        "exit_url": "https://www.example.org/weather"}, action="/staff/school/settings")
+    assert saved.status_code == 302
+    assert browser.get("/staff/").get_data(as_text=True).count("tag--recurring") == 2
+    refused = browser.submit("/staff/school", {
+        "recurring_count": "1", "recurring_days": "60", "urgent_due_days": "0",
+        "normal_due_days": "2", "day_ends_hour": "16",
+        "exit_url": "javascript:alert(1)"}, action="/staff/school/settings")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Use a number from 2 to 20." in html and "Use an https:// address." in html

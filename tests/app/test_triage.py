@@ -186,3 +186,11 @@ def test_admin_and_trust_lead_never_see_report_text(
         browser.client.delete_cookie("tellus")
     html = browser.get("/staff/trust").get_data(as_text=True)  # signed out now
     assert "PRIVATE-MARKER" not in html
+
+
+def test_within_each_band_a_higher_urgency_score_comes_first(
+        browser, school, make_user, make_report, session):
+    plain, _ = make_report(school, kinds=["verbal"], happened_before="no")
+    physical, _ = make_report(school, kinds=["physical"], happened_before="yes")
+    browser.login(make_user(school=school).email)
+    assert queue_ids(browser.get("/staff/").get_data(as_text=True)) == [physical.id, plain.id]
