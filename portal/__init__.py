@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db, errors, security
 from .config import PACKAGE_DIR, Settings
+from .notifications import SmtpSettings
 
 csrf = CSRFProtect()
 
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         PORTAL_SCHOOL_NETWORKS=settings.school_networks,
         PORTAL_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         PORTAL_RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        PORTAL_BASE_URL=settings.base_url,
+        PORTAL_SMTP=SmtpSettings.from_url(settings.smtp_url) if settings.smtp_url else None,
+        PORTAL_EVIDENCE_DIR=settings.instance_dir / "evidence",
         PORTAL_STAFF_IDLE_MINUTES=30,
         PORTAL_STAFF_ABSOLUTE_HOURS=12,
     )

@@ -292,6 +292,46 @@ def import_pupils_command(slug: str, csv_file: Path) -> None:
                f"{result.unchanged} unchanged.")
 
 
+@cli.group("outbox")
+def outbox_group() -> None:
+    """Outgoing email: `portal outbox send` delivers what is due (cron, or --watch)."""
+
+
+@outbox_group.command("send")
+@click.option("--watch", is_flag=True, help="Keep going: check again every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(1, 3600))
+@click.option("--rounds", default=0, hidden=True, type=click.IntRange(0),
+              help="Stop after this many rounds (tests); 0 means until stopped.")
+def outbox_send_command(watch: bool, interval: int, rounds: int) -> None:
+    """Queue due digests, then deliver due email with retries and back-off."""
+    import time
+
+    from .notifications import deliver, due_digests
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    smtp = app.config.get("PORTAL_SMTP")
+    if smtp is None:
+        raise click.ClickException("PORTAL_SMTP_URL is not set, so no email can be sent.")
+    done = 0
+    while True:
+        with session_scope(app) as session:
+            digests = due_digests(session, app.config["PORTAL_BASE_URL"])
+        session = app.extensions["portal.sessionmaker"]()
+        try:
+            sent, failed = deliver(session, smtp)
+        finally:
+            session.close()
+        if sent or failed or digests or not watch:
+            click.echo(f"{digests} digest(s) queued; {sent} sent, {failed} to retry later.")
+        done += 1
+        if not watch or (rounds and done >= rounds):
+            return
+        try:
+            time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+
+
 # --- serving -----------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, ChecklistItem, ItemState
+from .conversation import Evidence, Message, OutboxMessage, Sender
 from .pupil import LINK_ROLE_LABELS, SEN_LABELS, LinkRole, Pupil, ReportPupil, SenStatus
 from .event import AppendOnlyError, Event
 from .report import Report, ReportKind
@@ -15,6 +16,10 @@ __all__ = [
     "ActionKind",
     "CaseAction",
     "ChecklistItem",
+    "Evidence",
+    "Message",
+    "OutboxMessage",
+    "Sender",
     "ItemState",
     "LinkRole",
     "Pupil",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..vocabulary import Category, Source, Status
 from .base import Base, UTCDateTime, enum_column, utcnow
 from .case import CaseAction, ChecklistItem
+from .conversation import Evidence, Message
 from .pupil import ReportPupil
 from .school import School
 from .user import User
@@ -87,6 +88,12 @@ class Report(Base):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # Set when the DSL closes a case with a required checklist item still open.
     close_override: Mapped[str] = mapped_column(Text, default="")
+    # The reporter replied and no DSL has read it yet: the queue shows it, even if closed.
+    has_unread_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A parent who gave an email chose to be told (only) that something changed.
+    notify_updates: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the DSL team was told about this report (at once if urgent, else in a digest).
+    team_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     school: Mapped[School] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
@@ -100,6 +107,12 @@ class Report(Base):
     )
     actions: Mapped[list[CaseAction]] = relationship(
         order_by="CaseAction.happened_on", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[Message]] = relationship(
+        order_by="Message.created_at", cascade="all, delete-orphan"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        order_by="Evidence.id", cascade="all, delete-orphan"
     )
     kinds: Mapped[list[ReportKind]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportKind.kind"

@@ -41,6 +41,9 @@ class School(Base):
     normal_due_days: Mapped[int] = mapped_column(Integer, default=2)
     # The school day ends at this local hour (Europe/London); weekends are not school days.
     day_ends_hour: Mapped[int] = mapped_column(Integer, default=16)
+    # Local hours at which the DSL team gets a digest of new, non-urgent reports.
+    digest_hours: Mapped[str] = mapped_column(String(60), default="8,13,16")
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     trust: Mapped[Trust | None] = relationship(back_populates="schools")

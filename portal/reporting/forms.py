@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
@@ -65,6 +66,7 @@ class PupilReportForm(FlaskForm):
     reporter_class = StringField("Your class", filters=F,
                                  validators=[max_length(60, "Please use a shorter class name.")])
     adult = RadioField("Who would you like to talk to?", validate_choice=True)
+    evidence = MultipleFileField("Pictures or screenshots (you don't have to)")
 
     def validate_what_happened(self, field: TextAreaField) -> None:
         # A young child may only tick a picture; writing is welcome but not required then.
@@ -126,6 +128,12 @@ class ParentReportForm(FlaskForm):
         "How would you like us to contact you?", choices=choices(CONTACT_PREFERENCES),
         validators=[InputRequired("Choose how you would like us to contact you.")],
     )
+    email_updates = RadioField(
+        "Email me when there is an update?",
+        choices={"yes": "Yes: email me that there is an update (never the details)",
+                 "no": "No, I will check with my code"},
+        default="no", validators=[Optional()])
+    evidence = MultipleFileField("Screenshots, photos or a PDF (optional)")
 
     def validate_contact_email(self, field: StringField) -> None:
         if field.data and not EMAIL.match(field.data):
@@ -149,3 +157,10 @@ class FollowUpForm(FlaskForm):
     # No "required" check: an empty code gets the same neutral answer as any wrong one.
     code = StringField("Your follow-up code", filters=F)
 
+
+
+class ReplyForm(FlaskForm):
+    """The reporter's reply, sent with the code they typed (in the form, not the URL)."""
+
+    code = HiddenField()
+    message = TextAreaField("Write back to the school", filters=F)

@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import followup, priority
-from ..models import Event, Report, ReportKind, School, TrustedAdult
+from .. import evidence, followup, notifications, priority
+from ..models import Event, Evidence, Message, Report, ReportKind, School, Sender, TrustedAdult
+from ..models import utcnow
 from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, Source
 
 
@@ -46,6 +47,7 @@ class ParentSubmission:
     told_before: str | None = None
     contact_email: str = ""
     contact_phone: str = ""
+    email_updates: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,39 @@ class Stored:
     report: Report
     code: str
     repeated: bool = False
+    files: tuple[Path, ...] = ()  # evidence written to disk, removed if the commit fails
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What comes with a submission besides its words: files, and where mail links point."""
+
+    files: tuple[evidence.CleanFile, ...] = ()
+    evidence_dir: Path | None = None
+    base_url: str = "http://127.0.0.1:5000"
+    word_dirs: tuple[Path, ...] = ()
+
+
+def _keep_evidence(session: Session, report: Report, extras: Extras) -> tuple[Path, ...]:
+    """Write the cleaned files under server-made names and record their hashes."""
+    if not extras.files or extras.evidence_dir is None:
+        return ()
+    written = []
+    try:
+        for item in extras.files:
+            name = evidence.new_name(item.content_type)
+            written.append(evidence.write(extras.evidence_dir / str(report.school_id), name,
+                                          item.data))
+            report.evidence.append(Evidence(
+                stored_name=name, content_type=item.content_type,
+                size_received=item.size_received, size_kept=len(item.data),
+                sha256_received=item.sha256_received, sha256_kept=item.sha256_kept,
+                treatment=item.treatment))
+        session.flush()
+    except BaseException:
+        evidence.remove(written)
+        raise
+    return tuple(written)
 
 
 def adult_label(session: Session, school: School, choice: str) -> str:
@@ -94,16 +129,17 @@ def _new_report(school: School, source: Source, token: str, **values: object) ->
 
 def submit_pupil_report(
     session: Session, school: School, data: PupilSubmission, *, token: str,
-    word_dirs: tuple[Path, ...] = (),
+    extras: Extras | None = None,
 ) -> Stored:
     """Store a pupil's report ("logged ... under the category of 'Allegation of Bullying'")."""
     repeat = find_repeat(session, token)
     if repeat is not None:
         return repeat
+    extras = extras or Extras()
     urgency = priority.assess(feels_safe=data.feels_safe, kinds=data.kinds,
                               happened_before=data.happened_before, places=data.places,
                               text=f"{data.what_happened}\n{data.who_involved}",
-                              extra_dirs=word_dirs)
+                              extra_dirs=extras.word_dirs)
     stored = _new_report(
         school, Source.PUPIL, token,
         body=data.what_happened,
@@ -125,23 +161,26 @@ def submit_pupil_report(
     session.flush()
     session.add(Event(school_id=school.id, report_id=stored.report.id, action="report.received",
                       new_value=Source.PUPIL.value))
+    notifications.report_arrived(session, stored.report, school, extras.base_url)
+    files = _keep_evidence(session, stored.report, extras)
     session.flush()
-    return stored
+    return Stored(stored.report, stored.code, files=files)
 
 
 def submit_parent_report(
     session: Session, school: School, data: ParentSubmission, *, token: str,
-    word_dirs: tuple[Path, ...] = (),
+    extras: Extras | None = None,
 ) -> Stored:
     """Store a parent's report ("Parents/carers are actively encouraged to: Report ...")."""
     repeat = find_repeat(session, token)
     if repeat is not None:
         return repeat
+    extras = extras or Extras()
     kinds = list(data.kinds)
     if data.concern == "online" and "online" not in kinds:
         kinds.append("online")
     urgency = priority.assess(feels_safe=None, kinds=kinds, happened_before=None, places=[],
-                              text=data.details, extra_dirs=word_dirs)
+                              text=data.details, extra_dirs=extras.word_dirs)
     stored = _new_report(
         school, Source.PARENT, token,
         body=data.details,
@@ -155,6 +194,7 @@ def submit_parent_report(
         contact_email=data.contact_email,
         contact_phone=data.contact_phone,
         contact_preference=data.contact_preference,
+        notify_updates=data.email_updates and bool(data.contact_email),
         urgency=urgency.score,
         urgency_reasons=list(urgency.reasons),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(kinds)],
@@ -163,8 +203,10 @@ def submit_parent_report(
     session.flush()
     session.add(Event(school_id=school.id, report_id=stored.report.id, action="report.received",
                       new_value=Source.PARENT.value))
+    notifications.report_arrived(session, stored.report, school, extras.base_url)
+    files = _keep_evidence(session, stored.report, extras)
     session.flush()
-    return stored
+    return Stored(stored.report, stored.code, files=files)
 
 
 def find_by_code(session: Session, code: str) -> Report | None:
@@ -175,3 +217,39 @@ def find_by_code(session: Session, code: str) -> Report | None:
     return session.scalar(
         select(Report).where(Report.followup_code_hash == followup.code_hash(digits))
     )
+
+
+REPLY_LIMIT = 5000
+
+
+class EmptyMessage(ValueError):
+    """A message with no words, or too many."""
+
+
+def reply_to_school(session: Session, report: Report, body: str) -> Message:
+    """The reporter answers through their code; the case shows an unread reply in the queue.
+
+    The audit event says a reply came, never what it says."""
+    text = body.strip()
+    if not text:
+        raise EmptyMessage("Write your message first.")
+    if len(text) > REPLY_LIMIT:
+        raise EmptyMessage(f"Please make your message shorter. You can use {REPLY_LIMIT} "
+                           f"letters and you have used {len(text)}.")
+    message = Message(report_id=report.id, sender=Sender.REPORTER, body=text)
+    session.add(message)
+    report.has_unread_reply = True
+    session.add(Event(school_id=report.school_id, report_id=report.id,
+                      action="message.from_reporter"))
+    session.flush()
+    return message
+
+
+def reporter_view(session: Session, report: Report) -> list[Message]:
+    """The messages a reporter sees (theirs and the school's); the school's become read."""
+    now = utcnow()
+    for message in report.messages:
+        if message.sender == Sender.STAFF and message.read_at is None:
+            message.read_at = now
+    session.flush()
+    return list(report.messages)

@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     make_response,
     redirect,
     render_template,
@@ -22,15 +23,17 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from .. import evidence
 from ..db import get_session
+from ..jobs import send_soon
 from ..errors import RERENDER
 from ..forms import valid_submission_token
-from ..models import School
+from ..models import Report, School
 from ..security import limiter, network_key, network_report_limits, report_limits
 from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, STATUS_PLAIN, STATUS_SHORT
 from . import operations
 from .advice import advice_for
-from .forms import FollowUpForm, ParentReportForm, PupilReportForm
+from .forms import FollowUpForm, ParentReportForm, PupilReportForm, ReplyForm
 
 bp = Blueprint("reporting", __name__)
 log = logging.getLogger(__name__)
@@ -136,20 +139,58 @@ def _render_pupil(school: School, form: PupilReportForm, status: int = 200,
 
 
 def _store(save: Any, on_error: Any) -> Any:
-    """Commit the report, or say truthfully that it was not stored (nothing half-saved)."""
+    """Commit the report, or say truthfully that it was not stored (nothing half-saved: no
+    rows and no files). After the commit, the email it caused is tried once."""
     db = get_session()
+    stored: operations.Stored | None = None
     try:
         stored = save(db)
         db.commit()
     except IntegrityError:
         # The same form sent twice at once: the other request stored it; show that one.
         db.rollback()
+        evidence.remove(list(stored.files) if stored else [])
         return None
     except SQLAlchemyError:
         db.rollback()
+        evidence.remove(list(stored.files) if stored else [])
         log.exception("a report could not be stored")
         return on_error()
+    except BaseException:
+        db.rollback()
+        evidence.remove(list(stored.files) if stored else [])
+        raise
+    send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return stored
+
+
+def _extras(files: list[evidence.CleanFile]) -> operations.Extras:
+    return operations.Extras(files=tuple(files),
+                             evidence_dir=current_app.config["PORTAL_EVIDENCE_DIR"],
+                             base_url=current_app.config["PORTAL_BASE_URL"],
+                             word_dirs=_word_dirs())
+
+
+def _uploads(form: Any) -> list[evidence.CleanFile] | None:
+    """The files sent with a form, cleaned; None (with a message on the form) if refused."""
+    uploads = [f for f in request.files.getlist("evidence") if f and f.filename]
+    named = []
+    for number, upload in enumerate(uploads, start=1):
+        shown = (upload.filename or "")[-60:]
+        named.append((f"File {number} (“{shown}”)", upload.read(evidence.MAX_FILE_BYTES + 1)))
+    try:
+        return evidence.clean_all(named)
+    except evidence.EvidenceRefused as refused:
+        form.evidence.errors = [f"{refused} Your words are still here; please choose your "
+                                "files again, or send without them."]
+        return None
+
+
+@bp.before_request
+def _room_for_evidence() -> None:
+    """The two report forms may carry up to five files; every other page keeps 1 MiB."""
+    if request.endpoint in ("reporting.pupil_form", "reporting.parent_form"):
+        request.max_content_length = evidence.MAX_REQUEST_BYTES
 
 
 @bp.route("/s/<slug>/pupil", methods=["GET", "POST"])
@@ -161,6 +202,9 @@ def pupil_form(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         status = 400 if form.errors else 200
         return _render_pupil(school, form, status)
+    files = _uploads(form)
+    if files is None:
+        return _render_pupil(school, form, 400)
     token = form.submission.data
     data = operations.PupilSubmission(
         about=form.about.data,
@@ -178,7 +222,7 @@ def pupil_form(slug: str) -> ResponseReturnValue:
     )
     stored = _store(
         lambda db: operations.submit_pupil_report(db, school, data, token=token,
-                                                  word_dirs=_word_dirs()),
+                                                  extras=_extras(files)),
         lambda: _render_pupil(school, form, 503, NOT_STORED),
     )
     if isinstance(stored, Response):
@@ -221,6 +265,9 @@ def parent_form(slug: str) -> ResponseReturnValue:
     form = _parent_form()
     if not form.validate_on_submit():
         return _render_parent(school, form, 400 if form.errors else 200)
+    files = _uploads(form)
+    if files is None:
+        return _render_parent(school, form, 400)
     token = form.submission.data
     data = operations.ParentSubmission(
         child_name=form.child_name.data or "",
@@ -234,10 +281,11 @@ def parent_form(slug: str) -> ResponseReturnValue:
         contact_email=form.contact_email.data or "",
         contact_phone=form.contact_phone.data or "",
         contact_preference=form.contact_preference.data,
+        email_updates=form.email_updates.data == "yes",
     )
     stored = _store(
         lambda db: operations.submit_parent_report(db, school, data, token=token,
-                                                   word_dirs=_word_dirs()),
+                                                   extras=_extras(files)),
         lambda: _render_parent(school, form, 503, NOT_STORED),
     )
     if isinstance(stored, Response):
@@ -249,25 +297,53 @@ def parent_form(slug: str) -> ResponseReturnValue:
     return render_template("reporting/parent_done.html", school=school, code=stored.code)
 
 
-@bp.route("/follow-up", methods=["GET", "POST"])
-@limiter.limit("10 per minute;60 per hour", methods=["POST"])
-def follow_up() -> ResponseReturnValue:
-    form = FollowUpForm()
-    if not form.validate_on_submit():
-        return render_template("reporting/follow_up.html", form=form), 400 if form.errors else 200
-    report = operations.find_by_code(get_session(), form.code.data or "")
-    if report is None:
-        # One neutral answer for a mistyped, unknown or malformed code.
-        form.code.errors = ["We could not find a report with that code. Check the numbers and "
-                            "try again."]
-        return render_template("reporting/follow_up.html", form=form), 200
+NOT_FOUND = "We could not find a report with that code. Check the numbers and try again."
+
+
+def _status_page(report: Report, reply: ReplyForm | None = None,
+                 status: int = 200) -> ResponseReturnValue:
+    db = get_session()
+    messages = operations.reporter_view(db, report)
+    db.commit()
+    reply = reply or ReplyForm(formdata=None)
+    reply.code.data = request.form.get("code", "")
     return render_template(
         "reporting/follow_up_status.html",
         report=report,
         status_short=STATUS_SHORT[report.status],
         status_plain=STATUS_PLAIN[report.status],
         school=report.school,
-    )
+        messages=messages,
+        reply=reply,
+    ), status
+
+
+@bp.route("/follow-up", methods=["GET", "POST"])
+@limiter.limit("10 per minute;60 per hour", methods=["POST"])
+def follow_up() -> ResponseReturnValue:
+    """Enter a code; see the status and messages; reply. The code travels in the form body
+    (never the URL or the cookie)."""
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        return render_template("reporting/follow_up.html", form=form), 400 if form.errors else 200
+    db = get_session()
+    report = operations.find_by_code(db, form.code.data or "")
+    if report is None:
+        # One neutral answer for a mistyped, unknown, empty or malformed code.
+        form.code.errors = [NOT_FOUND]
+        return render_template("reporting/follow_up.html", form=form), 200
+    if "message" not in request.form:
+        return _status_page(report)
+    reply = ReplyForm()
+    try:
+        operations.reply_to_school(db, report, reply.message.data or "")
+    except operations.EmptyMessage as error:
+        db.rollback()
+        reply.message.errors = [str(error)]
+        return _status_page(report, reply, 400)
+    db.commit()
+    flash("Thank you. Your message has been sent to the school.")
+    return _status_page(report)
 
 
 def _known_school() -> School | None:

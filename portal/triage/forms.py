@@ -125,3 +125,12 @@ class ConcernForm(FlaskForm):
     when = RadioField("When", choices=choices(WHEN), validators=[Optional()])
     feels_safe = RadioField("Did the pupil say they feel safe now?",
                             choices=choices(YES_NO_UNSURE), validators=[Optional()])
+
+
+class MessageForm(FlaskForm):
+    """A message to the reporter, read through their follow-up code."""
+
+    message = TextAreaField(
+        "Message to the reporter", filters=F,
+        validators=[InputRequired("Write the message first."),
+                    max_length(5000, "Keep the message to {limit} characters or fewer.")])

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import checklists, followup, priority
 from ..models import (
     ActionKind,
+    Message,
+    Sender,
     CaseAction,
     ChecklistItem,
     Event,
@@ -69,7 +71,9 @@ def visible_reports(user: User) -> Select[tuple[Report]]:
 
 def _filtered(query: Select[tuple[Report]], filters: QueueFilters) -> Select[tuple[Report]]:
     if filters.status == "open":
-        query = query.where(Report.status != Status.CLOSED)
+        # A reply on a closed case brings it back into view until a DSL reads it.
+        query = query.where(or_(Report.status != Status.CLOSED,
+                                Report.has_unread_reply.is_(True)))
     elif filters.status in {s.value for s in Status}:
         query = query.where(Report.status == Status(filters.status))
     if filters.source in {s.value for s in Source}:
@@ -117,6 +121,11 @@ def record_view(session: Session, report: Report, *, actor: User) -> None:
         report.acknowledged_at = now
     if actor.reads_reports:
         checklists.attach(session, report)
+        # The DSL has now seen the reporter's replies.
+        for message in report.messages:
+            if message.sender == Sender.REPORTER and message.read_at is None:
+                message.read_at = now
+        report.has_unread_reply = False
     session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                       action="case.viewed", created_at=now))
     session.flush()
@@ -324,3 +333,24 @@ def record_concern(session: Session, *, actor: User, told_by: str, told_by_class
     checklists.attach(session, report)
     session.flush()
     return report
+
+
+MESSAGE_LIMIT = 5000
+
+
+def message_reporter(session: Session, report: Report, *, actor: User, body: str) -> Message:
+    """Write to the reporter through their follow-up code ("reassurance that it was right to
+    report the incident and that something will be done about it", cyber policy 8.1).
+
+    The audit event records that a message went, not what it said."""
+    text = body.strip()
+    if not text:
+        raise ReasonRequired("Write the message first.")
+    if len(text) > MESSAGE_LIMIT:
+        raise ReasonRequired(f"Keep the message to {MESSAGE_LIMIT} characters.")
+    message = Message(report_id=report.id, sender=Sender.STAFF, author_id=actor.id, body=text)
+    session.add(message)
+    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                         action="message.to_reporter"))
+    session.flush()
+    return message

@@ -15,18 +15,22 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
-from .. import checklists, linking, overdue
+from .. import checklists, evidence, linking, notifications, overdue
+from ..jobs import send_soon
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
 from ..models import (
     ActionKind,
     ChecklistItem,
+    Event,
+    Evidence,
     ItemState,
     LinkRole,
     Pupil,
@@ -48,6 +52,7 @@ from .forms import (
     DecisionForm,
     KindsForm,
     LinkPupilForm,
+    MessageForm,
     NoteForm,
     OverridableStatusForm,
     StepForm,
@@ -158,6 +163,7 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
         kinds_form=kinds_form, assign_form=assign_form,
         checklist_form=forms.get("checklist") or ChecklistForm(formdata=None),
         step_form=StepForm(formdata=None),
+        message_form=forms.get("message") or MessageForm(formdata=None),
         action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
         step_error=forms.get("step_error"),
         suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
@@ -222,15 +228,66 @@ def decide(report_id: int) -> ResponseReturnValue:
         reason=form.reason.data), "Decision recorded.")
 
 
+def _tell_parent(db: Any, report: Report) -> None:
+    """A parent who asked is emailed that there is an update (never what it is)."""
+    notifications.parent_update(db, report, _school(), current_app.config["PORTAL_BASE_URL"])
+
+
 @bp.route("/cases/<int:report_id>/status", methods=["POST"])
 @allow(READERS)
 def change_status(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     form = OverridableStatusForm()
-    return _act(report, form, "status", lambda db: ops.change_status(
-        db, report, actor=staff_user(), status=Status(form.status.data),
-        reason=form.status_reason.data, override=form.override.data or ""),
-        "Status changed.")
+
+    def change(db: Any) -> None:
+        ops.change_status(db, report, actor=staff_user(), status=Status(form.status.data),
+                          reason=form.status_reason.data, override=form.override.data or "")
+        _tell_parent(db, report)
+
+    response = _act(report, form, "status", change, "Status changed.")
+    send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    return response
+
+
+@bp.route("/cases/<int:report_id>/messages", methods=["POST"])
+@allow(READERS)
+def message_reporter(report_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    form = MessageForm()
+
+    def change(db: Any) -> None:
+        ops.message_reporter(db, report, actor=staff_user(), body=form.message.data or "")
+        _tell_parent(db, report)
+
+    response = _act(report, form, "message", change,
+                    "Message sent. The reporter reads it with their follow-up code.")
+    send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    return response
+
+
+@bp.route("/cases/<int:report_id>/evidence/<int:evidence_id>")
+@allow(READERS)
+def download_evidence(report_id: int, evidence_id: int) -> ResponseReturnValue:
+    """The kept file, as an attachment, never shown inline; every download is audited."""
+    report = _case(report_id)
+    db = get_session()
+    item = db.get(Evidence, evidence_id)
+    if item is None or item.report_id != report.id:
+        abort(404)
+    path = current_app.config["PORTAL_EVIDENCE_DIR"] / str(report.school_id) / item.stored_name
+    if not path.is_file():
+        abort(404)
+    db.add(Event.by(staff_user(), school_id=report.school_id, report_id=report.id,
+                    action="evidence.downloaded", new_value=str(item.id)))
+    db.commit()
+    number = [e.id for e in report.evidence].index(item.id) + 1
+    response = send_file(path, mimetype=item.content_type, as_attachment=True,
+                         download_name=f"report-{report.id}-evidence-{number}."
+                                       f"{evidence.EXTENSIONS[item.content_type]}",
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @bp.route("/cases/<int:report_id>/notes", methods=["POST"])
@@ -363,8 +420,6 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
     child = db.get(Pupil, pupil_id)
     if child is None or child.school_id != user.school_id:
         abort(404)
-    from ..models import Event
-
     db.add(Event.by(user, school_id=child.school_id, action="pupil.viewed",
                     new_value=str(child.id)))
     db.commit()

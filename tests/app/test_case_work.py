@@ -358,6 +358,8 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/cases/<int:report_id>/actions": (f"/staff/cases/{r}/actions",
             {"action_kind": "support_target", "happened_on": today,
              "action_note": "Daily check-in with Mrs Patel"}),
+        "/staff/cases/<int:report_id>/messages": (f"/staff/cases/{r}/messages",
+            {"message": "Thank you for telling us. Mrs Patel will come and see you."}),
         "/staff/cases/<int:report_id>/assign": (f"/staff/cases/{r}/assign",
             {"assignee": str(dsl.id)}),
         "/staff/cases/<int:report_id>/pupils": (f"/staff/cases/{r}/pupils",

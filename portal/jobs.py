@@ -1,0 +1,41 @@
+"""Work done just after a request: try the outbox once, in the background, so a slow or
+absent mail server never holds up the person who is reporting."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from . import notifications
+
+log = logging.getLogger(__name__)
+
+
+def send_now(app: Flask, limit: int = 20) -> tuple[int, int]:
+    """Deliver what is due now (used by the background try and by tests)."""
+    smtp = app.config.get("PORTAL_SMTP")
+    if smtp is None:
+        return 0, 0
+    session = app.extensions["portal.sessionmaker"]()
+    try:
+        return notifications.deliver(session, smtp, limit=limit)
+    finally:
+        session.close()
+
+
+def send_soon(app: Flask) -> threading.Thread | None:
+    """Try the outbox once in a background thread; ``portal outbox send`` retries later."""
+    if app.config.get("PORTAL_SMTP") is None or app.config.get("PORTAL_SEND_INLINE") is False:
+        return None
+
+    def run() -> None:
+        try:
+            send_now(app)
+        except Exception:  # the outbox keeps the mail; the scheduled sender retries it
+            log.exception("sending the outbox after a request failed")
+
+    thread = threading.Thread(target=run, name="outbox-send", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,80 @@
+"""Messages between the DSL and a reporter, preserved evidence, and the email outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, enum_column, utcnow
+from .user import User
+
+
+class Sender(enum.StrEnum):
+    STAFF = "staff"
+    REPORTER = "reporter"
+
+
+class Message(Base):
+    """A message through the follow-up code: the DSL to the reporter, or the reporter's reply.
+
+    Staff-only notes are events, never messages, so they can't reach the reporter.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_report_created", "report_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    sender: Mapped[Sender] = mapped_column(enum_column(Sender, "message_sender"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the other side first saw it: the reporter (staff messages) or the DSL (replies).
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    author: Mapped[User | None] = relationship()
+
+
+class Evidence(Base):
+    """A file sent with a report, kept as the policy's preserved evidence (cyber 4.3, 5.3).
+
+    No original filename is kept (it can name a child or a phone); the file lives outside
+    ``static/`` under a server-made name; both hashes let anyone check what was kept.
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_report", "report_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_received: Mapped[int] = mapped_column(Integer)
+    size_kept: Mapped[int] = mapped_column(Integer)
+    sha256_received: Mapped[str] = mapped_column(String(64))
+    sha256_kept: Mapped[str] = mapped_column(String(64))
+    # What was done to it: "image rebuilt from pixels (metadata removed)" or "kept as sent".
+    treatment: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """An email waiting to go: written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(30))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,206 @@
+"""Email through an outbox: written with the change that causes it, delivered with retries.
+
+Emails never carry report text or names: they say that something arrived or changed and
+where to look. Parents are told only that there is an update and to use their code.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import OutboxMessage, Report, Role, School, User, utcnow
+from .priority import URGENT
+
+LOCAL = ZoneInfo("Europe/London")
+MAX_ATTEMPTS = 8
+SMTP_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # "plain" | "starttls" | "tls"
+    username: str | None
+    password: str | None
+    sender: str
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        """``smtp://host:25``, ``smtp+starttls://user:pass@host:587``, ``smtps://host:465``;
+        ``?from=tellus@school.example`` sets the sender."""
+        parts = urlsplit(url)
+        security = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "tls"}.get(
+            parts.scheme)
+        if security is None or not parts.hostname:
+            raise ValueError("PORTAL_SMTP_URL must look like smtp://host:25, "
+                             "smtp+starttls://user:password@host:587 or smtps://host:465")
+        default_port = {"plain": 25, "starttls": 587, "tls": 465}[security]
+        sender = parse_qs(parts.query).get("from", ["Tell Us <no-reply@localhost>"])[0]
+        return cls(parts.hostname, parts.port or default_port, security,
+                   unquote(parts.username) if parts.username else None,
+                   unquote(parts.password) if parts.password else None, sender)
+
+
+def _queue(session: Session, *, to: str, subject: str, body: str, kind: str,
+           school_id: int | None) -> OutboxMessage:
+    row = OutboxMessage(to_address=to, subject=subject, body=body, kind=kind,
+                        school_id=school_id)
+    session.add(row)
+    return row
+
+
+def dsl_addresses(session: Session, school_id: int) -> list[str]:
+    """Who is told about new reports: the school's active DSL and deputies."""
+    return list(session.scalars(
+        select(User.email).where(User.school_id == school_id, User.is_active.is_(True),
+                                 User.role.in_([Role.DSL, Role.DEPUTY_DSL]))
+        .order_by(User.email)))
+
+
+def report_arrived(session: Session, report: Report, school: School,
+                   base_url: str) -> list[OutboxMessage]:
+    """An urgent report: the DSL team is emailed at once. Others wait for the digest."""
+    if report.urgency < URGENT:
+        return []
+    report.team_notified_at = utcnow()
+    link = f"{base_url.rstrip('/')}/staff/cases/{report.id}"
+    body = (f"An urgent report has arrived at {school.name}.\n\n"
+            f"Open it here (sign-in needed): {link}\n\n"
+            "This email never contains what was reported.\n")
+    return [_queue(session, to=address, subject=f"Urgent report at {school.name}", body=body,
+                   kind="urgent", school_id=school.id)
+            for address in dsl_addresses(session, school.id)]
+
+
+def parent_update(session: Session, report: Report, school: School,
+                  base_url: str) -> OutboxMessage | None:
+    """A parent who asked for updates is told that something changed, and nothing more."""
+    if not report.notify_updates or not report.contact_email:
+        return None
+    body = (f"There is an update on the concern you reported to {school.name}.\n\n"
+            f"To see it, enter your follow-up code at {base_url.rstrip('/')}/follow-up\n\n"
+            "For your child's privacy this email does not say what the update is.\n")
+    return _queue(session, to=report.contact_email, subject=f"An update from {school.name}",
+                  body=body, kind="parent_update", school_id=school.id)
+
+
+def digest_hours(school: School) -> list[int]:
+    hours = []
+    for part in school.digest_hours.split(","):
+        if part.strip().isdigit() and 0 <= int(part) <= 23:
+            hours.append(int(part))
+    return sorted(set(hours))
+
+
+def last_digest_time(school: School, now: datetime) -> datetime | None:
+    """The most recent scheduled digest moment at or before ``now`` (UTC)."""
+    local = now.astimezone(LOCAL)
+    for days_back in range(0, 8):
+        day = (local - timedelta(days=days_back)).date()
+        for hour in reversed(digest_hours(school)):
+            moment = datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL)
+            if moment <= local:
+                return moment.astimezone(now.tzinfo)
+    return None
+
+
+def due_digests(session: Session, base_url: str, now: datetime | None = None) -> int:
+    """Queue each school's digest of new, non-urgent reports when a digest time has passed."""
+    now = now or utcnow()
+    queued = 0
+    for school in session.scalars(select(School)):
+        moment = last_digest_time(school, now)
+        if moment is None or (school.last_digest_at and school.last_digest_at >= moment):
+            continue
+        waiting = list(session.scalars(
+            select(Report).where(Report.school_id == school.id,
+                                 Report.team_notified_at.is_(None),
+                                 Report.created_at <= moment)))
+        school.last_digest_at = now
+        if not waiting:
+            continue
+        for report in waiting:
+            report.team_notified_at = now
+        count = len(waiting)
+        body = (f"{count} new report{'s' if count != 1 else ''} arrived at {school.name} since "
+                f"the last summary.\n\nOpen the queue (sign-in needed): "
+                f"{base_url.rstrip('/')}/staff/\n\n"
+                "This email never contains what was reported.\n")
+        for address in dsl_addresses(session, school.id):
+            _queue(session, to=address, subject=f"{count} new report"
+                   f"{'s' if count != 1 else ''} at {school.name}", body=body, kind="digest",
+                   school_id=school.id)
+            queued += 1
+    session.flush()
+    return queued
+
+
+def _send(smtp: SmtpSettings, row: OutboxMessage) -> None:
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Message-ID"] = make_msgid(domain="tellus.invalid")
+    message.set_content(row.body)
+    if smtp.security == "tls":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=SMTP_TIMEOUT,
+                                                context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
+    with client:
+        if smtp.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if smtp.username:
+            client.login(smtp.username, smtp.password or "")
+        client.send_message(message)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, ... minutes between tries, at most an hour."""
+    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+def deliver(session: Session, smtp: SmtpSettings | None, *, now: datetime | None = None,
+            ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
+    """Send what is due (or just ``ids``); returns (sent, failed). Commits after each email
+    so a crash never sends one twice; PostgreSQL rows are locked so two senders don't race."""
+    if smtp is None:
+        return 0, 0
+    now = now or utcnow()
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.send_after <= now,
+                    OutboxMessage.attempts < MAX_ATTEMPTS)
+             .order_by(OutboxMessage.send_after, OutboxMessage.id)
+             .with_for_update(skip_locked=True))
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    sent = failed = 0
+    for _ in range(limit):
+        # One row at a time, locked until its commit, so another sender skips it.
+        row = session.scalars(query.limit(1)).first()
+        if row is None:
+            break
+        try:
+            _send(smtp, row)
+        except (OSError, smtplib.SMTPException) as error:
+            row.attempts += 1
+            row.last_error = f"{type(error).__name__}: {error}"[:300]
+            row.send_after = utcnow() + backoff(row.attempts)
+            failed += 1
+        else:
+            row.attempts += 1
+            row.sent_at = utcnow()
+            sent += 1
+        session.commit()
+    return sent, failed
