@@ -11,6 +11,7 @@ from flask import Flask
 from . import notifications
 
 log = logging.getLogger(__name__)
+_running: set[threading.Thread] = set()
 
 
 def send_now(app: Flask, limit: int = 20) -> tuple[int, int]:
@@ -35,7 +36,16 @@ def send_soon(app: Flask) -> threading.Thread | None:
             send_now(app)
         except Exception:  # the outbox keeps the mail; the scheduled sender retries it
             log.exception("sending the outbox after a request failed")
+        finally:
+            _running.discard(threading.current_thread())
 
     thread = threading.Thread(target=run, name="outbox-send", daemon=True)
+    _running.add(thread)
     thread.start()
     return thread
+
+
+def wait_idle(timeout: float = 15.0) -> None:
+    """Wait for background sends to finish (shutdown and tests)."""
+    for thread in list(_running):
+        thread.join(timeout)

@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse
 from portal import create_app
 from portal.auth.passwords import hash_password
 from portal.config import Settings
+from portal.jobs import wait_idle
 from portal.models import Base, Role, School, TrustedAdult, User
 from portal.reporting import operations
 from portal.security import limiter
@@ -81,6 +82,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     with application.app_context():
         limiter.reset()
     yield application
+    wait_idle()
     with application.app_context():
         limiter.reset()
     application.extensions["portal.engine"].dispose()
