@@ -107,7 +107,8 @@ def dump_limiter() -> str:
 
 def test_an_anonymous_report_leaves_no_address_or_user_agent_anywhere(anon_app,
                                                                       every_log_record):
-    """After an anonymous report and a code check, no table, limiter key or log holds a marker."""
+    """After an anonymous report, a code check and a reply through the code, no table,
+    limiter key or log holds a marker."""
     client = anon_app.test_client()
     client.environ_base.update(CLIENT_ENV)
     url = "/s/oakfield/pupil"
@@ -120,8 +121,13 @@ def test_an_anonymous_report_leaves_no_address_or_user_agent_anywhere(anon_app,
                            "/follow-up")
     assert client.post("/follow-up", data={**fields, "code": code},
                        headers=HEADERS).status_code == 200
+    replied = client.post("/follow-up", data={**fields, "code": code,
+                                              "message": "It happened again today"},
+                          headers=HEADERS)
+    assert "Your message has been sent" in replied.get_data(as_text=True)
 
     tables = dump_tables(anon_app)
+    assert "It happened again today" in tables
     assert "They keep calling me names at lunch." in tables  # the report is in the dump
     keys = dump_limiter()
     assert "tellus" in keys, "the limiter recorded nothing, so this test would prove nothing"
