@@ -8,7 +8,7 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, errors, security
+from . import crypto, db, errors, security
 from .config import PACKAGE_DIR, Settings
 from .notifications import SmtpSettings
 
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             x_host=settings.proxy_hops,
         )
 
+    crypto.install(crypto.load_keyring(settings.instance_dir, settings.data_key))
     db.init_app(app, settings.database_url)
     csrf.init_app(app)
     security.init_app(app)

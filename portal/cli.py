@@ -5,6 +5,7 @@
     portal create-school SLUG NAME        add a school
     portal create-user EMAIL --school SLUG --role ROLE [--password-stdin]
     portal demo [--host] [--port] [--no-serve]
+    portal seed SLUG --reports N [--pupils P] [--seed S]   synthetic reports (demos, benchmarks)
     portal run [--host] [--port]          serve, never logging client addresses
 
 Errors are printed as one line (``Error: ...``) with exit code 1, never a traceback; set
@@ -264,6 +265,52 @@ def create_user_command(email: str, slug: str, role: str, name: str,
     click.echo(f"Added {email} ({label}) at {school.name}.")
 
 
+def _user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    return user
+
+
+def _end_sessions(session: Session, user: User) -> int:
+    now = utcnow()
+    ended = 0
+    for open_session in session.scalars(select(StaffSession).where(
+            StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))):
+        open_session.ended_at = now
+        ended += 1
+    return ended
+
+
+@cli.command("reset-2fa")
+@click.argument("email")
+def reset_2fa_command(email: str) -> None:
+    """Forget an account's authenticator (lost phone): they set it up again at sign-in."""
+    from .auth import twofactor
+
+    with session_scope(current_app) as session:
+        user = _user_by_email(session, email)
+        twofactor.reset(session, user)
+        ended = _end_sessions(session, user)
+        session.add(Event(school_id=user.school_id, action="user.2fa_reset",
+                          new_value=str(user.id)))
+    click.echo(f"Two-step sign-in reset for {user.email}; {ended} session(s) ended. They will "
+               "set up their authenticator at their next sign-in.")
+
+
+@cli.command("unlock-user")
+@click.argument("email")
+def unlock_user_command(email: str) -> None:
+    """Lift the sign-in throttle on an account (after too many wrong passwords)."""
+    with session_scope(current_app) as session:
+        user = _user_by_email(session, email)
+        user.throttle_epoch += 1
+        user.is_active = True
+        session.add(Event(school_id=user.school_id, action="user.unlocked",
+                          new_value=str(user.id)))
+    click.echo(f"{user.email} can sign in again now.")
+
+
 @cli.command("import-pupils")
 @click.argument("slug")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -330,6 +377,38 @@ def outbox_send_command(watch: bool, interval: int, rounds: int) -> None:
             time.sleep(interval)
         except KeyboardInterrupt:
             return
+
+
+@cli.command("seed")
+@click.argument("slug")
+@click.option("--reports", "count", required=True, type=click.IntRange(1, 10_000_000),
+              help="How many synthetic reports to add.")
+@click.option("--pupils", type=click.IntRange(1, 100_000), default=None,
+              help="Roster size to invent when the school has no pupils (default: 1,000, "
+                   "or one per ten reports up to 2,000).")
+@click.option("--seed", "random_seed", type=int, default=None,
+              help="Repeatable randomness (the rows differ between runs without it).")
+def seed_command(slug: str, count: int, pupils: int | None, random_seed: int | None) -> None:
+    """Add N realistic synthetic reports to the school SLUG (for demos and benchmarks).
+
+    Bulk inserts in one transaction: 100,000 reports take well under a minute. Nothing is
+    added unless all of it is.
+    """
+    import time
+
+    from .seed import SeedError, seed_reports
+
+    started = time.perf_counter()
+    engine = current_app.extensions["portal.engine"]
+    try:
+        with engine.begin() as conn:
+            result = seed_reports(conn, slug, count, pupils=pupils, seed=random_seed)
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    roster = f", {result.pupils_created} pupils on a new roster" if result.pupils_created else ""
+    click.echo(f"Added {result.reports} reports to {slug} ({result.links} pupil links, "
+               f"{result.events} chronology events{roster}) in "
+               f"{time.perf_counter() - started:.1f} s.")
 
 
 # --- serving -----------------------------------------------------------------------------
@@ -432,7 +511,8 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"  Staff sign-in:       {base}/staff/login")
     click.echo(f"    email:     {email}")
     click.echo(f"    password:  {password}")
-    click.echo("  (a new password is made each time `portal demo` runs)")
+    click.echo("  (a new password is made each time `portal demo` runs; at first sign-in you set up")
+    click.echo("   an authenticator app, e.g. on your phone: two-step sign-in is required)")
     click.echo("")
     if not no_serve:
         serve(app, host, port)

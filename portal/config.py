@@ -50,6 +50,7 @@ class Settings:
     school_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     smtp_url: str | None = None
     base_url: str = "http://127.0.0.1:5000"
+    data_key: str | None = None
     proxy_hops: int = 0
     max_content_length: int = 1024 * 1024
     secure_cookies: bool = False
@@ -70,6 +71,7 @@ class Settings:
             school_networks=_networks(env.get("PORTAL_SCHOOL_NETWORKS")),
             smtp_url=env.get("PORTAL_SMTP_URL") or None,
             base_url=env.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000",
+            data_key=env.get("PORTAL_DATA_KEY") or None,
             proxy_hops=int(env.get("PORTAL_PROXY_HOPS") or 0),
             max_content_length=int(env.get("PORTAL_MAX_CONTENT_LENGTH") or 1024 * 1024),
             secure_cookies=_bool(env.get("PORTAL_SECURE_COOKIES"), False),

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import crypto
+
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
@@ -134,13 +136,18 @@ def new_name(content_type: str) -> str:
 
 
 def write(folder: Path, name: str, data: bytes) -> Path:
-    """Write a kept file (owner-only) and return its path."""
+    """Write a kept file, encrypted at rest (owner-only), and return its path."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+        handle.write(crypto.encrypt_file(data))
     return path
+
+
+def read(path: Path) -> bytes:
+    """A kept file's content, decrypted (raises crypto.TamperedData if it was changed)."""
+    return crypto.decrypt_file(path.read_bytes())
 
 
 def remove(paths: list[Path]) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,7 +25,7 @@ from portal import create_app
 from portal.auth.passwords import hash_password
 from portal.config import Settings
 from portal.jobs import wait_idle
-from portal.models import Base, Role, School, TrustedAdult, User
+from portal.models import Base, Role, School, TrustedAdult, User, utcnow
 from portal.reporting import operations
 from portal.security import limiter
 
@@ -121,6 +123,25 @@ def hidden_fields(html: str, action: str | None = None) -> dict[str, str]:
     raise AssertionError(f"no form posting to {action!r} on the page")
 
 
+# Each test user's authenticator: email -> base32 secret, and the last time step used
+# (a code works once, so a second sign-in in the same 30 s uses the next step's code).
+TOTP_SECRETS: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+
+
+def next_code(email: str) -> str:
+    """The code an authenticator app shows now, or the next one if that was just used."""
+    secret = TOTP_SECRETS[email.lower()]
+    while True:
+        now = int(time.time() // 30)
+        step = max(now, _LAST_STEP.get(email.lower(), -1) + 1)
+        if step <= now + 1:  # the server accepts one step of drift
+            break
+        time.sleep(30 - time.time() % 30 + 0.1)  # both usable codes taken: wait for a new one
+    _LAST_STEP[email.lower()] = step
+    return pyotp.TOTP(secret).at(step * 30)
+
+
 class Browser:
     """A test client that loads a page first and sends its form with the page's tokens."""
 
@@ -135,12 +156,26 @@ class Browser:
         page = self.client.get(page_url)
         assert page.status_code == 200, page.status_code
         target = action or page_url.split("?")[0]
-        fields = hidden_fields(page.get_data(as_text=True), target)
+        fields = hidden_fields(page.get_data(as_text=True), target.split("?")[0])
         fields.update(data)
         return self.client.post(target, data=fields, **kw)
 
-    def login(self, email: str, password: str = PASSWORD) -> TestResponse:
-        return self.submit("/staff/login", {"email": email, "password": password})
+    def login(self, email: str, password: str = PASSWORD, **kw: Any) -> TestResponse:
+        """Sign in with the password and then the TOTP code from the user's authenticator
+        (enrolling it on first sign-in), as a member of staff would."""
+        response = self.submit("/staff/login", {"email": email, "password": password}, **kw)
+        where = response.headers.get("Location", "")
+        if where.endswith("/staff/login/code"):
+            return self.submit("/staff/login/code", {"otp": next_code(email)})
+        if where.endswith("/staff/login/enrol"):
+            page = self.client.get("/staff/login/enrol").get_data(as_text=True)
+            secret = re.search(r"data-totp-secret>([A-Z2-7 ]+)<", page).group(1)
+            TOTP_SECRETS[email.lower()] = secret.replace(" ", "")
+            done = self.submit("/staff/login/enrol", {"otp": next_code(email)})
+            next_url = re.search(r'class="button" href="([^"]+)"', done.get_data(as_text=True))
+            assert next_url, "no recovery codes page after enrolment"
+            return self.client.get(next_url.group(1))  # on to the page asked for
+        return response
 
 
 @pytest.fixture
@@ -183,9 +218,16 @@ def make_user(session: Session) -> Any:
     """Factory: a staff account with the shared test password."""
 
     def make(role: Role = Role.DSL, school: School | None = None,
-             email: str | None = None, trust_id: int | None = None) -> User:
+             email: str | None = None, trust_id: int | None = None,
+             two_factor: bool = True) -> User:
+        email = email or f"{role.value}-{secrets.token_hex(3)}@school.test"
+        secret = pyotp.random_base32(32)
+        if two_factor:
+            TOTP_SECRETS[email.lower()] = secret
         user = User(
-            email=email or f"{role.value}-{secrets.token_hex(3)}@school.test",
+            email=email,
+            totp_secret=secret if two_factor else None,
+            totp_enabled_at=utcnow() if two_factor else None,
             display_name=f"Test {role.value}",
             password_hash=hash_password(PASSWORD),
             role=role,

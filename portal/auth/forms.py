@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ..forms import clean_text
@@ -14,6 +14,14 @@ class LoginForm(FlaskForm):
                        validators=[InputRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Password",
                              validators=[InputRequired("Enter your password."), Length(max=256)])
+
+
+class OtpForm(FlaskForm):
+    """The second factor: a 6-digit code from the authenticator app, or a recovery code."""
+
+    otp = StringField("Code from your authenticator app", filters=[clean_text],
+                      validators=[InputRequired("Enter the 6-digit code from your app."),
+                                  Length(max=40)])
 
 
 class LogoutForm(FlaskForm):

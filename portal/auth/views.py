@@ -1,21 +1,23 @@
-"""Staff sign-in, sign-out and session loading."""
+"""Staff sign-in in two steps (password, then a TOTP code), sign-out, session loading."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ..db import get_session
 from ..models import Event, User
 from ..security import hashed, limiter
-from . import sessions
+from . import sessions, twofactor
 from .access import ALL_STAFF, allow, public, staff_user
-from .forms import LoginForm, LogoutForm
+from .forms import LoginForm, LogoutForm, OtpForm
 from .passwords import verify
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -25,6 +27,8 @@ login_manager.login_message = "Please sign in to see that page."
 login_manager.session_protection = None  # sessions are checked on the server instead
 
 FAILED = "That email address and password do not match an account. Check them and try again."
+WRONG_CODE = "That code did not work. Codes change every 30 seconds and work once."
+PENDING_SECONDS = 300  # the password step is good for five minutes
 
 
 @login_manager.user_loader
@@ -40,15 +44,47 @@ def _load_user(token: str) -> User | None:
 
 
 def _account_key() -> str:
-    """Per-account throttle key (SecureDrop: 5 tries / 60 s per user), never the raw email."""
-    email = (request.form.get("email") or "").strip().lower()
-    return "acct:" + hashed("acct:" + hashlib.sha256(email.encode()).hexdigest())
+    """Per-account throttle key (SecureDrop: 5 tries / 60 s per user), never the raw email.
+
+    `portal unlock-user` bumps the account's epoch, which starts a fresh count; unknown
+    addresses use epoch 0, so they are throttled exactly like known ones."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    epoch = get_session().scalar(
+        select(User.throttle_epoch).where(func.lower(User.email) == email)) or 0
+    return "acct:" + hashed(f"acct:{epoch}:" + hashlib.sha256(email.encode()).hexdigest())
+
+
+def _pending_key() -> str:
+    return "otp:" + hashed(f"otp:{session.get('pending_user', '')}")
 
 
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/staff") and not urlsplit(target).netloc and "//" not in target:
         return target
     return url_for("triage.queue")
+
+
+def _pending_user() -> User | None:
+    """The account whose password was right a moment ago, waiting for its second factor."""
+    user_id, started = session.get("pending_user"), session.get("pending_at", 0)
+    if not user_id or time.time() - float(started) > PENDING_SECONDS:
+        return None
+    user = get_session().get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+def _finish(user: User, method: str) -> ResponseReturnValue:
+    """Both factors passed: a brand-new server-side session, then on to the page asked for."""
+    db = get_session()
+    next_url = _safe_next(session.get("pending_next"))
+    token = sessions.start(db, user)
+    user.address = request.remote_addr
+    db.add(Event.by(user, school_id=user.school_id, action="staff.login", new_value=method))
+    db.commit()
+    session.clear()  # a new session at sign-in: nothing from before carries over
+    user.session_token = token
+    login_user(user, remember=False)
+    return redirect(next_url)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,18 +101,66 @@ def login() -> ResponseReturnValue:
         user = db.scalar(select(User).where(func.lower(User.email) == email))
         ok = verify(user.password_hash if user else None, form.password.data or "")
         if user is not None and ok and user.is_active:
-            token = sessions.start(db, user)
-            user.address = request.remote_addr
-            db.add(Event.by(user, school_id=user.school_id, action="staff.login"))
-            db.commit()
-            next_url = _safe_next(request.args.get("next"))
-            session.clear()  # a new session at sign-in: nothing from before carries over
-            user.session_token = token
-            login_user(user, remember=False)
-            return redirect(next_url)
+            session.clear()
+            session.update(pending_user=user.id, pending_at=time.time(),
+                           pending_next=request.args.get("next"))
+            if user.totp_secret:
+                return redirect(url_for("auth.second_factor"))
+            return redirect(url_for("auth.enrol"))
         form.password.errors = [FAILED]
         return render_template("auth/login.html", form=form), 200
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("5 per minute", key_func=_pending_key, methods=["POST"])
+@public
+def second_factor() -> ResponseReturnValue:
+    user = _pending_user()
+    if user is None or not user.totp_secret:
+        flash("Please sign in again.")
+        return redirect(url_for("auth.login"))
+    form = OtpForm()
+    if form.validate_on_submit():
+        db = get_session()
+        code = form.otp.data or ""
+        if twofactor.verify(user, code):
+            return _finish(user, "totp")
+        if twofactor.use_recovery_code(db, user, code):
+            flash("You used a recovery code. Each one works once; reset your authenticator "
+                  "with your administrator if your phone is lost.")
+            return _finish(user, "recovery_code")
+        db.rollback()
+        form.otp.errors = [WRONG_CODE]
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@limiter.limit("10 per minute", key_func=_pending_key, methods=["POST"])
+@public
+def enrol() -> ResponseReturnValue:
+    """First sign-in: set up the authenticator app (required for every staff account)."""
+    user = _pending_user()
+    if user is None or user.totp_secret:
+        return redirect(url_for("auth.login"))
+    db = get_session()
+    # The new secret waits in the signed session (staff only, HttpOnly), so showing this
+    # page changes nothing in the database.
+    secret = session.get("enrol_secret") or twofactor.new_secret()
+    session["enrol_secret"] = secret
+    form = OtpForm()
+    if form.validate_on_submit():
+        codes = twofactor.confirm_enrolment(db, user, secret, form.otp.data or "")
+        if codes is not None:
+            user.address = request.remote_addr
+            db.add(Event.by(user, school_id=user.school_id, action="staff.2fa_enrolled"))
+            response = _finish(user, "totp_enrolment")
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next_url=response.location)  # type: ignore[union-attr]
+        form.otp.errors = [WRONG_CODE]
+    qr = Markup(twofactor.qr_svg(twofactor.provisioning_uri(user, secret)))  # noqa: S704 - segno's own SVG
+    return render_template("auth/enrol.html", form=form, qr=qr,
+                           secret=twofactor.grouped(secret))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

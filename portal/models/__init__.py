@@ -7,7 +7,7 @@ from .pupil import LINK_ROLE_LABELS, SEN_LABELS, LinkRole, Pupil, ReportPupil, S
 from .event import AppendOnlyError, Event
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
-from .user import READS_REPORTS, Role, StaffSession, User
+from .user import READS_REPORTS, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
     "ACTION_LABELS",
@@ -16,6 +16,8 @@ __all__ = [
     "ActionKind",
     "CaseAction",
     "ChecklistItem",
+    "Device",
+    "RecoveryCode",
     "Evidence",
     "Message",
     "OutboxMessage",

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +42,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text encrypted with AES-GCM under the portal's data key (portal.crypto) before it
+    reaches the database; a copied database or backup shows only ciphertext (SECURITY P13).
+
+    Values written before encryption was switched on are read as they are, and
+    ``portal rotate-key`` encrypts them."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        from ..crypto import encrypt_text
+
+        return encrypt_text(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        from ..crypto import decrypt_text
+
+        return decrypt_text(value)
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UTCDateTime, enum_column, utcnow
+from .base import Base, EncryptedText, UTCDateTime, enum_column, utcnow
 from .user import User
 
 
@@ -32,7 +32,7 @@ class ChecklistItem(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     state: Mapped[ItemState] = mapped_column(enum_column(ItemState, "item_state"),
                                              default=ItemState.OPEN)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText(), default="")
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -66,11 +66,11 @@ class CaseAction(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     kind: Mapped[ActionKind] = mapped_column(enum_column(ActionKind, "action_kind"))
     # Parents informed: who was told and how; agencies: which one.
-    who: Mapped[str] = mapped_column(String(160), default="")
+    who: Mapped[str] = mapped_column(EncryptedText(), default="")
     how: Mapped[str] = mapped_column(String(40), default="")
     agency: Mapped[str] = mapped_column(String(40), default="")
     happened_on: Mapped[date] = mapped_column(Date)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText(), default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UTCDateTime, enum_column, utcnow
+from .base import Base, EncryptedText, UTCDateTime, enum_column, utcnow
 from .user import User
 
 
@@ -30,7 +30,7 @@ class Message(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     sender: Mapped[Sender] = mapped_column(enum_column(Sender, "message_sender"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # When the other side first saw it: the reporter (staff messages) or the DSL (replies).
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -68,9 +68,9 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_due", "sent_at", "send_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    to_address: Mapped[str] = mapped_column(String(254))
+    to_address: Mapped[str] = mapped_column(EncryptedText())
     subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText())
     kind: Mapped[str] = mapped_column(String(30))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

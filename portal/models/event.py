@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from .base import Base, UTCDateTime, utcnow
+from .base import Base, EncryptedText, UTCDateTime, utcnow
 from .user import User
 
 
@@ -33,7 +33,7 @@ class Event(Base):
     action: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(String(80))
     new_value: Mapped[str | None] = mapped_column(String(80))
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(EncryptedText())
     # The network address of a member of staff acting (audit: "from which staff address").
     # Never set for reporters: an event without an actor has no address.
     staff_address: Mapped[str | None] = mapped_column(String(45))

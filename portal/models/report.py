@@ -13,12 +13,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..vocabulary import Category, Source, Status
-from .base import Base, UTCDateTime, enum_column, utcnow
+from .base import Base, EncryptedText, UTCDateTime, enum_column, utcnow
 from .case import CaseAction, ChecklistItem
 from .conversation import Evidence, Message
 from .pupil import ReportPupil
@@ -59,35 +58,38 @@ class Report(Base):
     sealed_code: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     # What the reporter told us (pupil and parent forms).
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText())
     about: Mapped[str | None] = mapped_column(String(20))
     when: Mapped[str | None] = mapped_column(String(20))
     happened_before: Mapped[str | None] = mapped_column(String(20))
     places: Mapped[list[str]] = mapped_column(JSON, default=list)
-    people_involved: Mapped[str] = mapped_column(Text, default="")
+    people_involved: Mapped[str] = mapped_column(EncryptedText(), default="")
     feels_safe: Mapped[str | None] = mapped_column(String(20))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
-    reporter_name: Mapped[str] = mapped_column(String(120), default="")
-    reporter_class: Mapped[str] = mapped_column(String(60), default="")
+    reporter_name: Mapped[str] = mapped_column(EncryptedText(), default="")
+    reporter_class: Mapped[str] = mapped_column(EncryptedText(), default="")
     preferred_adult: Mapped[str] = mapped_column(String(160), default="")
 
     # Parent form.
-    child_name: Mapped[str] = mapped_column(String(120), default="")
+    child_name: Mapped[str] = mapped_column(EncryptedText(), default="")
     child_year: Mapped[str] = mapped_column(String(30), default="")
     concern: Mapped[str | None] = mapped_column(String(30))
-    since_when: Mapped[str] = mapped_column(String(200), default="")
+    since_when: Mapped[str] = mapped_column(EncryptedText(), default="")
     told_before: Mapped[str | None] = mapped_column(String(20))
-    parent_name: Mapped[str] = mapped_column(String(120), default="")
-    contact_email: Mapped[str] = mapped_column(String(254), default="")
-    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    parent_name: Mapped[str] = mapped_column(EncryptedText(), default="")
+    contact_email: Mapped[str] = mapped_column(EncryptedText(), default="")
+    contact_phone: Mapped[str] = mapped_column(EncryptedText(), default="")
     contact_preference: Mapped[str | None] = mapped_column(String(20))
 
     # A concern recorded by a member of staff.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # The member of the DSL team the case is assigned to.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Retention (portal.retention): a legal hold keeps the record past its date.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_hold_reason: Mapped[str] = mapped_column(EncryptedText(), default="")
     # Set when the DSL closes a case with a required checklist item still open.
-    close_override: Mapped[str] = mapped_column(Text, default="")
+    close_override: Mapped[str] = mapped_column(EncryptedText(), default="")
     # The reporter replied and no DSL has read it yet: the queue shows it, even if closed.
     has_unread_reply: Mapped[bool] = mapped_column(Boolean, default=False)
     # A parent who gave an email chose to be told (only) that something changed.

@@ -44,6 +44,9 @@ class School(Base):
     # Local hours at which the DSL team gets a digest of new, non-urgent reports.
     digest_hours: Mapped[str] = mapped_column(String(60), default="8,13,16")
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Retention of records that were not bullying or stayed unsubstantiated (IRMS toolkit:
+    # a school-set period after closing; child-protection records keep DOB + 25 years).
+    retention_years_unsubstantiated: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     trust: Mapped[Trust | None] = relationship(back_populates="schools")

@@ -3,6 +3,7 @@ commit, redirect."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -281,7 +282,8 @@ def download_evidence(report_id: int, evidence_id: int) -> ResponseReturnValue:
                     action="evidence.downloaded", new_value=str(item.id)))
     db.commit()
     number = [e.id for e in report.evidence].index(item.id) + 1
-    response = send_file(path, mimetype=item.content_type, as_attachment=True,
+    response = send_file(io.BytesIO(evidence.read(path)), mimetype=item.content_type,
+                         as_attachment=True,
                          download_name=f"report-{report.id}-evidence-{number}."
                                        f"{evidence.EXTENSIONS[item.content_type]}",
                          max_age=0)

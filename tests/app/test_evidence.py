@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from portal import evidence
 from portal.models import Event, Evidence, Report, Role
 from tests.conftest import PARENT, PUPIL, Browser, followup_code, hidden_fields
 
@@ -72,9 +73,11 @@ def test_a_gps_tagged_commented_photo_goes_through_and_comes_back_clean(
     # Nothing on disk carries the sender's file name or the markers
     (path,) = stored_files(app)
     assert "IMG_0042" not in str(path) and re.fullmatch(r"[0-9a-f]{32}\.jpg", path.name)
-    kept = path.read_bytes()
+    on_disk = path.read_bytes()
+    kept = evidence.read(path)
     assert not any(marker in kept for marker in MARKERS)
     assert hashlib.sha256(kept).hexdigest() == item.sha256_kept
+    assert kept not in on_disk and b"JFIF" not in on_disk  # encrypted at rest (P13)
     # The DSL downloads it as an attachment, clean, and the hashes are on the case page
     dsl = make_user(school=school)
     staff = Browser(app.test_client())

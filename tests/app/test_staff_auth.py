@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.models import Event, StaffSession, utcnow
+from tests.conftest import next_code
 
 
 def test_sign_in_with_the_right_password_opens_the_queue(browser, school, make_user, session):
@@ -71,9 +72,10 @@ def test_session_ends_after_twelve_hours_however_busy(browser, school, make_user
 def test_next_parameter_cannot_send_staff_to_another_site(browser, school, make_user):
     dsl = make_user(school=school)
     browser.get("/staff/login?next=//evil.example/")
-    response = browser.submit("/staff/login?next=//evil.example/",
-                              {"email": dsl.email, "password": "correct-horse-battery-9"},
-                              action="/staff/login")
+    browser.submit("/staff/login?next=//evil.example/",
+                   {"email": dsl.email, "password": "correct-horse-battery-9"},
+                   action="/staff/login?next=//evil.example/")
+    response = browser.submit("/staff/login/code", {"otp": next_code(dsl.email)})
     assert response.headers["Location"] == "/staff/"
 
 
