@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_limiter import Limiter
 
 CSP = (
@@ -63,8 +63,17 @@ def on_school_network() -> bool:
     return any(address in network for network in networks)
 
 
+def kiosk_device() -> object | None:
+    """The enrolled kiosk tablet making this request (set by the reporting blueprint)."""
+    return g.get("kiosk")
+
+
 def client_key() -> str:
-    """Per device on a school network (the browser's CSRF secret), per address elsewhere."""
+    """Per enrolled tablet; per device on a school network (the browser's CSRF secret);
+    per address elsewhere."""
+    device = kiosk_device()
+    if device is not None:
+        return "kiosk:" + hashed(f"kiosk:{device.id}")  # type: ignore[attr-defined]
     if on_school_network():
         device = session.get("csrf_token")
         if device:
@@ -79,13 +88,18 @@ def network_key() -> str:
 
 
 def report_limits() -> str:
-    """Limits on sending a report: a device on a school network, or an address elsewhere."""
-    return "20 per minute;200 per hour" if on_school_network() else "10 per minute;60 per hour"
+    """Limits on sending a report: an enrolled tablet or a device on a school network (a
+    class queueing at one tablet), or an address elsewhere."""
+    if kiosk_device() is not None or on_school_network():
+        return "20 per minute;200 per hour"
+    return "10 per minute;60 per hour"
 
 
 def network_report_limits() -> str:
     """A school's whole network may send thousands of reports an hour (an assembly's worth)."""
-    return "5000 per hour" if on_school_network() else "10 per minute;60 per hour"
+    if on_school_network() or kiosk_device() is not None:
+        return "5000 per hour"
+    return "10 per minute;60 per hour"
 
 
 def default_limits() -> str:

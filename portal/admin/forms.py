@@ -71,3 +71,9 @@ class SchoolSettingsForm(FlaskForm):
                            validators=[InputRequired("Enter a web address."),
                                        Regexp(r"^https://[^\s\"'<>]{3,290}$",
                                               message="Use an https:// address.")])
+
+
+class TabletForm(FlaskForm):
+    label = StringField("Name for this tablet", filters=[clean_text],
+                        validators=[InputRequired("Give the tablet a name, like “Library iPad”."),
+                                    max_length(80, "Keep the name to {limit} characters.")])

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from ..models import Pupil, Role, School, SenStatus, TrustedAdult, User
+from .. import kiosk
+from ..models import Device, Pupil, Role, School, SenStatus, TrustedAdult, User
 from . import operations as ops
-from .forms import PupilForm, SchoolSettingsForm, ToggleForm, TrustedAdultForm
+from .forms import PupilForm, SchoolSettingsForm, TabletForm, ToggleForm, TrustedAdultForm
 
 bp = Blueprint("admin", __name__, url_prefix="/staff")
 
@@ -157,3 +167,45 @@ def edit_pupil(pupil_id: int | None = None) -> ResponseReturnValue:
             return redirect(url_for("admin.roster", q=saved.upn))
     return render_template("admin/pupil_form.html", form=form, pupil=pupil), \
         400 if form.errors else 200
+
+
+@bp.route("/school/tablets", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.DSL)
+def tablets() -> ResponseReturnValue:
+    """Enrol this browser as a kiosk tablet for the school, and see or revoke the others."""
+    user = staff_user()
+    db = get_session()
+    school = db.get(School, user.school_id)
+    if school is None:
+        abort(404)
+    form = TabletForm()
+    if form.validate_on_submit():
+        _device, cookie = kiosk.enrol(db, school, actor=user, label=form.label.data or "",
+                                      secret_key=current_app.config["SECRET_KEY"])
+        db.commit()
+        flash(f"This browser is now a Tell Us tablet for {school.name}. Sign out, then hand it "
+              "to pupils: it opens on the pupil form and clears itself between children.")
+        response = redirect(url_for("admin.tablets"))
+        response.set_cookie(kiosk.COOKIE, cookie, max_age=kiosk.COOKIE_AGE, httponly=True,
+                            samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
+    devices = db.scalars(select(Device).where(Device.school_id == school.id)
+                         .order_by(Device.enrolled_at.desc())).all()
+    return render_template("admin/tablets.html", form=form, devices=devices, school=school,
+                           toggle=ToggleForm()), 400 if form.errors else 200
+
+
+@bp.route("/school/tablets/<int:device_id>/revoke", methods=["POST"])
+@allow(Role.ADMIN, Role.DSL)
+def revoke_tablet(device_id: int) -> ResponseReturnValue:
+    user = staff_user()
+    db = get_session()
+    device = db.get(Device, device_id)
+    if device is None or device.school_id != user.school_id or device.revoked_at is not None:
+        abort(404)
+    if not ToggleForm().validate_on_submit():
+        abort(400)
+    kiosk.revoke(db, device, actor=user)
+    db.commit()
+    flash(f"“{device.label}” is no longer a Tell Us tablet.")
+    return redirect(url_for("admin.tablets"))

@@ -126,3 +126,5 @@ class Device(Base):
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    school: Mapped[School] = relationship()

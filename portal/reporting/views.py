@@ -13,17 +13,19 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .. import evidence
+from .. import evidence, kiosk
 from ..db import get_session
 from ..jobs import send_soon
 from ..errors import RERENDER
@@ -69,9 +71,40 @@ def _only_school() -> School | None:
     return schools[0] if len(schools) == 1 else None
 
 
+@bp.before_app_request
+def _kiosk() -> None:
+    """Note an enrolled kiosk tablet (its signed cookie) for templates and rate limits."""
+    cookie = request.cookies.get(kiosk.COOKIE)
+    g.kiosk = kiosk.find(get_session(), cookie, current_app.config["SECRET_KEY"]) \
+        if cookie else None
+
+
+@bp.app_context_processor
+def _kiosk_context() -> dict[str, Any]:
+    return {"kiosk": g.get("kiosk"), "kiosk_idle": kiosk.IDLE_SECONDS,
+            "kiosk_done": kiosk.DONE_SECONDS}
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
+    device = g.get("kiosk")
+    if device is not None:  # an enrolled tablet opens straight on its school's pupil form
+        return redirect(url_for("reporting.pupil_form", slug=device.school.slug))
     return render_template("reporting/index.html", school=_only_school())
+
+
+@bp.route("/kiosk/reset")
+@limiter.exempt
+def kiosk_reset() -> Response:
+    """Back to a clean start: forget this browser's form session, cache and storage (not the
+    tablet's enrolment), then the pupil form again."""
+    device = g.get("kiosk")
+    target = url_for("reporting.pupil_form", slug=device.school.slug) if device \
+        else url_for("reporting.index")
+    response = redirect(target, 303)
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    response.delete_cookie(current_app.config["SESSION_COOKIE_NAME"])
+    return response
 
 
 @bp.route("/healthz")
@@ -232,6 +265,7 @@ def pupil_form(slug: str) -> ResponseReturnValue:
         if stored is None:
             return _render_pupil(school, form, 503, NOT_STORED)
     report = stored.report
+    session.clear()  # the next child on this tablet starts afresh (P4)
     return render_template(
         "reporting/pupil_done.html",
         school=school,
@@ -294,6 +328,7 @@ def parent_form(slug: str) -> ResponseReturnValue:
         stored = operations.find_repeat(get_session(), token)
         if stored is None:
             return _render_parent(school, form, 503, NOT_STORED)
+    session.clear()
     return render_template("reporting/parent_done.html", school=school, code=stored.code)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from portal.models import (
     CaseAction,
     ChecklistItem,
+    Device,
     Event,
     ItemState,
     Pupil,
@@ -340,6 +341,9 @@ def test_no_staff_route_writes_without_an_audit_event(
     session.add(ReportPupil(report_id=report.id, pupil_id=kai.id, role="witness"))
     session.commit()
     unlink_id = session.scalars(select(ReportPupil)).one().id
+    device = Device(school_id=school.id, token_hash="0" * 64, label="Old tablet")
+    session.add(device)
+    session.commit()
     r = report.id
     today = date.today().isoformat()
     cases = {
@@ -381,6 +385,9 @@ def test_no_staff_route_writes_without_an_audit_event(
             {"recurring_count": "2", "recurring_days": "30", "urgent_due_days": "0",
              "normal_due_days": "2", "day_ends_hour": "16",
              "exit_url": "https://www.example.org/weather"}),
+        "/staff/school/tablets": ("/staff/school/tablets", {"label": "Hall iPad"}),
+        "/staff/school/tablets/<int:device_id>/revoke": (
+            f"/staff/school/tablets/{device.id}/revoke", {}),
         "/staff/logout": ("/staff/logout", {}),
     }
     assert staff_post_routes(app) == set(cases), "add the new staff route to this table"

@@ -38,6 +38,21 @@
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }
 
+  // Kiosk tablets: back to a clean start after a while untouched.
+  var idle = parseInt(document.body.getAttribute("data-kiosk-idle") || "0", 10);
+  var resetUrl = document.body.getAttribute("data-kiosk-reset");
+  if (idle > 0 && resetUrl) {
+    var timer = null;
+    var restart = function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { window.location.replace(resetUrl); }, idle * 1000);
+    };
+    ["pointerdown", "keydown", "input", "scroll", "touchstart"].forEach(function (name) {
+      document.addEventListener(name, restart, { passive: true });
+    });
+    restart();
+  }
+
   // Quick exit: also replace this page in the history so Back doesn't return here.
   document.querySelectorAll("[data-quick-exit]").forEach(function (link) {
     link.addEventListener("click", function (event) {
