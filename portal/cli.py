@@ -311,6 +311,43 @@ def unlock_user_command(email: str) -> None:
     click.echo(f"{user.email} can sign in again now.")
 
 
+@cli.command("purge")
+@click.option("--apply", "apply_", is_flag=True, help="Delete. Without it, only list.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge retention as on this day (to check what a future run will do).")
+def purge_command(apply_: bool, as_of: Any) -> None:
+    """Delete records past their retention date (dry run unless --apply); held ones stay."""
+    from .retention import purge, review, today_utc
+
+    today = as_of.date() if as_of else today_utc()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with session_scope(app) as session:
+        due = review(session, today)
+        for item in due:
+            click.echo(f"report {item.report_id} ({item.retention_class}): keep until "
+                       f"{item.keep_until}")
+        if not apply_:
+            click.echo(f"{len(due)} report(s) are past their retention date. Nothing deleted "
+                       "(dry run); run with --apply to delete them.")
+            return
+        removed = purge(session, due, app.config["PORTAL_EVIDENCE_DIR"])
+    click.echo(f"{removed} report(s) deleted; a stub of each is kept in the audit trail.")
+
+
+@cli.command("rotate-key")
+def rotate_key_command() -> None:
+    """Re-encrypt everything (text and evidence files) under a new data key."""
+    from .rotation import RotationError, rotate
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings: Settings = app.config["PORTAL_SETTINGS"]
+    try:
+        rows, files = rotate(app, settings.instance_dir, env_key=settings.data_key)
+    except RotationError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Re-encrypted {rows} value(s) and {files} evidence file(s) under a new key.")
+
+
 @cli.command("import-pupils")
 @click.argument("slug")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -82,8 +82,13 @@ def load_keyring(instance_dir: Path, env_key: str | None = None) -> Keyring:
 
 
 def install(keyring: Keyring) -> None:
-    """Make ``keyring`` the one the encrypted columns and evidence files use."""
+    """Make ``keyring`` the one the encrypted columns and evidence files use. Keys installed
+    before stay able to decrypt (one process may hold several apps, as tests do)."""
     global _keyring
+    if _keyring is not None:
+        previous = {key_id(_keyring.current): _keyring.current, **_keyring.older}
+        previous.pop(key_id(keyring.current), None)
+        keyring = Keyring(keyring.current, {**previous, **keyring.older})
     _keyring = keyring
 
 

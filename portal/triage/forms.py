@@ -134,3 +134,12 @@ class MessageForm(FlaskForm):
         "Message to the reporter", filters=F,
         validators=[InputRequired("Write the message first."),
                     max_length(5000, "Keep the message to {limit} characters or fewer.")])
+
+
+class HoldForm(FlaskForm):
+    """A legal hold keeps a record past its retention date (police, court, complaint)."""
+
+    hold = RadioField("Legal hold", choices={"yes": "Keep this record (legal hold)",
+                                             "no": "Lift the hold"},
+                      validators=[InputRequired("Choose to hold or lift.")])
+    hold_reason = TextAreaField("Why", filters=F, validators=REASON)

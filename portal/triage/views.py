@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
-from .. import checklists, evidence, linking, notifications, overdue
+from .. import checklists, evidence, linking, notifications, overdue, retention
 from ..jobs import send_soon
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
@@ -51,6 +51,7 @@ from .forms import (
     ChecklistForm,
     ConcernForm,
     DecisionForm,
+    HoldForm,
     KindsForm,
     LinkPupilForm,
     MessageForm,
@@ -165,6 +166,8 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
         checklist_form=forms.get("checklist") or ChecklistForm(formdata=None),
         step_form=StepForm(formdata=None),
         message_form=forms.get("message") or MessageForm(formdata=None),
+        hold_form=forms.get("hold") or HoldForm(formdata=None,
+                                                hold="no" if report.legal_hold else "yes"),
         action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
         step_error=forms.get("step_error"),
         suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
@@ -248,6 +251,22 @@ def change_status(report_id: int) -> ResponseReturnValue:
     response = _act(report, form, "status", change, "Status changed.")
     send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return response
+
+
+@bp.route("/cases/<int:report_id>/hold", methods=["POST"])
+@allow(READERS)
+def legal_hold(report_id: int) -> ResponseReturnValue:
+    report = _case(report_id)
+    form = HoldForm()
+
+    def change(db: Any) -> None:
+        try:
+            retention.set_hold(db, report, actor=staff_user(), hold=form.hold.data == "yes",
+                               reason=form.hold_reason.data or "")
+        except ValueError as error:
+            raise ops.ReasonRequired(str(error)) from error
+
+    return _act(report, form, "hold", change, "Legal hold saved.")
 
 
 @bp.route("/cases/<int:report_id>/messages", methods=["POST"])

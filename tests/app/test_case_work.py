@@ -385,6 +385,8 @@ def test_no_staff_route_writes_without_an_audit_event(
             {"recurring_count": "2", "recurring_days": "30", "urgent_due_days": "0",
              "normal_due_days": "2", "day_ends_hour": "16",
              "exit_url": "https://www.example.org/weather"}),
+        "/staff/cases/<int:report_id>/hold": (f"/staff/cases/{r}/hold",
+            {"hold": "yes", "hold_reason": "Police asked us to keep it"}),
         "/staff/school/tablets": ("/staff/school/tablets", {"label": "Hall iPad"}),
         "/staff/school/tablets/<int:device_id>/revoke": (
             f"/staff/school/tablets/{device.id}/revoke", {}),
