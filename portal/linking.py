@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import priority
@@ -245,3 +245,15 @@ def pupils_in_several_reports(session: Session, school_id: int, since: datetime,
         .order_by(func.count(func.distinct(Report.id)).desc(), Pupil.last_name)
     ).all()
     return [PupilCount(pupil, count, last) for pupil, count, last in rows]
+
+
+def search_pupils(session: Session, school_id: int, query: str, limit: int = 50) -> list[Pupil]:
+    """Roster pupils whose name or UPN contains ``query`` (the first ``limit`` when empty)."""
+    statement = select(Pupil).where(Pupil.school_id == school_id)
+    if query:
+        like = f"%{query.lower()}%"
+        statement = statement.where(or_(
+            func.lower(Pupil.first_name + " " + Pupil.last_name).like(like),
+            func.lower(Pupil.upn).like(like)))
+    return list(session.scalars(statement.order_by(Pupil.last_name, Pupil.first_name)
+                                .limit(limit)))

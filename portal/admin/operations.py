@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Event, Pupil, Report, School, TrustedAdult, User
@@ -93,18 +93,6 @@ def save_pupil(session: Session, school: School, *, actor: User, pupil: Pupil | 
                          new_value=str(pupil.id)))
     session.flush()
     return pupil
-
-
-def search_pupils(session: Session, school_id: int, query: str, limit: int = 50) -> list[Pupil]:
-    """Roster pupils whose name or UPN contains ``query`` (all of them, a page, when empty)."""
-    statement = select(Pupil).where(Pupil.school_id == school_id)
-    if query:
-        like = f"%{query.lower()}%"
-        statement = statement.where(or_(
-            func.lower(Pupil.first_name + " " + Pupil.last_name).like(like),
-            func.lower(Pupil.upn).like(like)))
-    return list(session.scalars(statement.order_by(Pupil.last_name, Pupil.first_name)
-                                .limit(limit)))
 
 
 def save_settings(session: Session, school: School, *, actor: User,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from .. import kiosk
+from .. import kiosk, linking
 from ..models import Device, Pupil, Role, School, SenStatus, TrustedAdult, User
 from . import operations as ops
 from .forms import PupilForm, SchoolSettingsForm, TabletForm, ToggleForm, TrustedAdultForm
@@ -121,7 +121,7 @@ def roster() -> ResponseReturnValue:
     user = staff_user()
     query = request.args.get("q", "").strip()[:80]
     db = get_session()
-    pupils = ops.search_pupils(db, user.school_id or 0, query)
+    pupils = linking.search_pupils(db, user.school_id or 0, query)
     total = db.scalar(select(func.count()).select_from(Pupil)
                       .where(Pupil.school_id == user.school_id)) or 0
     return render_template("admin/roster.html", pupils=pupils, query=query, total=total)

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from .. import checklists, evidence, linking, notifications, overdue, retention
 from ..jobs import send_soon
@@ -145,14 +145,7 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
                                                      ops.dsl_team(db, report.school_id)}}
     kinds_form = forms.get("kinds") or KindsForm(formdata=None, kinds=report.kind_values)
     query = request.args.get("q", "").strip()[:80]
-    found: list[Pupil] = []
-    if query:
-        like = f"%{query.lower()}%"
-        found = list(db.scalars(
-            select(Pupil).where(Pupil.school_id == report.school_id, or_(
-                func.lower(Pupil.first_name + " " + Pupil.last_name).like(like),
-                func.lower(Pupil.upn).like(like)))
-            .order_by(Pupil.last_name, Pupil.first_name).limit(20)))
+    found = linking.search_pupils(db, report.school_id, query, limit=20) if query else []
     events = ops.chronology(db, report)
     flags = linking.flags_for(db, school, [report.id])
     return render_template(
