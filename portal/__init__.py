@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
-        WTF_CSRF_SSL_STRICT=True,
+        # Flask-WTF's strict HTTPS check wants a Referer, which Referrer-Policy: no-referrer
+        # (rightly) withholds; security.check_origin checks the Origin header instead.
+        WTF_CSRF_SSL_STRICT=False,
         PORTAL_SETTINGS=settings,
         PORTAL_SCHOOL_NETWORKS=settings.school_networks,
         PORTAL_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,

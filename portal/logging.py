@@ -12,7 +12,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
 
-ACCESS_FORMAT = '- - [%(t)s] "%(r)s" %(s)s %(b)s %(M)sms'
+ACCESS_FORMAT = '- - %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 """gunicorn ``access_log_format`` without ``%(h)s`` (address), ``%(a)s`` (user agent) or referer."""
 
 

@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, abort, current_app, g, request, session
 from flask_limiter import Limiter
 
 CSP = (
@@ -116,6 +116,16 @@ limiter = Limiter(
 )
 
 
+def check_origin() -> None:
+    """Refuse a state change sent from another site: browsers name the page's origin on
+    every POST (even with no-referrer), so a cross-site form is refused before anything."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and origin != request.host_url.rstrip("/"):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = app.config["PORTAL_RATELIMIT_STORAGE_URI"]
     app.config["RATELIMIT_ENABLED"] = app.config["PORTAL_RATELIMIT_ENABLED"]
@@ -123,4 +133,5 @@ def init_app(app: Flask) -> None:
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["RATELIMIT_KEY_PREFIX"] = "tellus"
     limiter.init_app(app)
+    app.before_request(check_origin)
     app.after_request(apply_headers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
 from ..forms import clean_text, max_length
 from ..models import SEN_LABELS, SenStatus
@@ -13,7 +13,7 @@ from ..vocabulary import YEAR_GROUPS
 
 class TrustedAdultForm(FlaskForm):
     name = StringField("Name pupils know them by", filters=[clean_text],
-                       validators=[InputRequired("Enter a name."),
+                       validators=[DataRequired("Enter a name."),
                                    max_length(120, "Keep the name to {limit} characters.")])
     description = StringField("Who they are (optional)", filters=[clean_text],
                               validators=[max_length(120, "Keep this to {limit} characters.")])
@@ -27,14 +27,14 @@ class PupilForm(FlaskForm):
     """Add or correct a pupil on the roster by hand."""
 
     upn = StringField("UPN or admission number", filters=[clean_text],
-                      validators=[InputRequired("Enter the UPN or admission number."),
+                      validators=[DataRequired("Enter the UPN or admission number."),
                                   Regexp(r"^[A-Za-z0-9-]{1,20}$",
                                          message="Use up to 20 letters, digits or dashes.")])
     first_name = StringField("First name", filters=[clean_text],
-                             validators=[InputRequired("Enter the first name."),
+                             validators=[DataRequired("Enter the first name."),
                                          max_length(80, "Keep this to {limit} characters.")])
     last_name = StringField("Surname", filters=[clean_text],
-                            validators=[InputRequired("Enter the surname."),
+                            validators=[DataRequired("Enter the surname."),
                                         max_length(80, "Keep this to {limit} characters.")])
     date_of_birth = DateField("Date of birth", validators=[Optional()])
     year_group = SelectField("Year group", choices={"": "—", **{y: y for y in YEAR_GROUPS}},
@@ -68,12 +68,12 @@ class SchoolSettingsForm(FlaskForm):
                                  validators=[InputRequired("Enter an hour."),
                                              NumberRange(12, 20, "Use an hour from 12 to 20.")])
     exit_url = StringField("Quick-exit page (a neutral site)", filters=[clean_text],
-                           validators=[InputRequired("Enter a web address."),
+                           validators=[DataRequired("Enter a web address."),
                                        Regexp(r"^https://[^\s\"'<>]{3,290}$",
                                               message="Use an https:// address.")])
 
 
 class TabletForm(FlaskForm):
     label = StringField("Name for this tablet", filters=[clean_text],
-                        validators=[InputRequired("Give the tablet a name, like “Library iPad”."),
+                        validators=[DataRequired("Give the tablet a name, like “Library iPad”."),
                                     max_length(80, "Keep the name to {limit} characters.")])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..forms import clean_text
 
 
 class LoginForm(FlaskForm):
     email = EmailField("Email address", filters=[clean_text],
-                       validators=[InputRequired("Enter your email address."), Length(max=254)])
+                       validators=[DataRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Password",
                              validators=[InputRequired("Enter your password."), Length(max=256)])
 
@@ -20,7 +20,7 @@ class OtpForm(FlaskForm):
     """The second factor: a 6-digit code from the authenticator app, or a recovery code."""
 
     otp = StringField("Code from your authenticator app", filters=[clean_text],
-                      validators=[InputRequired("Enter the 6-digit code from your app."),
+                      validators=[DataRequired("Enter the 6-digit code from your app."),
                                   Length(max=40)])
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ..db import get_session
+from ..forms import clean_text
 from ..models import Event, User
 from ..security import hashed, limiter
 from . import sessions, twofactor
@@ -48,7 +49,7 @@ def _account_key() -> str:
 
     `portal unlock-user` bumps the account's epoch, which starts a fresh count; unknown
     addresses use epoch 0, so they are throttled exactly like known ones."""
-    email = (request.form.get("email") or "").strip().lower()[:254]
+    email = clean_text(request.form.get("email") or "").lower()[:254]
     epoch = get_session().scalar(
         select(User.throttle_epoch).where(func.lower(User.email) == email)) or 0
     return "acct:" + hashed(f"acct:{epoch}:" + hashlib.sha256(email.encode()).hexdigest())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from ..forms import EMAIL, MultiCheckboxField, choices, clean_text, max_length
 from ..vocabulary import (
@@ -88,7 +88,7 @@ class ParentReportForm(FlaskForm):
     submission = HiddenField()
     child_name = StringField(
         "Your child's name", filters=F,
-        validators=[InputRequired("Enter your child's name."),
+        validators=[DataRequired("Enter your child's name."),
                     max_length(SHORT_LIMIT, "Your child's name must be {limit} characters or "
                                "fewer.")],
     )
@@ -101,7 +101,7 @@ class ParentReportForm(FlaskForm):
     kinds = MultiCheckboxField("If it is bullying, what kind?", choices=choices(KINDS))
     details = TextAreaField(
         "What has happened?", filters=F,
-        validators=[InputRequired("Tell us what has happened."),
+        validators=[DataRequired("Tell us what has happened."),
                     max_length(TEXT_LIMIT, "This must be {limit} characters or fewer; it is "
                                "{length} now.")],
     )
@@ -113,7 +113,7 @@ class ParentReportForm(FlaskForm):
                              choices=choices(YES_NO_UNSURE), validators=[Optional()])
     parent_name = StringField(
         "Your name", filters=F,
-        validators=[InputRequired("Enter your name."),
+        validators=[DataRequired("Enter your name."),
                     max_length(SHORT_LIMIT, "Your name must be {limit} characters or fewer.")],
     )
     contact_email = StringField(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ..checklists import CHECKLISTS
 from ..forms import MultiCheckboxField, choices, clean_text, max_length
@@ -24,7 +24,7 @@ from ..vocabulary import (
 )
 
 F = [clean_text]
-REASON = [InputRequired("Write the reason for this change."),
+REASON = [DataRequired("Write the reason for this change."),
           max_length(4000, "Keep the reason to {limit} characters or fewer.")]
 
 
@@ -45,7 +45,7 @@ class StatusForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = TextAreaField("Staff-only note", filters=F,
-                         validators=[InputRequired("Write the note first."),
+                         validators=[DataRequired("Write the note first."),
                                      max_length(8000, "Keep the note to {limit} characters or "
                                                 "fewer.")])
 
@@ -109,13 +109,13 @@ class ConcernForm(FlaskForm):
     """A member of staff records what a pupil told them in person."""
 
     told_by = StringField("Pupil who told you", filters=F,
-                          validators=[InputRequired("Enter the pupil's name."),
+                          validators=[DataRequired("Enter the pupil's name."),
                                       max_length(120, "Keep this to {limit} characters.")])
     told_by_class = StringField("Their class or form", filters=F,
                                 validators=[max_length(60, "Keep this to {limit} characters.")])
     what_happened = TextAreaField(
         "What they told you, in their words where you can", filters=F,
-        validators=[InputRequired("Write what the pupil told you."),
+        validators=[DataRequired("Write what the pupil told you."),
                     max_length(8000, "Keep this to {limit} characters.")])
     people_involved = TextAreaField("Who else was involved", filters=F,
                                     validators=[max_length(2000, "Keep this to {limit} "
@@ -132,7 +132,7 @@ class MessageForm(FlaskForm):
 
     message = TextAreaField(
         "Message to the reporter", filters=F,
-        validators=[InputRequired("Write the message first."),
+        validators=[DataRequired("Write the message first."),
                     max_length(5000, "Keep the message to {limit} characters or fewer.")])
 
 

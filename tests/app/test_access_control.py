@@ -1,0 +1,307 @@
+"""Every staff route declares who may use it, and the declarations match the design
+(SECURITY.md P8: "every staff route declares which roles may use it ... a role x route table
+test fails when a new route declares no policy").
+
+Two sources of truth are checked against each other and against the running app:
+
+* the roles each view declares with ``portal.auth.access.allow`` (``view.allowed_roles``);
+* ``DESIGN``, written by hand from DESIGN.md's Roles section: "dsl, deputy_dsl (read and act on
+  their school's reports), staff (can record a concern they were told about, sees only what
+  they wrote), trust_lead (trust-wide statistics without report text), admin (accounts and
+  roster, no report text)".
+
+A declaration more generous than the design fails, a new staff route missing from either fails,
+and every GET route is requested by every role to see that the answer agrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.routing import Rule
+
+from portal import create_app
+from portal.auth.access import DECLARED, PUBLIC, allow
+from portal.evidence import new_name, write
+from portal.models import Evidence, Pupil, Report, Role, Trust
+from portal.triage import operations as triage_ops
+from tests.conftest import Browser
+
+ALL = frozenset(Role)
+READERS = frozenset({Role.DSL, Role.DEPUTY_DSL})
+SCHOOL_RUNNERS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+
+# The most each staff endpoint may ever allow, by the design (not copied from the code).
+# Report text (case pages, pupil chronologies, evidence) is for the DSL team only; staff may
+# open a case only when it is a concern they wrote themselves (checked below by visiting one).
+DESIGN: dict[str, frozenset[Role]] = {
+    "auth.login": PUBLIC,  # public: the sign-in pages themselves
+    "auth.second_factor": PUBLIC,  # only for an account whose password was just right
+    "auth.enrol": PUBLIC,  # likewise: first sign-in sets up the authenticator
+    "auth.logout": ALL,
+    "triage.queue": ALL,  # admin and trust lead are sent on to their own pages
+    "triage.case": READERS | {Role.STAFF},  # staff: their own concerns only
+    "triage.decide": READERS,
+    "triage.change_status": READERS,
+    "triage.legal_hold": READERS,
+    "triage.message_reporter": READERS,
+    "triage.download_evidence": READERS,
+    "triage.add_note": READERS,
+    "triage.set_kinds": READERS,
+    "triage.add_checklist": READERS,
+    "triage.update_step": READERS,
+    "triage.record_action": READERS,
+    "triage.assign": READERS,
+    "triage.link_pupil": READERS,
+    "triage.unlink_pupil": READERS,
+    "triage.pupils": READERS,
+    "triage.pupil": READERS,
+    "triage.new_concern": READERS | {Role.STAFF},
+    "admin.home": SCHOOL_RUNNERS,
+    "admin.save_settings": SCHOOL_RUNNERS,
+    "admin.add_adult": SCHOOL_RUNNERS,
+    "admin.toggle_adult": SCHOOL_RUNNERS,
+    "admin.tablets": SCHOOL_RUNNERS,  # enrol this browser as a kiosk tablet; list, revoke
+    "admin.revoke_tablet": SCHOOL_RUNNERS,
+    "admin.trust": frozenset({Role.TRUST_LEAD}),
+    "admin.roster": SCHOOL_RUNNERS,
+    "admin.edit_pupil": SCHOOL_RUNNERS,
+}
+
+# Endpoints that show report text (or a file sent with a report): never admin or trust lead,
+# and never staff beyond the concerns they wrote.
+REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triage.pupils"}
+NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD})
+
+
+def staff_rules(app: Flask) -> list[Rule]:
+    return sorted((r for r in app.url_map.iter_rules() if r.rule.startswith("/staff")),
+                  key=lambda r: r.rule)
+
+
+def undeclared(app: Flask) -> list[str]:
+    """Staff rules whose view function carries no ``allowed_roles`` (no policy declared)."""
+    return [f"{rule.rule} ({rule.endpoint})" for rule in staff_rules(app)
+            if not isinstance(getattr(app.view_functions[rule.endpoint], "allowed_roles", None),
+                              frozenset)]
+
+
+def declared(app: Flask, endpoint: str) -> frozenset[Role]:
+    roles: frozenset[Role] = app.view_functions[endpoint].allowed_roles
+    return roles
+
+
+# --- the declarations ---------------------------------------------------------------------
+
+
+def test_every_staff_route_declares_its_roles(app):
+    assert staff_rules(app), "no /staff routes found: the check would prove nothing"
+    assert undeclared(app) == []
+
+
+def test_the_check_reports_a_staff_route_without_a_declaration(settings):
+    """A throwaway app with one undecorated /staff route: the checker names it."""
+    throwaway = create_app(settings)
+    try:
+        assert undeclared(throwaway) == []
+
+        @throwaway.route("/staff/x")
+        def sneaky() -> str:
+            return "report text for anyone signed in"
+
+        @throwaway.route("/staff/y")
+        @allow(Role.DSL)
+        def guarded() -> str:
+            return "fine"
+
+        assert undeclared(throwaway) == ["/staff/x (sneaky)"]
+    finally:
+        throwaway.extensions["portal.engine"].dispose()
+
+
+def test_the_registry_matches_the_views(app):
+    """DECLARED (the one place listing policies) agrees with each allow-guarded view."""
+    for rule in staff_rules(app):
+        view = app.view_functions[rule.endpoint]
+        if view.allowed_roles == PUBLIC:
+            continue
+        key = f"{view.__module__}.{view.__qualname__}"
+        assert DECLARED.get(key) == view.allowed_roles, rule.rule
+
+
+def test_every_staff_endpoint_is_in_the_design_table(app):
+    """A new staff route must be added to DESIGN (someone decides who may use it)."""
+    endpoints = {rule.endpoint for rule in staff_rules(app)}
+    assert endpoints - DESIGN.keys() == set(), "add the new staff routes to DESIGN"
+    assert DESIGN.keys() - endpoints == set(), "DESIGN lists routes that no longer exist"
+
+
+def too_generous(app: Flask) -> dict[str, list[str]]:
+    """Endpoints declaring roles beyond DESIGN, or letting admin/trust lead at report text."""
+    found = {}
+    for endpoint in {rule.endpoint for rule in staff_rules(app)} & DESIGN.keys():
+        roles = declared(app, endpoint)
+        extra = roles - DESIGN[endpoint]
+        if endpoint in REPORT_TEXT:
+            extra |= roles & NO_REPORT_TEXT
+        if extra:
+            found[endpoint] = sorted(r.value for r in extra)
+    return found
+
+
+def test_no_declaration_is_more_generous_than_the_design(app):
+    assert too_generous(app) == {}
+    for endpoint in REPORT_TEXT:
+        assert declared(app, endpoint) != PUBLIC, endpoint
+
+
+def test_a_too_generous_declaration_is_caught(settings):
+    """A throwaway app whose case page also lets admin in: the comparison reports it."""
+    throwaway = create_app(settings)
+    try:
+        original = throwaway.view_functions["triage.case"]
+
+        def generous(*args: Any, **kwargs: Any) -> Any:
+            return original(*args, **kwargs)
+
+        generous.allowed_roles = original.allowed_roles | {Role.ADMIN}  # type: ignore[attr-defined]
+        throwaway.view_functions["triage.case"] = generous
+        assert too_generous(throwaway) == {"triage.case": ["admin"]}
+    finally:
+        throwaway.extensions["portal.engine"].dispose()
+
+
+# --- the running app: every role x every GET route ---------------------------------------
+
+
+@pytest.fixture
+def world(app, school, session, make_report, make_user) -> dict[str, Any]:
+    """A school in a trust with a report (with a kept file), a pupil, a trusted adult, a user
+    per role, and a concern written by the member of staff."""
+    trust = Trust(name="Test Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    session.commit()
+    users = {role: make_user(role, None if role == Role.TRUST_LEAD else school,
+                             trust_id=trust.id) for role in Role}
+    report, _code = make_report(school)
+    data = b"%PDF-1.4\n% kept evidence\n"
+    name = new_name("application/pdf")
+    write(app.config["PORTAL_EVIDENCE_DIR"] / str(school.id), name, data)
+    item = Evidence(report_id=report.id, stored_name=name, content_type="application/pdf",
+                    size_received=len(data), size_kept=len(data),
+                    sha256_received=hashlib.sha256(data).hexdigest(),
+                    sha256_kept=hashlib.sha256(data).hexdigest(), treatment="kept as sent")
+    pupil = Pupil(school_id=school.id, upn="A123456789012", first_name="Robin", last_name="Oak")
+    session.add_all([item, pupil])
+    session.commit()
+    concern = triage_ops.record_concern(
+        session, actor=users[Role.STAFF], told_by="A pupil", told_by_class="5B",
+        what_happened="Told me at break that they were pushed.", kinds=["physical"],
+        places=[], when=None, feels_safe=None, people_involved="")
+    session.commit()
+    return {
+        "users": users,
+        "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
+                "adult_id": school.trusted_adults[0].id},
+        "concern_id": concern.id,
+    }
+
+
+def get_routes(app: Flask, ids: dict[str, int]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(endpoint, url) for every GET staff rule with real ids; and the rules skipped."""
+    routes, skipped = [], []
+    for rule in staff_rules(app):
+        if "GET" not in (rule.methods or set()):
+            continue
+        if not set(rule.arguments) <= ids.keys():
+            skipped.append(rule.rule)
+            continue
+        built = rule.build({arg: ids[arg] for arg in rule.arguments}, append_unknown=False)
+        assert built, rule.rule
+        routes.append((rule.endpoint, built[1]))
+    return routes, skipped
+
+
+def test_every_get_staff_route_has_its_ids(app, world):
+    """No GET staff route is left out of the table below for want of an id."""
+    _routes, skipped = get_routes(app, world["ids"])
+    assert skipped == [], f"GET staff routes not exercised (no id for them): {skipped}"
+
+
+def test_signed_out_every_staff_page_sends_to_sign_in(app, client, world):
+    routes, _ = get_routes(app, world["ids"])
+    for endpoint, url in routes:
+        response = client.get(url)
+        if declared(app, endpoint) == PUBLIC:
+            # The sign-in pages: shown, or (second factor without a password first) sent
+            # back to the sign-in page.
+            assert response.status_code < 400, url
+            if response.status_code != 200:
+                assert response.headers["Location"].startswith("/staff/login"), url
+            continue
+        assert response.status_code == 302, f"{response.status_code} {url}"
+        assert response.headers["Location"].startswith("/staff/login"), url
+
+
+def expected(app: Flask, endpoint: str, role: Role) -> Callable[[int], bool]:
+    """What the answer to ``role`` on ``endpoint`` must be, from the declaration and DESIGN."""
+    roles = declared(app, endpoint)
+    if roles == PUBLIC:
+        return lambda status: status < 400
+    if role not in roles or role not in DESIGN[endpoint]:
+        return lambda status: status == 403
+    if endpoint in REPORT_TEXT and role not in READERS:
+        # Allowed on the route only for their own concerns: another report is not found.
+        return lambda status: status in (403, 404)
+    # Allowed: the page itself (or a redirect to the role's own page), never an error.
+    return lambda status: status < 400
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_gets_exactly_the_staff_pages_it_is_allowed(role, app, world):
+    user = world["users"][role]
+    browser = Browser(app.test_client())
+    assert browser.login(user.email).status_code == 302
+    routes, _ = get_routes(app, world["ids"])
+    wrong = []
+    for endpoint, url in routes:
+        if endpoint == "auth.logout":
+            continue  # GET shows the sign-out form; it is checked last so the session lasts
+        status = browser.get(url).status_code
+        if not expected(app, endpoint, role)(status):
+            wrong.append(f"{status} {url} ({endpoint}, declared "
+                         f"{sorted(r.value for r in declared(app, endpoint))})")
+    assert browser.get("/staff/logout").status_code == 200
+    assert wrong == []
+
+
+def test_staff_read_the_concern_they_wrote_but_no_other_report(app, world):
+    """The design's "sees only what they wrote": own concern 200, a pupil's report 404/403."""
+    browser = Browser(app.test_client())
+    assert browser.login(world["users"][Role.STAFF].email).status_code == 302
+    assert browser.get(f"/staff/cases/{world['concern_id']}").status_code == 200
+    report_id = world["ids"]["report_id"]
+    other = browser.get(f"/staff/cases/{report_id}")
+    assert other.status_code in (403, 404)
+    assert "They keep calling me names" not in other.get_data(as_text=True)
+    evidence = browser.get(f"/staff/cases/{report_id}/evidence/{world['ids']['evidence_id']}")
+    assert evidence.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.TRUST_LEAD, Role.STAFF],
+                         ids=lambda r: r.value)
+def test_no_report_text_reaches_roles_that_must_not_read_it(role, app, world, session):
+    """Admin, trust lead and staff: no page they can open shows the pupil's words."""
+    words = session.get(Report, world["ids"]["report_id"]).body
+    browser = Browser(app.test_client())
+    assert browser.login(world["users"][role].email).status_code == 302
+    routes, _ = get_routes(app, world["ids"])
+    for _endpoint, url in routes:
+        response = browser.get(url, follow_redirects=True)
+        assert words not in response.get_data(as_text=True), url
