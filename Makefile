@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
-.PHONY: venv run test lint
+.PHONY: venv run test lint bench
 
 # The virtual environment, with the portal installed (editable) and its test tools.
 # Re-installed only when pyproject.toml is newer than the stamp.
@@ -25,6 +25,11 @@ run: venv
 # Every test (PostgreSQL and Redis too when PORTAL_TEST_DATABASE_URL / _REDIS_URL are set).
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmarks of DESIGN.md's budgets (about 8½ minutes on two cores): writes
+# bench/results.md and bench/results.json; uses PostgreSQL and Redis on 127.0.0.1 if up.
+bench: venv
+	$(BIN)/python -m bench.run
 
 lint: venv
 	@if [ -x $(BIN)/ruff ]; then $(BIN)/ruff check .; \

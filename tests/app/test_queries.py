@@ -1,0 +1,146 @@
+"""The staff pages send a fixed number of SQL queries, however much data they show (no N+1).
+
+Each page is loaded once to settle (the first view of a case attaches its checklists, the
+session's last-seen time may be written), then counted on the second load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from portal.models import Event, LinkRole, Pupil, Report, ReportPupil, SenStatus
+from portal.triage.operations import PAGE_SIZE
+
+
+@contextmanager
+def counting(app: Any) -> Iterator[list[str]]:
+    """Every SQL statement the portal's engine sends while the block runs."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.extensions["portal.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def queries(app: Any, browser: Any, url: str) -> list[str]:
+    """The statements sent for ``url``, loaded a second time."""
+    assert browser.get(url).status_code == 200
+    with counting(app) as statements:
+        response = browser.get(url)
+    assert response.status_code == 200, response.status_code
+    return statements
+
+
+@pytest.fixture
+def dsl(browser, school, make_user):
+    user = make_user(school=school)
+    browser.login(user.email)
+    return user
+
+
+@pytest.fixture
+def roster(session, school):
+    """Factory: ``n`` pupils on the school's roster, every third with SEN support."""
+    counter = iter(range(1, 100_000))
+
+    def make(n: int) -> list[Pupil]:
+        pupils = [Pupil(school_id=school.id, upn=f"Q{next(counter):05d}", first_name=f"Pupil{i}",
+                        last_name="Test", year_group="Year 5", form="5B",
+                        sen_status=SenStatus.SEN_SUPPORT if i % 3 == 0 else SenStatus.NONE)
+                  for i in range(n)]
+        session.add_all(pupils)
+        session.commit()
+        return pupils
+
+    return make
+
+
+def link(session, report: Report, pupil: Pupil, dsl, role=LinkRole.TARGET) -> None:
+    """Link as the case page does: the link row and its chronology event."""
+    session.add(ReportPupil(report_id=report.id, pupil_id=pupil.id, role=role,
+                            linked_by_id=dsl.id))
+    session.add(Event(school_id=report.school_id, report_id=report.id, actor_id=dsl.id,
+                      action="pupil.linked", new_value=f"{pupil.id}:{role.value}"))
+
+
+def reports_with_everything(session, school, dsl, make_report, roster, n: int) -> list[Report]:
+    """``n`` reports, each with kinds, an assignee and two linked pupils (one SEND)."""
+    pupils = roster(2)
+    made = []
+    for i in range(n):
+        report, _ = make_report(school, kinds=["verbal", "online"] if i % 2 else ["physical"],
+                                feels_safe="no" if i % 4 == 0 else "yes")
+        row = session.get(Report, report.id)
+        row.assigned_to_id = dsl.id
+        for pupil in pupils:
+            link(session, row, pupil, dsl)
+        made.append(row)
+    session.commit()
+    return made
+
+
+@pytest.mark.parametrize("url", ["/staff/", "/staff/?status=all&kind=online",
+                                 "/staff/?source=pupil&page=2"])
+def test_the_queue_sends_the_same_queries_for_5_or_60_reports(
+        app, browser, dsl, school, session, make_report, roster, url):
+    reports_with_everything(session, school, dsl, make_report, roster, 5)
+    few = queries(app, browser, url)
+    reports_with_everything(session, school, dsl, make_report, roster, 55)
+
+    many = queries(app, browser, url)
+
+    assert 60 > PAGE_SIZE
+    assert len(many) == len(few), "\n".join(many)
+    assert len(many) <= 10, "\n".join(many)
+
+
+def test_the_case_page_sends_the_same_queries_for_1_or_10_linked_pupils(
+        app, browser, dsl, school, session, make_report, roster):
+    def case_with(n: int) -> list[str]:
+        report, _ = make_report(school, who_involved="Pupil1 Test and Pupil2 Test")
+        row = session.get(Report, report.id)
+        for i, pupil in enumerate(roster(n)):
+            link(session, row, pupil, dsl,
+                 LinkRole.TARGET if i == 0 else LinkRole.ALLEGED_PERPETRATOR)
+            # each pupil is in other reports too, so the recurring check has dates to read
+            other, _ = make_report(school)
+            link(session, session.get(Report, other.id), pupil, dsl)
+        session.commit()
+        return queries(app, browser, f"/staff/cases/{report.id}")
+
+    one = case_with(1)
+    several = case_with(10)
+
+    assert len(several) == len(one), "\n".join(several)
+    assert len(several) <= 25, "\n".join(several)
+
+
+def test_the_pupil_page_sends_the_same_queries_for_2_or_30_reports(
+        app, browser, dsl, school, session, make_report, roster):
+    def pupil_in(n: int) -> list[str]:
+        pupil, friend = roster(2)
+        for i in range(n):
+            report, _ = make_report(school, kinds=["verbal"] if i % 2 else ["online", "physical"])
+            row = session.get(Report, report.id)
+            row.assigned_to_id = dsl.id
+            link(session, row, pupil, dsl)
+            link(session, row, friend, dsl, LinkRole.ALLEGED_PERPETRATOR)
+        session.commit()
+        return queries(app, browser, f"/staff/pupils/{pupil.id}")
+
+    two = pupil_in(2)
+    thirty = pupil_in(30)
+
+    assert len(thirty) == len(two), "\n".join(thirty)
+    assert len(thirty) <= 12, "\n".join(thirty)
