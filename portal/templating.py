@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
         SOURCE_LABELS=v.SOURCE_LABELS,
         ROLE_LABELS={r.value: r.label for r in Role},
         KIND_ICONS={c.value: c.icon for c in v.KINDS},
+        KIND_CHILD_LABELS={c.value: c.child for c in v.KINDS},
         LINK_ROLE_LABELS={k.value: label for k, label in LINK_ROLE_LABELS.items()},
         ACTION_LABELS={k.value: label for k, label in ACTION_LABELS.items()},
         SEN_LABELS={k.value: label for k, label in SEN_LABELS.items()},

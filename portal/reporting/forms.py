@@ -29,7 +29,7 @@ class PupilReportForm(FlaskForm):
 
     submission = HiddenField()
     about = RadioField(
-        "Who is this about?",
+        "Who is it happening to?",
         choices=choices(ABOUT, "child"),
         validators=[InputRequired("Please choose who this happened to.")],
     )

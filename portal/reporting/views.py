@@ -377,7 +377,7 @@ def follow_up() -> ResponseReturnValue:
         reply.message.errors = [str(error)]
         return _status_page(report, reply, 400)
     db.commit()
-    flash("Thank you. Your message has been sent to the school.")
+    flash("Thank you. We sent your message to the school.")
     return _status_page(report)
 
 

@@ -124,7 +124,7 @@ def test_an_anonymous_report_leaves_no_address_or_user_agent_anywhere(anon_app,
     replied = client.post("/follow-up", data={**fields, "code": code,
                                               "message": "It happened again today"},
                           headers=HEADERS)
-    assert "Your message has been sent" in replied.get_data(as_text=True)
+    assert "We sent your message to the school" in replied.get_data(as_text=True)
 
     tables = dump_tables(anon_app)
     assert "It happened again today" in tables

@@ -47,7 +47,7 @@ def test_an_anonymous_pupil_and_the_dsl_talk_through_the_code(
     assert "STAFF-ONLY" not in html and dsl.email not in html
     answered = _reply(pupil, code, "Thank you. It happened again today.")
     assert answered.status_code == 200
-    assert "Your message has been sent to the school" in answered.get_data(as_text=True)
+    assert "We sent your message to the school" in answered.get_data(as_text=True)
     # and the DSL's queue shows a new reply until the case is opened
     assert "New reply" in staff.get("/staff/").get_data(as_text=True)
     case = staff.get(page).get_data(as_text=True)

@@ -29,13 +29,25 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from portal import create_app
+from portal import create_app, evidence, linking
 from portal.auth.passwords import hash_password
 from portal.config import Settings
 from portal.logging import AnonymousRequestHandler
-from portal.models import Base, Report, Role, School, TrustedAdult, User, utcnow
+from portal.models import (
+    Base,
+    LinkRole,
+    Pupil,
+    Report,
+    Role,
+    School,
+    SenStatus,
+    TrustedAdult,
+    User,
+    utcnow,
+)
 from portal.reporting import operations
 from portal.security import limiter
+from portal.triage import operations as triage
 from tests.conftest import PARENT, PASSWORD, PUPIL, TOTP_SECRETS, next_code
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -101,20 +113,25 @@ class LiveServer:
             return school.id
 
     def add_staff(self, slug: str, email: str, role: Role = Role.DSL,
-                  name: str = "Ms Reed") -> None:
-        """A staff account signing in with the shared test ``PASSWORD``."""
+                  name: str = "Ms Reed", two_factor: bool = True) -> None:
+        """A staff account signing in with the shared test ``PASSWORD``; without
+        ``two_factor`` it has no authenticator yet (its first sign-in enrols one)."""
         with self.db() as db:
             school = db.scalar(select(School).where(School.slug == slug))
             assert school is not None
-            secret = pyotp.random_base32(32)
-            TOTP_SECRETS[email.lower()] = secret
+            secret = pyotp.random_base32(32) if two_factor else None
+            if secret:
+                TOTP_SECRETS[email.lower()] = secret
             db.add(User(email=email, display_name=name, password_hash=hash_password(PASSWORD),
                         role=role, school_id=school.id, totp_secret=secret,
-                        totp_enabled_at=utcnow()))
+                        totp_enabled_at=utcnow() if secret else None))
 
     def add_report(self, slug: str = SCHOOL, source: str = "pupil",
-                   **fields: Any) -> tuple[int, str]:
-        """A stored report (as ``make_report`` in tests/conftest.py): its id and code."""
+                   files: tuple[tuple[str, bytes], ...] = (), **fields: Any) -> tuple[int, str]:
+        """A stored report (as ``make_report`` in tests/conftest.py): its id and code.
+        ``files`` are (name, bytes) pairs kept as evidence, as an upload would be."""
+        extras = operations.Extras(files=tuple(evidence.clean_all(list(files))),
+                                   evidence_dir=self.app.config["PORTAL_EVIDENCE_DIR"])
         with self.db() as db:
             school = db.scalar(select(School).where(School.slug == slug))
             assert school is not None
@@ -128,7 +145,7 @@ class LiveServer:
                     feels_safe=d["feels_safe"], anonymous=d["anonymous"] == "yes",
                     reporter_name=d.get("reporter_name", ""),
                     reporter_class=d.get("reporter_class", ""), adult=d["adult"],
-                ), token=token)
+                ), token=token, extras=extras)
             else:
                 d = {**PARENT, **fields}
                 stored = operations.submit_parent_report(db, school, operations.ParentSubmission(
@@ -137,9 +154,48 @@ class LiveServer:
                     contact_preference=d["contact_preference"], since_when=d["since_when"],
                     told_before=d["told_before"], contact_email=d["contact_email"],
                     contact_phone=d["contact_phone"],
-                ), token=token)
+                ), token=token, extras=extras)
             db.flush()
             return stored.report.id, stored.code
+
+    def add_pupil(self, first: str, last: str, year: str = "Year 5", form: str = "5B",
+                  slug: str = SCHOOL, sen: SenStatus = SenStatus.NONE) -> int:
+        """A child on the school's roster: their id."""
+        with self.db() as db:
+            school = db.scalar(select(School).where(School.slug == slug))
+            assert school is not None
+            pupil = Pupil(school_id=school.id, upn=f"T{secrets.token_hex(5).upper()}",
+                          first_name=first, last_name=last, year_group=year, form=form,
+                          sen_status=sen)
+            db.add(pupil)
+            db.flush()
+            return pupil.id
+
+    def link_pupil(self, report_id: int, pupil_id: int, role: LinkRole = LinkRole.TARGET,
+                   by: str = DSL_EMAIL) -> None:
+        """The DSL links a roster pupil to a report (every report of theirs is rescored)."""
+        with self.db() as db:
+            actor = db.scalar(select(User).where(User.email == by))
+            report, pupil = db.get(Report, report_id), db.get(Pupil, pupil_id)
+            assert actor is not None
+            assert report is not None
+            assert pupil is not None
+            school = db.get(School, report.school_id)
+            assert school is not None
+            linking.link(db, report, pupil, role, actor=actor, school=school)
+
+    def add_message(self, report_id: int, body: str, from_school: bool = True,
+                    by: str = DSL_EMAIL) -> None:
+        """A message on a report: from the school (written by ``by``) or the reporter's reply."""
+        with self.db() as db:
+            report = db.get(Report, report_id)
+            assert report is not None
+            if from_school:
+                actor = db.scalar(select(User).where(User.email == by))
+                assert actor is not None
+                triage.message_reporter(db, report, actor=actor, body=body)
+            else:
+                operations.reply_to_school(db, report, body)
 
     def reports(self) -> list[Report]:
         with self.db() as db:
@@ -209,6 +265,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         app.extensions["portal.engine"].dispose()
 
 
+@pytest.fixture(scope="module")
+def seeded(live_server: LiveServer) -> dict[str, Any]:
+    """The stored reports, roster pupils and messages the page checks open
+    (``tests.browser.pages.seed``), once per module."""
+    from tests.browser.pages import seed
+
+    return seed(live_server)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(live_server: LiveServer) -> None:
     """Limits stay on; each test starts with an empty budget, as a new minute would."""
@@ -275,6 +340,25 @@ def new_context(chromium: Any, live_server: LiveServer) -> Iterator[Callable[...
     assert not errors, "script or console errors in the browser:\n" + "\n".join(errors)
 
 
+@pytest.fixture(scope="module")
+def dsl_signed_in(chromium: Any, live_server: LiveServer) -> dict[str, Any]:
+    """The DSL's signed-in browser state (its session cookie), signed in once per module.
+
+    A code from the authenticator works once and the server takes two steps at most, so
+    signing in for every page would wait 30 s every third time; staff sessions are held on
+    the server and a member of staff may have several, so one sign-in serves the module.
+    Pass it as ``new_context(storage_state=dsl_signed_in)``.
+    """
+    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
+    context.route(NOT_LOCAL, lambda route: route.abort())
+    try:
+        DslAtDesk(context.new_page()).sign_in()
+        state: dict[str, Any] = context.storage_state()
+    finally:
+        context.close()
+    return state
+
+
 @pytest.fixture
 def page(new_context: Callable[..., Any]) -> Any:
     """A page in a desktop-sized browser."""
@@ -338,7 +422,7 @@ class PupilOnTablet(Person):
                klass: str | None = None, adult: str | None = None) -> str:
         """Fill the form as a child would, send it, and return the follow-up code."""
         self.open_form()
-        self.choose("Who is this about?", about)
+        self.choose("Who is it happening to?", about)
         for picture in pictures:
             # Tapping the picture card (the label), not the small box beside it.
             card = self.group("What happened?").locator("label", has_text=picture)
@@ -389,13 +473,19 @@ class ParentOnPhone(Person):
 class DslAtDesk(Person):
     """The Designated Safeguarding Lead at a desktop computer."""
 
-    def sign_in(self, email: str = DSL_EMAIL, password: str = PASSWORD) -> None:
+    def enter_password(self, email: str = DSL_EMAIL, password: str = PASSWORD,
+                       then: str = "code") -> None:
+        """The first step of signing in; ``then`` is the step it leads to: "code" (the
+        authenticator's code) or "enrol" (setting an authenticator up, the first time)."""
         self.page.goto("/staff/login")
         self.page.get_by_label("Email").fill(email)
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url(re.compile(rf"/staff/login/{then}$"))
+
+    def sign_in(self, email: str = DSL_EMAIL, password: str = PASSWORD) -> None:
+        self.enter_password(email, password)
         # The second step: the code from the member of staff's authenticator app.
-        self.page.wait_for_url(re.compile(r"/staff/login/code$"))
         self.page.get_by_label("Code from your authenticator app").fill(next_code(email))
         self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_url(re.compile(r"/staff/(\?.*)?$"))

@@ -9,144 +9,14 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import (
-    SCHOOL,
-    DslAtDesk,
-    LiveServer,
-    ParentOnPhone,
-    Person,
-    PupilOnTablet,
-)
+from tests.browser.conftest import PupilOnTablet
+from tests.browser.pages import REPORTER_PAGES, SIGNED_IN_PAGES, STAFF_PAGES, pupil_form
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 TOUCH = 44  # CSS px: the design's "big touch targets" (WCAG 2.5.5), above 2.5.8's 24
 NARROWEST = {"width": 320, "height": 640}  # WCAG 1.4.10 reflow: 320 CSS px wide
 
 axe = Axe()
-
-
-@pytest.fixture(scope="module")
-def seeded(live_server: LiveServer) -> dict[str, Any]:
-    """Reports for the staff pages and a code for the follow-up page."""
-    urgent_id, urgent_code = live_server.add_report(
-        feels_safe="no", what_happened="An older pupil says he will hurt me after school.")
-    parent_id, _ = live_server.add_report(source="parent")
-    named_id, _ = live_server.add_report(anonymous="no", reporter_name="Jo Bloggs",
-                                         reporter_class="5B", kinds=["online"],
-                                         places=["online"])
-    return {"urgent_id": urgent_id, "urgent_code": urgent_code, "parent_id": parent_id,
-            "named_id": named_id}
-
-
-def _pupil_form(page: Any, seeded: dict[str, Any]) -> None:
-    PupilOnTablet(page).open_form()
-
-
-def _pupil_errors(page: Any, seeded: dict[str, Any]) -> None:
-    PupilOnTablet(page).open_form()
-    page.get_by_role("button", name="Send to the school").click()
-    page.locator("[data-error-summary]").wait_for()
-
-
-def _pupil_done(page: Any, seeded: dict[str, Any]) -> None:
-    # The fullest confirmation: not safe (the "go to an adult" panel), online advice.
-    PupilOnTablet(page).report(pictures=("It happened online, on a phone or in games",),
-                               words="They post mean things about me in the class chat.",
-                               feels_safe="No", adult="Mr Okafor (Learning mentor)")
-
-
-def _parent_form(page: Any, seeded: dict[str, Any]) -> None:
-    page.goto(f"/s/{SCHOOL}/parent")
-
-
-def _parent_errors(page: Any, seeded: dict[str, Any]) -> None:
-    page.goto(f"/s/{SCHOOL}/parent")
-    page.get_by_role("button", name="Send to the school").click()
-    page.locator("[data-error-summary]").wait_for()
-
-
-def _parent_done(page: Any, seeded: dict[str, Any]) -> None:
-    ParentOnPhone(page).report()
-
-
-def _follow_up(page: Any, seeded: dict[str, Any]) -> None:
-    page.goto("/follow-up")
-
-
-def _follow_up_unknown(page: Any, seeded: dict[str, Any]) -> None:
-    page.goto("/follow-up")
-    page.get_by_label("Your follow-up code").fill("0000-0000-0000-0000-0000")
-    page.get_by_role("button", name="Show my report").click()
-    page.locator(".field-error").wait_for()
-
-
-def _follow_up_status(page: Any, seeded: dict[str, Any]) -> None:
-    Person(page).check_code(seeded["urgent_code"])
-
-
-def _not_found(page: Any, seeded: dict[str, Any]) -> None:
-    response = page.goto("/no-such-page")
-    assert response is not None
-    assert response.status == 404
-
-
-REPORTER_PAGES: dict[str, Callable[[Any, dict[str, Any]], None]] = {
-    "start": lambda page, seeded: page.goto("/"),
-    "pupil form": _pupil_form,
-    "pupil form with errors": _pupil_errors,
-    "pupil confirmation": _pupil_done,
-    "parent form": _parent_form,
-    "parent form with errors": _parent_errors,
-    "parent confirmation": _parent_done,
-    "follow-up": _follow_up,
-    "follow-up unknown code": _follow_up_unknown,
-    "follow-up status": _follow_up_status,
-    "404": _not_found,
-}
-
-
-def _staff_login(page: Any, seeded: dict[str, Any]) -> None:
-    page.goto("/staff/login")
-
-
-def _staff_login_failed(page: Any, seeded: dict[str, Any]) -> None:
-    DslAtDesk(page).page.goto("/staff/login")
-    page.get_by_label("Email").fill("nobody@oakfield.test")
-    page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-error-summary]").wait_for()
-
-
-def _queue(page: Any, seeded: dict[str, Any]) -> None:
-    DslAtDesk(page).sign_in()
-
-
-def _case(page: Any, seeded: dict[str, Any]) -> None:
-    dsl = DslAtDesk(page)
-    dsl.sign_in()
-    dsl.open_case(seeded["urgent_id"])
-
-
-def _case_parent(page: Any, seeded: dict[str, Any]) -> None:
-    dsl = DslAtDesk(page)
-    dsl.sign_in()
-    dsl.open_case(seeded["parent_id"])
-
-
-def _school(page: Any, seeded: dict[str, Any]) -> None:
-    DslAtDesk(page).sign_in()
-    page.get_by_role("link", name="School", exact=True).click()
-    page.wait_for_url("**/staff/school")
-
-
-STAFF_PAGES: dict[str, Callable[[Any, dict[str, Any]], None]] = {
-    "staff login": _staff_login,
-    "staff login failed": _staff_login_failed,
-    "queue": _queue,
-    "case (pupil)": _case,
-    "case (parent)": _case_parent,
-    "school": _school,
-}
 
 
 def _describe(violations: list[dict[str, Any]]) -> str:
@@ -196,6 +66,17 @@ def test_staff_page_has_no_axe_violations(name: str, new_context: Callable[..., 
     # Given a staff page on a desktop
     page = new_context().new_page()
     STAFF_PAGES[name](page, seeded)
+    # Then axe finds nothing against WCAG 2.2 AA or its best practices
+    _assert_no_violations(page, name)
+
+
+@pytest.mark.parametrize("name", list(SIGNED_IN_PAGES))
+def test_signed_in_staff_page_has_no_axe_violations(
+        name: str, new_context: Callable[..., Any], seeded: dict[str, Any],
+        dsl_signed_in: dict[str, Any]) -> None:
+    # Given a page behind the sign-in, on the DSL's desktop
+    page = new_context(storage_state=dsl_signed_in).new_page()
+    SIGNED_IN_PAGES[name](page, seeded)
     # Then axe finds nothing against WCAG 2.2 AA or its best practices
     _assert_no_violations(page, name)
 
@@ -260,10 +141,23 @@ def test_reporter_targets_stay_big_at_every_width(
         width: int, new_context: Callable[..., Any], seeded: dict[str, Any]) -> None:
     # Given the pupil form (the page with the most to tap) at phone, tablet and desk widths
     page = new_context(viewport={"width": width, "height": 900}).new_page()
-    _pupil_form(page, seeded)
+    pupil_form(page, seeded)
     _settled(page)
     PupilOnTablet(page).choose("Do you want to tell us your name?",
                                "Yes, I will tell you my name")
     # Then every target is at least 44x44 CSS px
     small = page.evaluate(SMALL_TARGETS, TOUCH)
     assert not small, f"{width}px: targets smaller than {TOUCH}x{TOUCH}px:\n" + "\n".join(small)
+
+
+@pytest.mark.parametrize("name", list(SIGNED_IN_PAGES))
+def test_staff_page_on_a_phone_has_no_axe_violations(
+        name: str, new_context: Callable[..., Any], seeded: dict[str, Any],
+        dsl_signed_in: dict[str, Any]) -> None:
+    # Given a DSL checking the queue on their phone (reports become cards, tables scroll)
+    page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                       storage_state=dsl_signed_in).new_page()
+    SIGNED_IN_PAGES[name](page, seeded)
+    # Then axe finds nothing there either, and the page does not scroll sideways
+    _assert_no_violations(page, name)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
