@@ -3,13 +3,18 @@ targets" and "works on a small phone" for the pages reporters use."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import PupilOnTablet
+from sqlalchemy import select
+
+from portal.models import Role, School, Trust, User
+from tests.browser.conftest import PASSWORD, PupilOnTablet
+from tests.conftest import next_code
 from tests.browser.pages import REPORTER_PAGES, SIGNED_IN_PAGES, STAFF_PAGES, pupil_form
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -161,3 +166,28 @@ def test_staff_page_on_a_phone_has_no_axe_violations(
     # Then axe finds nothing there either, and the page does not scroll sideways
     _assert_no_violations(page, name)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_trust_figures_page_has_no_axe_violations(live_server, new_context: Callable[..., Any],
+                                                  seeded: dict[str, Any]) -> None:
+    # Given a trust lead for the school's trust, signed in on a desktop
+    with live_server.db() as db:
+        trust = Trust(name="Northern Learning Trust")
+        db.add(trust)
+        db.flush()
+        db.scalars(select(School).where(School.slug == "oakfield")).one().trust_id = trust.id
+    live_server.add_staff("oakfield", "lead@trust.test", role=Role.TRUST_LEAD)
+    with live_server.db() as db:
+        lead = db.scalars(select(User).where(User.email == "lead@trust.test")).one()
+        lead.trust_id = db.scalars(select(Trust)).one().id
+    page = new_context().new_page()
+    page.goto("/staff/login")
+    page.get_by_label("Email").fill("lead@trust.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code from your authenticator app").fill(next_code("lead@trust.test"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/staff/trust$"))
+    assert "Northern Learning Trust" in page.locator("h1").inner_text()
+    # Then axe finds nothing against WCAG 2.2 AA or its best practices
+    _assert_no_violations(page, "trust figures")
