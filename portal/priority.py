@@ -57,6 +57,11 @@ class Urgency:
         return self.score >= URGENT
 
 
+def word_dirs(instance_path: str | Path) -> tuple[Path, ...]:
+    """Where a school's own additions to the word lists live (``instance/risk-words/``)."""
+    return (Path(instance_path) / "risk-words",)
+
+
 def normalise(text: str) -> str:
     """Lower case, apostrophes dropped, anything not a letter or digit a single space."""
     text = text.lower().replace("’", "'").replace("'", "")

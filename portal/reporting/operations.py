@@ -104,6 +104,19 @@ def adult_label(session: Session, school: School, choice: str) -> str:
     return adult.name
 
 
+def _arrive(session: Session, school: School, stored: Stored, extras: Extras) -> Stored:
+    """Store a new report with its arrival event, the DSL team's email, and its files."""
+    report = stored.report
+    session.add(report)
+    session.flush()
+    session.add(Event(school_id=school.id, report_id=report.id, action="report.received",
+                      new_value=report.source.value))
+    notifications.report_arrived(session, report, school, extras.base_url)
+    files = _keep_evidence(session, report, extras)
+    session.flush()
+    return Stored(report, stored.code, files=files)
+
+
 def find_repeat(session: Session, token: str) -> Stored | None:
     """The report already stored from this form, if the same form is sent again."""
     report = session.scalar(
@@ -157,14 +170,7 @@ def submit_pupil_report(
         urgency_reasons=list(urgency.reasons),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(data.kinds)],
     )
-    session.add(stored.report)
-    session.flush()
-    session.add(Event(school_id=school.id, report_id=stored.report.id, action="report.received",
-                      new_value=Source.PUPIL.value))
-    notifications.report_arrived(session, stored.report, school, extras.base_url)
-    files = _keep_evidence(session, stored.report, extras)
-    session.flush()
-    return Stored(stored.report, stored.code, files=files)
+    return _arrive(session, school, stored, extras)
 
 
 def submit_parent_report(
@@ -199,14 +205,7 @@ def submit_parent_report(
         urgency_reasons=list(urgency.reasons),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(kinds)],
     )
-    session.add(stored.report)
-    session.flush()
-    session.add(Event(school_id=school.id, report_id=stored.report.id, action="report.received",
-                      new_value=Source.PARENT.value))
-    notifications.report_arrived(session, stored.report, school, extras.base_url)
-    files = _keep_evidence(session, stored.report, extras)
-    session.flush()
-    return Stored(stored.report, stored.code, files=files)
+    return _arrive(session, school, stored, extras)
 
 
 def find_by_code(session: Session, code: str) -> Report | None:

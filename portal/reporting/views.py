@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .. import evidence, kiosk
+from .. import evidence, kiosk, priority
 from ..db import get_session
 from ..jobs import send_soon
 from ..errors import RERENDER
@@ -45,8 +45,7 @@ NOT_STORED = ("We could not save your report just now. Everything you wrote is s
 
 
 def _word_dirs() -> tuple[Path, ...]:
-    """The school's own additions to the risk word lists (instance/risk-words/)."""
-    return (Path(current_app.instance_path) / "risk-words",)
+    return priority.word_dirs(current_app.instance_path)
 
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")

@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from .. import checklists, evidence, linking, notifications, overdue, retention
+from .. import checklists, evidence, linking, notifications, overdue, priority, retention
 from ..jobs import send_soon
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
@@ -71,7 +71,7 @@ CHANGES: tuple[type[ops.InvalidTransition] | type[ops.ReasonRequired] |
 
 
 def _word_dirs() -> tuple[Path, ...]:
-    return (Path(current_app.instance_path) / "risk-words",)
+    return priority.word_dirs(current_app.instance_path)
 
 
 def _school() -> School:
