@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from . import create_app, migrate
+from . import create_app, migrate, priority
 from .auth.passwords import WeakPassword, hash_password
 from .config import Settings
 from .db import session_scope
@@ -330,7 +330,8 @@ def purge_command(apply_: bool, as_of: Any) -> None:
             click.echo(f"{len(due)} report(s) are past their retention date. Nothing deleted "
                        "(dry run); run with --apply to delete them.")
             return
-        removed = purge(session, due, app.config["PORTAL_EVIDENCE_DIR"])
+        removed = purge(session, due, app.config["PORTAL_EVIDENCE_DIR"],
+                        priority.word_dirs(app.instance_path))
     click.echo(f"{removed} report(s) deleted; a stub of each is kept in the audit trail.")
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import priority
@@ -48,8 +48,24 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z][a-z'-]+", text.lower())
 
 
-def _ratio(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b).ratio()
+def _matchers(texts: Iterable[str]) -> list[tuple[str, SequenceMatcher[str]]]:
+    """One matcher per distinct text, holding it as the second sequence: difflib caches
+    what it learns about that one, so each roster name then costs only the comparison."""
+    made = []
+    for value in sorted(set(texts)):
+        matcher: SequenceMatcher[str] = SequenceMatcher(None)
+        matcher.set_seq2(value)
+        made.append((value, matcher))
+    return made
+
+
+def _ratio(matcher: SequenceMatcher[str], name: str, least: float) -> float:
+    """``SequenceMatcher(None, name, text).ratio()``, or 0 when its cheap upper bounds
+    already show it is below ``least`` (the same answer, without the costly part)."""
+    matcher.set_seq1(name)
+    if matcher.real_quick_ratio() < least or matcher.quick_ratio() < least:
+        return 0.0
+    return matcher.ratio()
 
 
 def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggestion]:
@@ -59,7 +75,9 @@ def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggest
     words = _words(text)
     if not words:
         return []
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    pairs = _matchers(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    # A first name alone ranks below any full name, and never from a common word.
+    singles = _matchers(w for w in words if len(w) >= 3 and w not in COMMON_WORDS)
     linked = {link.pupil_id for link in report.pupil_links}
     best: dict[int, Suggestion] = {}
     pupils = session.scalars(select(Pupil).where(Pupil.school_id == report.school_id,
@@ -69,13 +87,13 @@ def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggest
             continue
         full = f"{pupil.first_name} {pupil.last_name}".lower()
         first = pupil.first_name.lower()
-        candidates = [(ratio, pair) for pair in pairs if abs(len(pair) - len(full)) < 4
-                      and (ratio := _ratio(full, pair)) >= FULL_NAME_MATCH]
-        # A first name alone ranks below any full name, and never from a common word.
-        candidates += [(0.7 * ratio, w) for w in words
-                       if len(w) >= 3 and w not in COMMON_WORDS
-                       and abs(len(w) - len(first)) < 2
-                       and (ratio := _ratio(first, w)) >= FIRST_NAME_MATCH]
+        candidates = [(ratio, pair) for pair, matcher in pairs
+                      if abs(len(pair) - len(full)) < 4
+                      and (ratio := _ratio(matcher, full, FULL_NAME_MATCH)) >= FULL_NAME_MATCH]
+        candidates += [(0.7 * ratio, w) for w, matcher in singles
+                       if abs(len(w) - len(first)) < 2
+                       and (ratio := _ratio(matcher, first, FIRST_NAME_MATCH))
+                       >= FIRST_NAME_MATCH]
         if candidates:
             score, because = max(candidates)
             best[pupil.id] = Suggestion(pupil, round(score, 2), because)
@@ -104,32 +122,71 @@ class PupilFlags:
     pupils: dict[int, list[tuple[Pupil, LinkRole, bool]]]  # report id -> (pupil, role, recurring)
 
 
-def flags_for(session: Session, school: School, report_ids: Iterable[int]) -> PupilFlags:
-    """Recurring and SEND flags for a set of reports, in two queries whatever their number."""
+def recurring_ids(db: Session | Connection, school_id: int, count: int, days: int,
+                  pupil_ids: Iterable[int] | None = None) -> set[int]:
+    """The school's pupils (or those of ``pupil_ids``) linked to ``count`` reports within
+    ``days`` days at some point in their history."""
+    query = (
+        select(ReportPupil.pupil_id, Report.created_at)
+        .join(Report, Report.id == ReportPupil.report_id)
+        .where(Report.school_id == school_id, ReportPupil.unlinked_at.is_(None)).distinct())
+    if pupil_ids is not None:
+        query = query.where(ReportPupil.pupil_id.in_(sorted(set(pupil_ids))))
+    dates: dict[int, list[datetime]] = defaultdict(list)
+    for pupil_id, created in db.execute(query):
+        dates[pupil_id].append(created)
+    return _recurring_ids(dates, count, days)
+
+
+def store_recurring(session: Session, school: School,
+                    pupil_ids: Iterable[int] | None = None) -> set[int]:
+    """Store on each pupil (all the school's, or ``pupil_ids``) whether the school's rule
+    makes them recurring; called whenever a link, a report or the rule changes. Returns the
+    ids of the pupils whose flag changed."""
+    chosen = None if pupil_ids is None else sorted(set(pupil_ids))
+    if chosen == []:
+        return set()
+    found = recurring_ids(session, school.id, school.recurring_count, school.recurring_days,
+                          chosen)
+    pupils = select(Pupil).where(Pupil.school_id == school.id)
+    if chosen is not None:
+        pupils = pupils.where(Pupil.id.in_(chosen))
+    changed = set()
+    for pupil in session.scalars(pupils):
+        if pupil.recurring != (pupil.id in found):
+            pupil.recurring = pupil.id in found
+            changed.add(pupil.id)
+    session.flush()
+    return changed
+
+
+def refresh_pupils(session: Session, school: School, pupil_ids: Iterable[int] | None = None,
+                   word_dirs: tuple[Path, ...] = ()) -> None:
+    """The school's recurring rule or a child's reports changed: each pupil's flag (all the
+    school's, or ``pupil_ids``) is worked out again, and the reports of the children whose
+    flag changed are scored again."""
+    for pupil_id in sorted(store_recurring(session, school, pupil_ids)):
+        for report in _pupil_reports(session, pupil_id):
+            rescore(session, report, school, word_dirs)
+    session.flush()
+
+
+def flags_for(session: Session, report_ids: Iterable[int]) -> PupilFlags:
+    """Recurring and SEND flags for a set of reports, in one query whatever their number
+    (the recurring flag is stored on each pupil, so no history is read here)."""
     ids = list(report_ids)
     if not ids:
         return PupilFlags(frozenset(), frozenset(), {})
     links = session.execute(
         select(ReportPupil, Pupil).join(Pupil, Pupil.id == ReportPupil.pupil_id)
         .where(ReportPupil.report_id.in_(ids), ReportPupil.unlinked_at.is_(None))
+        .order_by(ReportPupil.linked_at, ReportPupil.id)
     ).all()
-    pupil_ids = {pupil.id for _link, pupil in links}
-    dates: dict[int, list[datetime]] = defaultdict(list)
-    if pupil_ids:
-        for pupil_id, created in session.execute(
-            select(ReportPupil.pupil_id, Report.created_at)
-            .join(Report, Report.id == ReportPupil.report_id)
-            .where(ReportPupil.pupil_id.in_(pupil_ids), ReportPupil.unlinked_at.is_(None))
-            .distinct()
-        ):
-            dates[pupil_id].append(created)
-    recurring_pupils = _recurring_ids(dates, school.recurring_count, school.recurring_days)
     per_report: dict[int, list[tuple[Pupil, LinkRole, bool]]] = defaultdict(list)
     recurring, send = set(), set()
     for link, pupil in links:
-        is_recurring = pupil.id in recurring_pupils
-        per_report[link.report_id].append((pupil, link.role, is_recurring))
-        if is_recurring:
+        per_report[link.report_id].append((pupil, link.role, pupil.recurring))
+        if pupil.recurring:
             recurring.add(link.report_id)
         if pupil.has_send:
             send.add(link.report_id)
@@ -139,7 +196,7 @@ def flags_for(session: Session, school: School, report_ids: Iterable[int]) -> Pu
 def rescore(session: Session, report: Report, school: School,
             word_dirs: tuple[Path, ...] = ()) -> None:
     """Recompute a report's urgency now that its linked pupils may be SEND or recurring."""
-    flags = flags_for(session, school, [report.id])
+    flags = flags_for(session, [report.id])
     urgency = priority.assess(
         feels_safe=report.feels_safe, kinds=report.kind_values,
         happened_before=report.happened_before, places=list(report.places or []),
@@ -171,6 +228,7 @@ def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, acto
                       action="pupil.linked", new_value=f"{pupil.id}:{role.value}"))
     session.flush()
     session.expire(report, ["pupil_links"])
+    store_recurring(session, school, [pupil.id])
     for other in _pupil_reports(session, pupil.id):
         rescore(session, other, school, word_dirs)
     session.flush()
@@ -187,6 +245,7 @@ def unlink(session: Session, row: ReportPupil, *, actor: User, school: School, r
                       action="pupil.unlinked", old_value=f"{row.pupil_id}:{row.role.value}",
                       text=reason.strip()))
     session.flush()
+    store_recurring(session, school, [row.pupil_id])
     report = session.get(Report, row.report_id)
     if report is not None:
         session.expire(report, ["pupil_links"])

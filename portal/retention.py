@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import evidence as evidence_files
+from . import linking
 from .models import Event, Pupil, Report, ReportPupil, School, User, utcnow
 from .vocabulary import Category, Status
 
@@ -75,14 +76,19 @@ def review(session: Session, today: date) -> list[Retention]:
     return due
 
 
-def purge(session: Session, due: list[Retention], evidence_dir: Path) -> int:
+def purge(session: Session, due: list[Retention], evidence_dir: Path,
+          word_dirs: tuple[Path, ...] = ()) -> int:
     """Delete the reports and their files; leave a stub event saying what was deleted, when
-    and under which rule (never the content). The only code that deletes records."""
+    and under which rule (never the content). The only code that deletes records. The
+    children who were linked to them are checked again for the recurring flag."""
     removed = 0
+    touched: dict[int, set[int]] = {}
     for item in due:
         report = session.get(Report, item.report_id)
         if report is None or report.legal_hold:
             continue
+        touched.setdefault(report.school_id, set()).update(session.scalars(
+            select(ReportPupil.pupil_id).where(ReportPupil.report_id == report.id)))
         paths = [evidence_dir / str(report.school_id) / e.stored_name for e in report.evidence]
         created = report.created_at.date().isoformat()
         # Events of the report go with it (the retention rule is the one permitted deleter).
@@ -95,6 +101,10 @@ def purge(session: Session, due: list[Retention], evidence_dir: Path) -> int:
         session.flush()
         evidence_files.remove(paths)
         removed += 1
+    for school_id, pupil_ids in touched.items():
+        school = session.get(School, school_id)
+        if school is not None:
+            linking.refresh_pupils(session, school, pupil_ids, word_dirs)
     return removed
 
 

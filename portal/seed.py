@@ -24,9 +24,9 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Table, func, select, text, update
 
-from . import checklists, priority
+from . import checklists, linking, priority
 from .models import (
     ChecklistItem,
     Event,
@@ -448,9 +448,23 @@ def seed_reports(conn: Connection, slug: str, reports: int, *, pupils: int | Non
     _insert(conn, ReportPupil.__table__, link_rows)  # type: ignore[arg-type]
     _insert(conn, ChecklistItem.__table__, step_rows)  # type: ignore[arg-type]
     _insert(conn, Event.__table__, event_rows)  # type: ignore[arg-type]
+    _store_recurring(conn, school_id)
     return SeedResult(school_id=school_id, reports=reports, pupils_created=created,
                       links=len(link_rows), events=len(event_rows),
                       first_report_id=min(report_ids), last_report_id=max(report_ids))
+
+
+def _store_recurring(conn: Connection, school_id: int) -> None:
+    """The recurring flag of every pupil of the school, under the school's rule, as
+    portal.linking keeps it when the DSL links pupils one by one."""
+    count, days = conn.execute(select(School.recurring_count, School.recurring_days)
+                               .where(School.id == school_id)).one()
+    flagged = sorted(linking.recurring_ids(conn, school_id, count, days))
+    table = Pupil.__table__
+    conn.execute(update(table).where(table.c.school_id == school_id).values(recurring=False))
+    for start in range(0, len(flagged), 500):
+        conn.execute(update(table).where(table.c.id.in_(flagged[start:start + 500]))
+                     .values(recurring=True))
 
 
 def count_reports(conn: Connection, school_id: int) -> int:

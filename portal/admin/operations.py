@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import linking
 from ..models import Event, Pupil, Report, School, TrustedAdult, User
 from ..vocabulary import Category, Status
 
@@ -96,8 +98,9 @@ def save_pupil(session: Session, school: School, *, actor: User, pupil: Pupil | 
 
 
 def save_settings(session: Session, school: School, *, actor: User,
-                  values: dict[str, object]) -> None:
-    """Change the school's own settings; the event lists what changed, old → new."""
+                  values: dict[str, object], word_dirs: tuple[Path, ...] = ()) -> None:
+    """Change the school's own settings; the event lists what changed, old → new. A new
+    recurring rule flags (and scores) the children again at once."""
     changes = []
     for key, value in values.items():
         old = getattr(school, key)
@@ -108,3 +111,5 @@ def save_settings(session: Session, school: School, *, actor: User,
         session.add(Event.by(actor, school_id=school.id, action="school.settings",
                              text="; ".join(changes)))
     session.flush()
+    if any(c.startswith(("recurring_count:", "recurring_days:")) for c in changes):
+        linking.refresh_pupils(session, school, word_dirs=word_dirs)

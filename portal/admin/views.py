@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from .. import kiosk, linking
+from .. import kiosk, linking, priority
 from ..models import Device, Pupil, Role, School, SenStatus, TrustedAdult, User
 from . import operations as ops
 from .forms import PupilForm, SchoolSettingsForm, TabletForm, ToggleForm, TrustedAdultForm
@@ -56,7 +56,8 @@ def save_settings() -> ResponseReturnValue:
     if school is None:
         abort(404)
     ops.save_settings(db, school, actor=user,
-                      values={name: getattr(form, name).data for name in SETTINGS})
+                      values={name: getattr(form, name).data for name in SETTINGS},
+                      word_dirs=priority.word_dirs(current_app.instance_path))
     db.commit()
     flash("School settings saved.")
     return redirect(url_for("admin.home"))

@@ -54,6 +54,10 @@ class Pupil(Base):
     sen_status: Mapped[SenStatus] = mapped_column(enum_column(SenStatus, "sen_status"),
                                                   default=SenStatus.NONE)
     on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
+    # In the school's "N reports within D days" at some point in their history: kept by
+    # portal.linking.store_recurring whenever a link, a report or the rule changes, so the
+    # queue never reads a child's whole history to show the flag.
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

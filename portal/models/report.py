@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,14 +27,14 @@ from .school import School
 from .user import User
 
 
+# What "open" means for the queue: not closed, or the reporter wrote back since.
+OPEN_CASES = "status <> 'closed' OR has_unread_reply"
+
+
 class Report(Base):
     """One submission from a pupil, a parent or a member of staff, and its triage state."""
 
     __tablename__ = "reports"
-    __table_args__ = (
-        # The queue: one school's open reports, most urgent first, then oldest.
-        Index("ix_reports_queue", "school_id", "status", "urgency", "created_at"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
@@ -92,6 +94,9 @@ class Report(Base):
     close_override: Mapped[str] = mapped_column(EncryptedText(), default="")
     # The reporter replied and no DSL has read it yet: the queue shows it, even if closed.
     has_unread_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In the queue's default view ("open"): worked out by the database from the two above,
+    # so it can never disagree with them, and indexed (ix_reports_open).
+    in_queue: Mapped[bool] = mapped_column(Boolean, Computed(OPEN_CASES, persisted=True))
     # A parent who gave an email chose to be told (only) that something changed.
     notify_updates: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the DSL team was told about this report (at once if urgent, else in a digest).
@@ -127,6 +132,19 @@ class Report(Base):
     def as_sent(self) -> dict[str, Any]:
         """The fields the reporter filled in, for the follow-up page."""
         return {"body": self.body, "kinds": self.kind_values, "places": list(self.places)}
+
+
+# The queue reads each school's reports highest urgency first, then by time (portal.triage.
+# operations.queue): these indexes hold that order, so a page never sorts every report.
+# The default view has its own: open cases are few however many closed ones a school keeps.
+_RANK = (Report.urgency.desc(), Report.created_at, Report.id)
+Index("ix_reports_rank", Report.school_id, *_RANK)
+Index("ix_reports_status", Report.school_id, Report.status, *_RANK)
+Index("ix_reports_open", Report.school_id, Report.in_queue, *_RANK)
+# The digest (portal.notifications.due_digests) looks for reports the team hasn't been told of.
+Index("ix_reports_unnotified", Report.school_id, Report.created_at,
+      sqlite_where=text("team_notified_at IS NULL"),
+      postgresql_where=text("team_notified_at IS NULL"))
 
 
 class ReportKind(Base):

@@ -115,7 +115,7 @@ def queue() -> ResponseReturnValue:
     db = get_session()
     school = _school()
     page = ops.queue(db, user, filters)
-    flags = linking.flags_for(db, school, [r.id for r in page.reports])
+    flags = linking.flags_for(db, [r.id for r in page.reports])
     now = utcnow()
     due = {r.id: _due(r, school) for r in page.reports}
     return render_template(
@@ -147,7 +147,7 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
     query = request.args.get("q", "").strip()[:80]
     found = linking.search_pupils(db, report.school_id, query, limit=20) if query else []
     events = ops.chronology(db, report)
-    flags = linking.flags_for(db, school, [report.id])
+    flags = linking.flags_for(db, [report.id])
     return render_template(
         "triage/case.html", report=report, school=school,
         decision_form=forms.get("decision") or DecisionForm(
@@ -438,11 +438,8 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
                     new_value=str(child.id)))
     db.commit()
     entries = linking.chronology(db, child)
-    school = _school()
-    flags = linking.flags_for(db, school, [e.report.id for e in entries])
     return render_template("triage/pupil.html", pupil=child, entries=entries,
-                           recurring=any(e.report.id in flags.recurring for e in entries),
-                           school=school)
+                           recurring=child.recurring, school=_school())
 
 
 @bp.route("/concerns/new", methods=["GET", "POST"])

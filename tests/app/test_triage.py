@@ -194,3 +194,45 @@ def test_within_each_band_a_higher_urgency_score_comes_first(
     physical, _ = make_report(school, kinds=["physical"], happened_before="yes")
     browser.login(make_user(school=school).email)
     assert queue_ids(browser.get("/staff/").get_data(as_text=True)) == [physical.id, plain.id]
+
+
+def test_pages_follow_one_order_across_the_urgent_and_the_other_reports(
+        browser, school, make_user, make_report, session):
+    """Page 2 ends the urgent reports and starts the others, and page 3 carries on:
+    urgent first (highest score, then newest), then the rest (highest score, then oldest)."""
+    base = make_report(school)[0].created_at - timedelta(days=3)
+    made = []
+    for i in range(60):
+        report, _ = make_report(school)
+        row = session.get(Report, report.id)
+        row.urgency = [150, 100, 100, 0, 0][i % 5]
+        row.created_at = base + timedelta(minutes=(i * 37) % 61)  # times out of id order
+        made.append(row)
+    session.commit()
+    first_report = session.scalar(select(Report).order_by(Report.id))
+    made.append(first_report)
+    urgent = sorted((r for r in made if r.urgency >= 100),
+                    key=lambda r: (-r.urgency, -r.created_at.timestamp(), -r.id))
+    others = sorted((r for r in made if r.urgency < 100),
+                    key=lambda r: (-r.urgency, r.created_at.timestamp(), r.id))
+    expected = [r.id for r in urgent + others]
+    browser.login(make_user(school=school).email)
+    pages = [queue_ids(browser.get(f"/staff/?page={n}").get_data(as_text=True))
+             for n in (1, 2, 3)]
+    assert 25 < len(urgent) < 50 < len(expected)
+    assert pages[0] + pages[1] + pages[2] == expected
+    # a page past the end shows the last page rather than nothing
+    assert queue_ids(browser.get("/staff/?page=9").get_data(as_text=True)) == pages[2]
+
+
+def test_a_closed_case_with_an_unread_reply_is_in_the_default_view(
+        browser, school, make_user, make_report, session):
+    closed, _ = make_report(school)
+    replied, _ = make_report(school)
+    for report in (closed, replied):
+        session.get(Report, report.id).status = Status.CLOSED
+    session.get(Report, replied.id).has_unread_reply = True
+    session.commit()
+    browser.login(make_user(school=school).email)
+    html = browser.get("/staff/").get_data(as_text=True)
+    assert queue_ids(html) == [replied.id] and total(html) == 1
