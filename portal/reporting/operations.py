@@ -118,7 +118,10 @@ def _arrive(session: Session, school: School, stored: Stored, extras: Extras) ->
 
 
 def find_repeat(session: Session, token: str) -> Stored | None:
-    """The report already stored from this form, if the same form is sent again."""
+    """The report already stored from this form, if the same form is sent again.
+
+    Not asked before storing: a repeat is rare, and the unique submission hash refuses it
+    at the commit (the views then call this), so the common case costs no extra query."""
     report = session.scalar(
         select(Report).where(Report.submission_hash == followup.submission_hash(token))
     )
@@ -145,9 +148,6 @@ def submit_pupil_report(
     extras: Extras | None = None,
 ) -> Stored:
     """Store a pupil's report ("logged ... under the category of 'Allegation of Bullying'")."""
-    repeat = find_repeat(session, token)
-    if repeat is not None:
-        return repeat
     extras = extras or Extras()
     urgency = priority.assess(feels_safe=data.feels_safe, kinds=data.kinds,
                               happened_before=data.happened_before, places=data.places,
@@ -178,9 +178,6 @@ def submit_parent_report(
     extras: Extras | None = None,
 ) -> Stored:
     """Store a parent's report ("Parents/carers are actively encouraged to: Report ...")."""
-    repeat = find_repeat(session, token)
-    if repeat is not None:
-        return repeat
     extras = extras or Extras()
     kinds = list(data.kinds)
     if data.concern == "online" and "online" not in kinds:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Select, case, func, select, true, union_all
+from sqlalchemy import ColumnElement, Select, case, exists, func, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from .. import checklists, followup, priority
@@ -75,7 +75,11 @@ def visible_reports(user: User) -> Select[tuple[Report]]:
     return select(Report).where(*_visible(user))
 
 
-def _conditions(user: User, filters: QueueFilters) -> list[ColumnElement[bool]]:
+def _conditions(user: User, filters: QueueFilters, *,
+                counting: bool = False) -> list[ColumnElement[bool]]:
+    """The WHERE terms of the queue. A kind is asked as "id IN (that kind's reports)" when
+    counting (one pass over the kind's index), and as "EXISTS" when reading a page (the
+    page is read in queue order and stops after 25 rows, probing each report's kinds)."""
     conditions = _visible(user)
     if filters.status == "open":
         # A reply on a closed case brings it back into view until a DSL reads it
@@ -87,10 +91,13 @@ def _conditions(user: User, filters: QueueFilters) -> list[ColumnElement[bool]]:
         conditions.append(Report.source == Source(filters.source))
     if filters.assigned_to is not None:
         conditions.append(Report.assigned_to_id == filters.assigned_to)
-    if filters.kind:
+    if filters.kind and counting:
         conditions.append(
             Report.id.in_(select(ReportKind.report_id).where(ReportKind.kind == filters.kind))
         )
+    elif filters.kind:
+        conditions.append(exists().where(ReportKind.report_id == Report.id,
+                                         ReportKind.kind == filters.kind))
     return conditions
 
 
@@ -116,7 +123,8 @@ def queue(session: Session, user: User, filters: QueueFilters) -> QueuePage:
     is_urgent = Report.urgency >= URGENT
 
     total, urgent_total = session.execute(
-        select(func.count(), func.count(case((is_urgent, 1)))).where(*conditions)
+        select(func.count(), func.count(case((is_urgent, 1))))
+        .where(*_conditions(user, filters, counting=True))
     ).one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, filters.page), pages)

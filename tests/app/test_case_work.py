@@ -121,6 +121,25 @@ def test_reports_further_apart_than_the_window_are_not_recurring(
     assert "tag--recurring" not in browser.get("/staff/?status=all").get_data(as_text=True)
 
 
+def test_unlinking_a_mistaken_link_takes_the_recurring_flag_off_again(
+        browser, dsl, school, make_report, make_pupil, session):
+    kai = make_pupil(school, "Kai", "Jones")
+    reports = [make_report(school)[0] for _ in range(3)]
+    for report in reports:
+        link(browser, report.id, kai)
+    assert "tag--recurring" in browser.get(f"/staff/pupils/{kai.id}").get_data(as_text=True)
+    row = session.scalars(select(ReportPupil).where(ReportPupil.report_id == reports[2].id)).one()
+    page = f"/staff/cases/{reports[2].id}"
+    browser.submit(page, {"unlink_reason": "Wrong Kai: it was Kai Brown"},
+                   action=f"{page}/pupils/{row.id}/unlink")
+    assert "tag--recurring" not in browser.get("/staff/").get_data(as_text=True)
+    assert "tag--recurring" not in browser.get(f"/staff/pupils/{kai.id}").get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Pupil, kai.id).recurring is False
+    assert "Recurring: named in several reports" not in session.get(
+        Report, reports[0].id).urgency_reasons
+
+
 def test_a_send_pupil_makes_the_report_rank_higher_and_says_why(
         browser, dsl, school, make_report, make_pupil, session):
     # "children with SEND ... disproportionately impacted by bullying" (anti-bullying policy)

@@ -9,8 +9,18 @@ from datetime import date, timedelta
 from PIL import Image
 from sqlalchemy import func, select, text
 
+from portal import linking
 from portal.cli import cli
-from portal.models import Event, Evidence, Message, Pupil, Report, ReportPupil, School
+from portal.models import (
+    Event,
+    Evidence,
+    LinkRole,
+    Message,
+    Pupil,
+    Report,
+    ReportPupil,
+    School,
+)
 from portal.retention import CHILD_PROTECTION, UNSUBSTANTIATED, purge, review
 from portal.vocabulary import Category, Status
 from tests.conftest import PUPIL, Browser, hidden_fields
@@ -136,3 +146,28 @@ def test_sqlite_overwrites_deleted_content(app, session):
         return
     with app.extensions["portal.engine"].connect() as connection:
         assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
+def test_a_purged_report_no_longer_counts_towards_a_childs_recurring_flag(
+        app, school, make_report, make_user, session):
+    kai = Pupil(school_id=school.id, upn="K0001", first_name="Kai", last_name="Jones")
+    session.add(kai)
+    session.commit()
+    dsl = make_user(school=school)
+    reports = [make_report(school)[0] for _ in range(3)]
+    for report in reports:
+        linking.link(session, session.get(Report, report.id), session.get(Pupil, kai.id),
+                     LinkRole.TARGET, actor=dsl, school=school)
+    session.commit()
+    assert session.get(Pupil, kai.id).recurring is True
+    close(session, reports[0].id)  # not bullying, closed: six years then gone
+
+    removed = purge(session, review(session, date.today() + timedelta(days=365 * 7)),
+                    app.config["PORTAL_EVIDENCE_DIR"])
+    session.commit()
+
+    assert removed == 1
+    session.expire_all()
+    assert session.get(Pupil, kai.id).recurring is False
+    assert "Recurring: named in several reports" not in session.get(
+        Report, reports[1].id).urgency_reasons
