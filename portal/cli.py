@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from . import create_app, migrate, priority
 from .auth.passwords import WeakPassword, hash_password
 from .config import Settings
-from .db import session_scope
+from .db import refresh_statistics, session_scope
 from .models import Event, Report, Role, School, StaffSession, Trust, TrustedAdult, User, utcnow
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}")
@@ -332,6 +332,8 @@ def purge_command(apply_: bool, as_of: Any) -> None:
             return
         removed = purge(session, due, app.config["PORTAL_EVIDENCE_DIR"],
                         priority.word_dirs(app.instance_path))
+    with app.extensions["portal.engine"].begin() as conn:
+        refresh_statistics(conn)  # the nightly job keeps SQLite's planner statistics fresh
     click.echo(f"{removed} report(s) deleted; a stub of each is kept in the audit trail.")
 
 

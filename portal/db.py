@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -33,6 +33,16 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Fresh statistics for the query planners after a bulk change (``portal seed``, the
+    nightly ``portal purge``). PostgreSQL's autovacuum does this by itself in time; SQLite
+    never does, and without statistics it may pick a slower index for a filtered queue.
+    On SQLite each index is sampled (analysis_limit), so this takes moments, not minutes."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA analysis_limit=2000")
+    conn.exec_driver_sql("ANALYZE")
 
 
 def init_app(app: Flask, url: str) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select, text, update
 
 from . import checklists, linking, priority
+from .db import refresh_statistics
 from .models import (
     ChecklistItem,
     Event,
@@ -449,6 +450,7 @@ def seed_reports(conn: Connection, slug: str, reports: int, *, pupils: int | Non
     _insert(conn, ChecklistItem.__table__, step_rows)  # type: ignore[arg-type]
     _insert(conn, Event.__table__, event_rows)  # type: ignore[arg-type]
     _store_recurring(conn, school_id)
+    refresh_statistics(conn)  # a bulk load: the planners need to see the new shape
     return SeedResult(school_id=school_id, reports=reports, pupils_created=created,
                       links=len(link_rows), events=len(event_rows),
                       first_report_id=min(report_ids), last_report_id=max(report_ids))
