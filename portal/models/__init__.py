@@ -5,14 +5,13 @@ from .case import ACTION_LABELS, ActionKind, CaseAction, ChecklistItem, ItemStat
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .pupil import LINK_ROLE_LABELS, SEN_LABELS, LinkRole, Pupil, ReportPupil, SenStatus
 from .event import AppendOnlyError, Event
-from .report import OPEN_CASES, Report, ReportKind
+from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .user import READS_REPORTS, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
     "ACTION_LABELS",
     "LINK_ROLE_LABELS",
-    "OPEN_CASES",
     "SEN_LABELS",
     "ActionKind",
     "CaseAction",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
@@ -121,7 +121,6 @@ def queue(session: Session, user: User, filters: QueueFilters) -> QueuePage:
     """
     conditions = _conditions(user, filters)
     is_urgent = Report.urgency >= URGENT
-
     total, urgent_total = session.execute(
         select(func.count(), func.count(case((is_urgent, 1))))
         .where(*_conditions(user, filters, counting=True))
