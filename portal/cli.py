@@ -21,7 +21,6 @@ import secrets
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -31,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from . import create_app, migrate, priority
+from . import create_app, exits, migrate, priority
 from .auth.passwords import WeakPassword, hash_password
 from .config import Settings
 from .db import refresh_statistics, session_scope
@@ -147,9 +146,9 @@ def _check_slug(slug: str) -> str:
 
 
 def _check_exit_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 300:
-        raise click.BadParameter("give a full http:// or https:// address (at most 300 characters)",
+    """Only the fixed neutral destinations (portal.exits): none can log a reporter."""
+    if exits.destination(url) != url:
+        raise click.BadParameter("choose one of: " + ", ".join(exits.choices()),
                                  param_hint="--exit-url")
     return url
 
@@ -206,7 +205,7 @@ def add_user(session: Session, *, email: str, school: School, role: Role, passwo
 @cli.command("create-school")
 @click.argument("slug")
 @click.argument("name")
-@click.option("--exit-url", help="Where the quick-exit button goes (default: a weather page).")
+@click.option("--exit-url", help="Where the quick-exit button goes: one of portal.exits (default: BBC Weather).")
 def create_school_command(slug: str, name: str, exit_url: str | None) -> None:
     """Add a school. SLUG appears in its form addresses: /s/SLUG/pupil."""
     _check_slug(slug)

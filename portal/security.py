@@ -5,10 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
+import os
+import secrets
+import threading
+import time
 from datetime import UTC, datetime
 
-from flask import Flask, Response, abort, current_app, g, request, session
+import redis
+from flask import Flask, Response, abort, current_app, g, request
 from flask_limiter import Limiter
+from itsdangerous import BadSignature, URLSafeSerializer
+from limits import parse
+
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -39,16 +49,59 @@ def apply_headers(response: Response) -> Response:
     return response
 
 
-def _rotating_key() -> bytes:
-    """A secret that changes every UTC day, so yesterday's limiter keys can't be linked."""
+SALT_SECONDS = 2 * 24 * 3600  # a day's salt lives into the next day, then is gone
+_FALLBACK_RETRY = 60.0
+_salt_lock = threading.Lock()
+_salts: dict[str, tuple[bytes, float]] = {}  # {day: (salt, keep until)} in this process
+
+
+def _shared_salt(uri: str, day: str) -> bytes | None:
+    """The day's salt from Redis, made there by whichever app server asks first."""
+    client = redis.Redis.from_url(uri, socket_timeout=0.5, socket_connect_timeout=0.5)
+    try:
+        name = f"tellus:salt:{day}"
+        client.set(name, os.urandom(32), nx=True, ex=SALT_SECONDS)
+        salt = client.get(name)
+    except redis.RedisError:
+        log.warning("rate-limit salt: Redis did not answer; using this process's own salt")
+        return None
+    finally:
+        client.close()
+    return salt if isinstance(salt, bytes) and len(salt) == 32 else None
+
+
+def _daily_salt() -> bytes:
+    """A random salt for today (UTC), never derived from any secret (trial finding 15: keys
+    derived from the secret key and the date could be reversed by anyone holding the key).
+    Several app servers share it through the limiter's Redis, where it expires on its own;
+    with memory storage (one process) it lives only in this process's memory. Once it is
+    gone, nobody (the secret key's holder included) can link a limiter key to an address."""
     day = datetime.now(UTC).strftime("%Y-%m-%d")
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, b"ratelimit:" + day.encode(), hashlib.sha256).digest()
+    now = time.monotonic()
+    with _salt_lock:
+        kept = _salts.get(day)
+        if kept and kept[1] > now:
+            return kept[0]
+        uri = str(current_app.config.get("PORTAL_RATELIMIT_STORAGE_URI") or "memory://")
+        salt = _shared_salt(uri, day) if uri.startswith(("redis://", "rediss://")) else None
+        if salt is not None:
+            _salts.clear()
+            _salts[day] = (salt, float("inf"))
+        elif uri.startswith(("redis://", "rediss://")):
+            # Redis is down: limits run from each process's memory meanwhile (P9), so a
+            # salt of this process's own does no harm; ask Redis again in a minute.
+            salt = kept[0] if kept else os.urandom(32)
+            _salts[day] = (salt, now + _FALLBACK_RETRY)
+        else:
+            salt = kept[0] if kept else os.urandom(32)
+            _salts.clear()
+            _salts[day] = (salt, float("inf"))
+        return salt
 
 
 def hashed(value: str) -> str:
-    """HMAC of ``value`` under the rotating secret: what the limiter stores instead of it."""
-    return hmac.new(_rotating_key(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    """HMAC of ``value`` under today's random salt: what the limiter stores instead of it."""
+    return hmac.new(_daily_salt(), value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def on_school_network() -> bool:
@@ -68,17 +121,65 @@ def kiosk_device() -> object | None:
     return g.get("kiosk")
 
 
+DEVICE_COOKIE = "tellus_device"
+# New device identities one school network may be given a minute: a class of 30 opening
+# the form on their own laptops at once, many times over. Past it, a browser goes on
+# without one and shares the network's "no device" budget (one device's limits).
+DEVICE_MINTS = "600 per minute"
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="tell-us-device-id")
+
+
+def device_id() -> str | None:
+    """This browser's device identity on a school network (its own signed cookie), which
+    lives as long as the browser does: a report, which empties the form session, leaves
+    it in place (trial finding 6: keyed on the session's CSRF secret, one device could
+    take the whole network's hourly cap by starting new sessions)."""
+    if "device_id" not in g:
+        value = request.cookies.get(DEVICE_COOKIE)
+        found = None
+        if value and len(value) < 200:
+            try:
+                loaded = _device_serializer().loads(value)
+            except BadSignature:
+                loaded = None
+            found = loaded if isinstance(loaded, str) and len(loaded) == 32 else None
+        g.device_id = found
+    return g.device_id  # type: ignore[no-any-return]
+
+
+def _give_device_id(response: Response) -> Response:
+    """A browser on a school network without a device identity gets one (if the network
+    has not been given too many this minute). Never stored with a report or logged."""
+    if (request.path.startswith("/static/") or kiosk_device() is not None
+            or not on_school_network() or device_id() is not None
+            or not current_app.config.get("RATELIMIT_ENABLED", True)):
+        return response
+    try:
+        allowed = limiter.limiter.hit(parse(DEVICE_MINTS), "mint", network_key())
+    except Exception:  # the limiter's storage is down: identities still help, so give one
+        log.warning("device identity: limiter storage unavailable; giving one anyway")
+        allowed = True
+    if allowed:
+        response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(secrets.token_hex(16)),
+                            httponly=True, samesite="Lax", path="/",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
 def client_key() -> str:
-    """Per enrolled tablet; per device on a school network (the browser's CSRF secret);
-    per address elsewhere."""
+    """Per enrolled tablet; per device on a school network (its device cookie; browsers
+    without one share one device's budget); per address elsewhere."""
     device = kiosk_device()
     if device is not None:
         return "kiosk:" + hashed(f"kiosk:{device.id}")  # type: ignore[attr-defined]
     if on_school_network():
-        device = session.get("csrf_token")
-        if device:
-            return "dev:" + hashed("dev:" + str(device))
-        return "net:" + hashed("net:" + str(request.remote_addr))
+        identity = device_id()
+        if identity:
+            return "dev:" + hashed("dev:" + identity)
+        return "net-nodevice:" + hashed("net:" + str(request.remote_addr))
     return "addr:" + hashed("addr:" + str(request.remote_addr))
 
 
@@ -96,9 +197,25 @@ def report_limits() -> str:
 
 
 def network_report_limits() -> str:
-    """A school's whole network may send thousands of reports an hour (an assembly's worth)."""
-    if on_school_network() or kiosk_device() is not None:
+    """A school's whole network may send thousands of reports an hour (an assembly's worth).
+    Enrolled kiosks are not counted here (see ``not_a_kiosk``): each has its own limits and
+    cannot be forged, so a flood from one device can never stop the school's kiosks."""
+    if on_school_network():
         return "5000 per hour"
+    return "10 per minute;60 per hour"
+
+
+def is_kiosk() -> bool:
+    """``exempt_when`` for the network-wide report cap: enrolled kiosks are exempt."""
+    return kiosk_device() is not None
+
+
+def network_guess_limits() -> str:
+    """Follow-up code guesses from one whole school network, whatever its devices do (a
+    device that drops its cookie gets a fresh per-device budget; the network's does not
+    reset). Generous: a class checking their codes at once is nowhere near it."""
+    if on_school_network():
+        return "120 per minute;1000 per hour"
     return "10 per minute;60 per hour"
 
 
@@ -135,3 +252,4 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.before_request(check_origin)
     app.after_request(apply_headers)
+    app.after_request(_give_device_id)

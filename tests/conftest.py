@@ -193,7 +193,7 @@ def make_school(session: Session) -> Any:
     """Factory: a school with two trusted adults."""
 
     def make(slug: str = "oakfield", name: str = "Oakfield Primary") -> School:
-        school = School(slug=slug, name=name, exit_url="https://www.example.org/weather")
+        school = School(slug=slug, name=name, exit_url="https://www.bbc.co.uk/bitesize")
         session.add(school)
         session.flush()
         session.add_all([

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
+from .. import exits
 from ..forms import clean_text, max_length
 from ..models import SEN_LABELS, SenStatus
 from ..vocabulary import YEAR_GROUPS
@@ -67,10 +68,9 @@ class SchoolSettingsForm(FlaskForm):
     day_ends_hour = IntegerField("The school day ends at (hour, 24-hour clock)",
                                  validators=[InputRequired("Enter an hour."),
                                              NumberRange(12, 20, "Use an hour from 12 to 20.")])
-    exit_url = StringField("Quick-exit page (a neutral site)", filters=[clean_text],
-                           validators=[DataRequired("Enter a web address."),
-                                       Regexp(r"^https://[^\s\"'<>]{3,290}$",
-                                              message="Use an https:// address.")])
+    exit_url = RadioField("Where the “Leave this page quickly” button goes",
+                          choices=exits.choices(), default=exits.DEFAULT,
+                          validate_choice=True)
 
 
 class TabletForm(FlaskForm):

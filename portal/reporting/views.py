@@ -25,13 +25,19 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .. import evidence, kiosk, priority
+from .. import evidence, exits, kiosk, priority, visit
 from ..db import get_session
 from ..jobs import send_soon
 from ..errors import RERENDER
-from ..forms import valid_submission_token
 from ..models import Report, School
-from ..security import limiter, network_key, network_report_limits, report_limits
+from ..security import (
+    is_kiosk,
+    limiter,
+    network_guess_limits,
+    network_key,
+    network_report_limits,
+    report_limits,
+)
 from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, STATUS_PLAIN, STATUS_SHORT
 from . import operations
 from .advice import advice_for
@@ -42,6 +48,21 @@ log = logging.getLogger(__name__)
 
 NOT_STORED = ("We could not save your report just now. Everything you wrote is still here. "
               "Please press Send again in a minute, or tell an adult you trust.")
+# A form sent again from the browser's history after its visit ended (Back, then Reload, on
+# a shared tablet), or carrying a value this browser was never given: shown empty (P4).
+START_AGAIN = ("This page was cleared, so nobody can see what was written on it before. "
+               "If you want to tell us something, you can start here.")
+CODE_AGAIN = ("Please type your code again. We clear this page each time, so that nobody "
+              "else using this device can see your report.")
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def _ours(purpose: str, field: str) -> bool:
+    """Whether the form sent now carries a value issued to this visit (see portal.visit)."""
+    return visit.holds(session, _secret(), purpose, request.form.get(field))
 
 
 def _word_dirs() -> tuple[Path, ...]:
@@ -92,18 +113,28 @@ def index() -> ResponseReturnValue:
     return render_template("reporting/index.html", school=_only_school())
 
 
+def _forget_visit(response: Response, *, cookies: bool) -> Response:
+    """End this browser's visit: its form session, cache and storage go (and, for the quick
+    exit, every cookie). An enrolled kiosk keeps its enrolment, its own cookie: there the
+    visit's cookie is deleted by name instead, since Clear-Site-Data "cookies" would remove
+    the enrolment too (trial finding: one tap of the quick exit un-enrolled the tablet)."""
+    cleared = ['"cache"', '"storage"']
+    if cookies and g.get("kiosk") is None:
+        cleared.insert(1, '"cookies"')
+    response.headers["Clear-Site-Data"] = ", ".join(cleared)
+    response.delete_cookie(current_app.config["SESSION_COOKIE_NAME"])
+    return response
+
+
 @bp.route("/kiosk/reset")
 @limiter.exempt
 def kiosk_reset() -> Response:
-    """Back to a clean start: forget this browser's form session, cache and storage (not the
-    tablet's enrolment), then the pupil form again."""
+    """Back to a clean start: forget this browser's visit (not the tablet's enrolment), then
+    the pupil form again."""
     device = g.get("kiosk")
     target = url_for("reporting.pupil_form", slug=device.school.slug) if device \
         else url_for("reporting.index")
-    response = redirect(target, 303)
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
-    response.delete_cookie(current_app.config["SESSION_COOKIE_NAME"])
-    return response
+    return _forget_visit(redirect(target, 303), cookies=False)
 
 
 @bp.route("/healthz")
@@ -119,13 +150,18 @@ def healthz() -> ResponseReturnValue:
 @bp.route("/exit")
 @limiter.exempt
 def quick_exit() -> Response:
-    """Quick exit: forget this browser's cookies, cache and storage, then a neutral page."""
+    """Quick exit: forget this browser's visit, then a neutral page the school chose from a
+    fixed list (portal.exits), so nobody can use it to learn a reporter's address."""
     school = _find_school(request.args.get("s", ""))
-    target = school.exit_url if school else "https://www.bbc.co.uk/weather"
-    response = redirect(target, 303)
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    response.delete_cookie(current_app.config["SESSION_COOKIE_NAME"])
-    return response
+    target = exits.destination(school.exit_url if school else None)
+    return _forget_visit(redirect(target, 303), cookies=True)
+
+
+@bp.route(exits.TABLES)
+@limiter.exempt
+def times_tables() -> ResponseReturnValue:
+    """The portal's own neutral quick-exit page: a times-table square, nothing else."""
+    return render_template("reporting/times_tables.html", numbers=range(1, 13))
 
 
 def _choose(kind: str) -> ResponseReturnValue:
@@ -153,12 +189,18 @@ def _adult_choices(school: School) -> dict[str, str]:
             ADULT_NOBODY: "I don't want to talk to anyone yet"}
 
 
-def _pupil_form(school: School) -> PupilReportForm:
-    form = PupilReportForm()
+def _submission(form: Any) -> None:
+    """Keep the visit's own one-time value; anything else gets a new one from the server."""
+    if not (request.method == "POST" and _ours(visit.FORMS, "submission")):
+        form.submission.data = visit.issue(session, _secret(), visit.FORMS)
+
+
+def _pupil_form(school: School, *, fresh: bool = False) -> PupilReportForm:
+    form = PupilReportForm(formdata=None) if fresh else PupilReportForm()
     form.adult.choices = _adult_choices(school)
     if not form.adult.data:
         form.adult.data = ADULT_ANYONE
-    form.submission.data = valid_submission_token(form.submission.data)
+    _submission(form)
     return form
 
 
@@ -227,9 +269,12 @@ def _room_for_evidence() -> None:
 
 @bp.route("/s/<slug>/pupil", methods=["GET", "POST"])
 @limiter.limit(report_limits, methods=["POST"])
-@limiter.limit(network_report_limits, key_func=network_key, methods=["POST"])
+@limiter.limit(network_report_limits, key_func=network_key, methods=["POST"],
+               exempt_when=is_kiosk)
 def pupil_form(slug: str) -> ResponseReturnValue:
     school = _school(slug)
+    if request.method == "POST" and not _ours(visit.FORMS, "submission"):
+        return _render_pupil(school, _pupil_form(school, fresh=True), 400, START_AGAIN)
     form = _pupil_form(school)
     if not form.validate_on_submit():
         status = 400 if form.errors else 200
@@ -276,9 +321,9 @@ def pupil_form(slug: str) -> ResponseReturnValue:
     )
 
 
-def _parent_form() -> ParentReportForm:
-    form = ParentReportForm()
-    form.submission.data = valid_submission_token(form.submission.data)
+def _parent_form(*, fresh: bool = False) -> ParentReportForm:
+    form = ParentReportForm(formdata=None) if fresh else ParentReportForm()
+    _submission(form)
     return form
 
 
@@ -292,9 +337,12 @@ def _render_parent(school: School, form: ParentReportForm, status: int = 200,
 
 @bp.route("/s/<slug>/parent", methods=["GET", "POST"])
 @limiter.limit(report_limits, methods=["POST"])
-@limiter.limit(network_report_limits, key_func=network_key, methods=["POST"])
+@limiter.limit(network_report_limits, key_func=network_key, methods=["POST"],
+               exempt_when=is_kiosk)
 def parent_form(slug: str) -> ResponseReturnValue:
     school = _school(slug)
+    if request.method == "POST" and not _ours(visit.FORMS, "submission"):
+        return _render_parent(school, _parent_form(fresh=True), 400, START_AGAIN)
     form = _parent_form()
     if not form.validate_on_submit():
         return _render_parent(school, form, 400 if form.errors else 200)
@@ -334,6 +382,14 @@ def parent_form(slug: str) -> ResponseReturnValue:
 NOT_FOUND = "We could not find a report with that code. Check the numbers and try again."
 
 
+def _code_page(form: FollowUpForm, status: int = 200,
+               message: str | None = None) -> ResponseReturnValue:
+    """The code form, with a fresh one-time pass for this visit."""
+    once = visit.issue(session, _secret(), visit.PASSES)
+    return render_template("reporting/follow_up.html", form=form, once=once,
+                           message=message), status
+
+
 def _status_page(report: Report, reply: ReplyForm | None = None,
                  status: int = 200) -> ResponseReturnValue:
     db = get_session()
@@ -349,23 +405,30 @@ def _status_page(report: Report, reply: ReplyForm | None = None,
         school=report.school,
         messages=messages,
         reply=reply,
+        once=visit.issue(session, _secret(), visit.PASSES),
     ), status
 
 
 @bp.route("/follow-up", methods=["GET", "POST"])
 @limiter.limit("10 per minute;60 per hour", methods=["POST"])
+@limiter.limit(network_guess_limits, key_func=network_key, methods=["POST"])
 def follow_up() -> ResponseReturnValue:
     """Enter a code; see the status and messages; reply. The code travels in the form body
     (never the URL or the cookie)."""
+    if request.method == "POST" and not visit.spend(session, _secret(), visit.PASSES,
+                                                     request.form.get("once")):
+        # Sent again from history (Reload on the status page, or Back after "I'm
+        # finished"): the code must be typed again, so the next person sees nothing.
+        return _code_page(FollowUpForm(formdata=None), 400, CODE_AGAIN)
     form = FollowUpForm()
     if not form.validate_on_submit():
-        return render_template("reporting/follow_up.html", form=form), 400 if form.errors else 200
+        return _code_page(form, 400 if form.errors else 200)
     db = get_session()
     report = operations.find_by_code(db, form.code.data or "")
     if report is None:
         # One neutral answer for a mistyped, unknown, empty or malformed code.
         form.code.errors = [NOT_FOUND]
-        return render_template("reporting/follow_up.html", form=form), 200
+        return _code_page(form)
     if "message" not in request.form:
         return _status_page(report)
     reply = ReplyForm()
@@ -385,9 +448,12 @@ def _known_school() -> School | None:
 
 
 def _rerender_pupil(message: str, status: int) -> Response | None:
+    """A refused POST (an old page, a limit): the child's words again, if it is their visit."""
     school = _known_school()
     if school is None:
         return None
+    if not _ours(visit.FORMS, "submission"):
+        return _render_pupil(school, _pupil_form(school, fresh=True), status, START_AGAIN)
     form = _pupil_form(school)
     form.validate()  # fill in field values; messages shown only for real problems
     form.csrf_token.errors = []
@@ -398,13 +464,16 @@ def _rerender_parent(message: str, status: int) -> Response | None:
     school = _known_school()
     if school is None:
         return None
+    if not _ours(visit.FORMS, "submission"):
+        return _render_parent(school, _parent_form(fresh=True), status, START_AGAIN)
     return _render_parent(school, _parent_form(), status, message)
 
 
 def _rerender_follow_up(message: str, status: int) -> Response | None:
-    form = FollowUpForm()
-    return make_response(render_template("reporting/follow_up.html", form=form,
-                                         message=message), status)
+    """The code typed is shown again only to the visit whose page sent it."""
+    if not _ours(visit.PASSES, "once"):
+        return make_response(*_code_page(FollowUpForm(formdata=None), status, CODE_AGAIN))
+    return make_response(*_code_page(FollowUpForm(), status, message))
 
 
 RERENDER.update({

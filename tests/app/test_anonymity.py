@@ -119,8 +119,9 @@ def test_an_anonymous_report_leaves_no_address_or_user_agent_anywhere(anon_app,
     code = followup_code(done.get_data(as_text=True))
     fields = hidden_fields(client.get("/follow-up", headers=HEADERS).get_data(as_text=True),
                            "/follow-up")
-    assert client.post("/follow-up", data={**fields, "code": code},
-                       headers=HEADERS).status_code == 200
+    status = client.post("/follow-up", data={**fields, "code": code}, headers=HEADERS)
+    assert status.status_code == 200
+    fields = hidden_fields(status.get_data(as_text=True), "/follow-up")  # the reply form's
     replied = client.post("/follow-up", data={**fields, "code": code,
                                               "message": "It happened again today"},
                           headers=HEADERS)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal import exits
 from portal.models import (
     CaseAction,
     ChecklistItem,
@@ -403,7 +404,7 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/school/settings": ("/staff/school/settings",
             {"recurring_count": "2", "recurring_days": "30", "urgent_due_days": "0",
              "normal_due_days": "2", "day_ends_hour": "16",
-             "exit_url": "https://www.example.org/weather"}),
+             "exit_url": "https://www.bbc.co.uk/bitesize"}),
         "/staff/cases/<int:report_id>/hold": (f"/staff/cases/{r}/hold",
             {"hold": "yes", "hold_reason": "Police asked us to keep it"}),
         "/staff/school/tablets": ("/staff/school/tablets", {"label": "Hall iPad"}),
@@ -448,7 +449,7 @@ def test_the_school_sets_when_a_child_counts_as_recurring(
     saved = browser.submit("/staff/school", {
         "recurring_count": "2", "recurring_days": "60", "urgent_due_days": "0",
         "normal_due_days": "2", "day_ends_hour": "16",
-        "exit_url": "https://www.example.org/weather"}, action="/staff/school/settings")
+        "exit_url": "https://www.bbc.co.uk/bitesize"}, action="/staff/school/settings")
     assert saved.status_code == 302
     assert browser.get("/staff/").get_data(as_text=True).count("tag--recurring") == 2
     refused = browser.submit("/staff/school", {
@@ -457,4 +458,37 @@ def test_the_school_sets_when_a_child_counts_as_recurring(
         "exit_url": "javascript:alert(1)"}, action="/staff/school/settings")
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "Use a number from 2 to 20." in html and "Use an https:// address." in html
+    assert "Use a number from 2 to 20." in html and "Not a valid choice" in html
+
+
+@pytest.mark.parametrize("address", ["https://dsl-home.example/log", "javascript:alert(1)",
+                                     "/staff/", "https://www.bbc.co.uk/weather?id=1"])
+def test_the_quick_exit_can_only_go_where_nobody_can_log_a_reporter(
+        browser, dsl, school, session, address):
+    # Trial finding 8: any https address let a DSL send reporters to their own server and
+    # read each reporter's IP address there seconds after a report.
+    settings = {"recurring_count": "3", "recurring_days": "60", "urgent_due_days": "0",
+                "normal_due_days": "2", "day_ends_hour": "16"}
+    refused = browser.submit("/staff/school", {**settings, "exit_url": address},
+                             action="/staff/school/settings")
+    assert refused.status_code == 400
+    session.refresh(school)
+    assert school.exit_url != address
+    # and the fixed choices, with the portal's own page, are what the page offers
+    page = browser.get("/staff/school").get_data(as_text=True)
+    for destination in exits.DESTINATIONS:
+        assert f'value="{destination.url}"' in page
+    assert "None of them lets anyone at school see who pressed the button" in page
+    saved = browser.submit("/staff/school", {**settings, "exit_url": exits.TABLES},
+                           action="/staff/school/settings")
+    assert saved.status_code == 302
+    gone = browser.client.get(f"/exit?s={school.slug}")
+    assert gone.headers["Location"] == exits.TABLES
+    tables = browser.client.get(exits.TABLES).get_data(as_text=True)
+    assert "144" in tables and "Tell Us" not in tables and "report" not in tables.lower()
+
+
+def test_a_stored_exit_address_from_before_the_list_is_never_used(client, school, session):
+    school.exit_url = "https://dsl-home.example/log"
+    session.commit()
+    assert client.get(f"/exit?s={school.slug}").headers["Location"] == exits.DEFAULT

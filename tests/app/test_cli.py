@@ -82,7 +82,7 @@ def assert_clean_failure(result: Result, code: int = 1) -> str:
 
 def test_create_school_then_user_from_stdin(run: Any, db: Session) -> None:
     result = run("create-school", "oakfield", "Oakfield Primary",
-                 "--exit-url", "https://www.example.org/weather")
+                 "--exit-url", "https://www.bbc.co.uk/bitesize")
     assert result.exit_code == 0, result.output
     assert "/s/oakfield/pupil" in result.output
 
@@ -96,7 +96,7 @@ def test_create_school_then_user_from_stdin(run: Any, db: Session) -> None:
     assert user.role is Role.DSL
     assert user.display_name == "Ms Jones"
     assert user.school is not None and user.school.slug == "oakfield"
-    assert user.school.exit_url == "https://www.example.org/weather"
+    assert user.school.exit_url == "https://www.bbc.co.uk/bitesize"
     assert user.trust_id is None
     assert verify(user.password_hash, STRONG)
     assert db.scalar(select(Event).where(Event.action == "user.created")) is not None

@@ -78,7 +78,7 @@ def fuzz_app(settings: Settings) -> Iterator[Flask]:
     app = create_app(replace(settings, ratelimit_enabled=False))
     db = app.extensions["portal.sessionmaker"]()
     school = School(slug="oakfield", name="Oakfield Primary",
-                    exit_url="https://www.example.org/weather")
+                    exit_url="https://www.bbc.co.uk/bitesize")
     db.add(school)
     db.flush()
     db.add(TrustedAdult(school_id=school.id, name="Mrs Patel", description="Class 4 teacher",

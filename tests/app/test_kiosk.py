@@ -72,3 +72,21 @@ def test_each_tablet_has_its_own_limit_and_a_class_is_never_refused(app, school,
     assert statuses[:20] == [200] * 20  # twenty children in a minute at one tablet
     assert statuses[20] == 429
     assert second.submit("/s/oakfield/pupil", PUPIL).status_code == 200
+
+
+def test_the_quick_exit_on_a_kiosk_clears_the_visit_but_keeps_the_enrolment(
+        app, school, make_user):
+    # Trial finding 5: Clear-Site-Data "cookies" removed the kiosk cookie, so one tap of the
+    # quick exit (on purpose or not) ended the reset between children.
+    tablet = enrol_tablet(app, school, make_user)
+    tablet.get("/s/oakfield/pupil")
+    assert tablet.client.get_cookie("tellus") is not None
+    gone = tablet.get("/exit?s=oakfield")
+    assert gone.status_code == 303
+    cleared = gone.headers["Clear-Site-Data"]
+    assert '"cookies"' not in cleared and '"storage"' in cleared and '"cache"' in cleared
+    assert any(h.startswith("tellus=;") for h in gone.headers.getlist("Set-Cookie"))
+    assert tablet.client.get_cookie("tellus") is None  # the visit is gone
+    assert tablet.client.get_cookie(COOKIE) is not None  # the enrolment stays
+    start = tablet.get("/")
+    assert start.headers["Location"].endswith("/s/oakfield/pupil")  # still a kiosk

@@ -121,7 +121,7 @@ def redis_app(settings: Settings, redis_server: RedisServer) -> Iterator[Flask]:
         limiter.reset()
     db = app.extensions["portal.sessionmaker"]()
     school = School(slug="oakfield", name="Oakfield Primary",
-                    exit_url="https://www.example.org/weather")
+                    exit_url="https://www.bbc.co.uk/bitesize")
     db.add(school)
     db.flush()
     db.add(TrustedAdult(school_id=school.id, name="Mrs Patel", description="Class 4 teacher",

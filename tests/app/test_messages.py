@@ -3,13 +3,11 @@ right to report the incident and that something will be done about it")."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from portal.models import Event, Message, Report
 from portal.vocabulary import Status
-from tests.conftest import PUPIL, followup_code
+from tests.conftest import PUPIL, followup_code, hidden_fields
 
 
 def open_code(browser, code):
@@ -19,9 +17,8 @@ def open_code(browser, code):
 def _reply(browser, code, text):
     """Open the report with its code, then send a reply from that page's form."""
     page = open_code(browser, code).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    return browser.client.post("/follow-up", data={"csrf_token": token, "code": code,
-                                                   "message": text})
+    fields = hidden_fields(page, "/follow-up")  # the reply form's own (one-time) values
+    return browser.client.post("/follow-up", data={**fields, "code": code, "message": text})
 
 
 def test_an_anonymous_pupil_and_the_dsl_talk_through_the_code(
@@ -94,9 +91,8 @@ def test_a_reporter_sees_only_their_own_reports_messages(
 
 def test_a_reply_with_a_wrong_code_stores_nothing(browser, school, make_report, session):
     make_report(school)
-    page = browser.get("/follow-up").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    fields = hidden_fields(browser.get("/follow-up").get_data(as_text=True), "/follow-up")
     response = browser.client.post("/follow-up", data={
-        "csrf_token": token, "code": "1111-2222-3333-4444-5555", "message": "hello"})
+        **fields, "code": "1111-2222-3333-4444-5555", "message": "hello"})
     assert "We could not find a report with that code" in response.get_data(as_text=True)
     assert session.scalars(select(Message)).first() is None

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.models import Report
-from portal.security import limiter
+from portal.security import DEVICE_COOKIE, client_key, device_id, limiter
 from tests.conftest import PUPIL, Browser, hidden_fields
 
 
@@ -56,17 +56,48 @@ def test_a_whole_school_behind_one_address_is_never_refused(school_app, school, 
 
 
 def test_one_device_on_the_school_network_still_has_its_own_limit(school_app, school, session):
-    client = school_app.test_client()
-    page = client.get("/s/oakfield/pupil").get_data(as_text=True)
-    fields = hidden_fields(page, "/s/oakfield/pupil")
-    cookie = client.get_cookie("tellus").value
-    statuses = []
-    for i in range(21):
-        # A script replaying the same cookie: it stays one device (a person's browser gets
-        # a fresh start after each report, so that alone can't count against them).
-        client.set_cookie("tellus", cookie)
-        fields["submission"] = f"token-number-{i:04d}-abcdefgh"
-        statuses.append(client.post("/s/oakfield/pupil", data={**fields, **PUPIL}).status_code)
+    # Trial finding 6: the device was keyed on the session's CSRF secret, which the fresh
+    # start after every report replaces, so one device could use the whole network's cap.
+    tablet = Browser(school_app.test_client())
+    statuses = [tablet.submit("/s/oakfield/pupil", PUPIL).status_code for _ in range(21)]
     assert statuses[:20] == [200] * 20
     assert statuses[20] == 429
     assert count(session) == 20
+    # and the tablet next to it, on the same network, is not refused
+    assert Browser(school_app.test_client()).submit("/s/oakfield/pupil", PUPIL).status_code == 200
+
+
+def test_the_device_identity_outlives_a_report_but_not_the_quick_exit(school_app, school):
+    tablet = Browser(school_app.test_client())
+    tablet.get("/s/oakfield/pupil")
+    device = tablet.client.get_cookie(DEVICE_COOKIE)
+    assert device is not None and device.http_only
+    tablet.submit("/s/oakfield/pupil", PUPIL)
+    assert tablet.client.get_cookie("tellus") is None  # the form session is gone (P4)
+    after = tablet.client.get_cookie(DEVICE_COOKIE)
+    assert after is not None and after.value == device.value  # the device is the same
+    exit_ = tablet.get("/exit?s=oakfield")
+    assert '"cookies"' in exit_.headers["Clear-Site-Data"]  # the quick exit forgets it too
+
+
+def test_a_forged_device_cookie_is_no_device(school_app):
+    with school_app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                         headers={"Cookie": f"{DEVICE_COOKIE}=made-up"}):
+        assert device_id() is None
+        assert client_key().startswith("net-nodevice:")
+
+
+def test_a_device_away_from_a_school_network_gets_no_device_cookie(client, school):
+    client.get("/s/oakfield/pupil")
+    assert client.get_cookie(DEVICE_COOKIE) is None
+
+
+def test_follow_up_guesses_are_capped_for_the_whole_school_network(school_app, school):
+    # Devices that start afresh each time still share the network's budget for guesses
+    statuses = []
+    for _ in range(125):
+        guesser = Browser(school_app.test_client())
+        statuses.append(guesser.submit("/follow-up", {"code": "1234-5678-9012-3456-7890"})
+                        .status_code)
+    assert statuses[:120] == [200] * 120
+    assert statuses[-1] == 429

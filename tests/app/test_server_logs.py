@@ -55,7 +55,7 @@ def database(tmp_path: Path) -> str:
     try:
         with Session(engine) as db:
             school = School(slug="oakfield", name="Oakfield Primary",
-                            exit_url="https://www.example.org/weather")
+                            exit_url="https://www.bbc.co.uk/bitesize")
             db.add(school)
             db.flush()
             db.add(TrustedAdult(school_id=school.id, name="Mrs Patel",

@@ -61,7 +61,7 @@ CHROMIUM_ARGS = [
 ]
 HERE = Path(__file__).resolve().parent
 SCHOOL = "oakfield"
-EXIT_URL = "https://exit.example/weather"
+EXIT_URL = "https://www.bbc.co.uk/bitesize"
 DSL_EMAIL = "dsl@oakfield.test"
 # Anything that isn't the local server is refused: the tests never reach the internet.
 NOT_LOCAL = re.compile(r"^(?!https?://127\.0\.0\.1[:/]|about:|data:|blob:).*")
