@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -190,9 +191,8 @@ def test_ten_urgent_reports_through_two_workers_email_each_dsl_once(tmp_path: Pa
     env = portal_env(tmp_path, database,
                      PORTAL_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}?from=tellus@oakfield.test",
                      PORTAL_RATELIMIT_ENABLED="0", PORTAL_BASE_URL="https://tellus.test")
-    senders_cmd = ["python", "-m", "portal.cli", "outbox", "send", "--watch", "--interval", "1",
-                   "--rounds", "10"]
-    senders_cmd[0] = str(Path(__import__("sys").executable))
+    senders_cmd = [sys.executable, "-m", "portal.cli", "outbox", "send", "--watch",
+                   "--interval", "1", "--rounds", "10"]
     with SmtpServer(smtp_port, SlowInbox()) as server, \
             gunicorn(tmp_path, env, workers=2, threads=2) as app:
         # The scheduled sender, twice over (cron started a second one before the first ended).
