@@ -34,8 +34,10 @@ def send_soon(app: Flask) -> threading.Thread | None:
     def run() -> None:
         try:
             send_now(app)
-        except Exception:  # the outbox keeps the mail; the scheduled sender retries it
-            log.exception("sending the outbox after a request failed")
+        except Exception as error:  # the outbox keeps the mail; the scheduled sender retries it
+            # The class only: a database error's text carries its statement's parameters.
+            log.warning("sending the outbox after a request failed (%s); the scheduled "
+                        "sender will try again", type(error).__name__)
         finally:
             _running.discard(threading.current_thread())
 

@@ -2,14 +2,18 @@
 
 The design: "For an anonymous report nothing that identifies the device or person is
 stored or logged". Werkzeug's and gunicorn's access logs print the client address by
-default; the portal's servers print a line without it.
+default; the portal's servers print a line without it. gunicorn's error log names the
+client too ("Invalid request from ip=...: <the request line or header as sent>") for every
+malformed request; ``AnonymousGunicornLogger`` keeps only what kind of request it was.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+from gunicorn.glogging import Logger as GunicornLogger
 from werkzeug.serving import WSGIRequestHandler
 
 ACCESS_FORMAT = '- - %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
@@ -27,3 +31,47 @@ class AnonymousRequestHandler(WSGIRequestHandler):
             logging.ERROR if type == "error" else logging.INFO,
             "- - [%s] %s", self.log_date_time_string(), message % args,
         )
+
+
+_INVALID_REQUEST = re.compile(r"^Invalid request from ip=\S*: (?P<error>.*)$", re.DOTALL)
+_HEX = r"[0-9A-Fa-f]{1,4}"
+_IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+# An IPv4 address (a port may follow), or an IPv6 one in full or with "::".
+_ADDRESS = re.compile(
+    rf"(?<![\w.]){_IPV4}(?![\w.])"
+    rf"|(?<![\w.:])(?:(?:{_HEX}:){{7}}{_HEX}"
+    rf"|(?:{_HEX}(?::{_HEX}){{0,6}})?::(?:(?:{_HEX}:){{0,6}}(?:{_IPV4}|{_HEX}))?)"
+    rf"(?![\w.]|:[0-9A-Fa-f])")
+
+
+def scrub_server_message(message: str) -> str:
+    """A gunicorn log message without a client address or what the client sent.
+
+    A refused request is reported by its kind only ("Invalid HTTP request line"): the text
+    after the first quote or colon is what the client sent and may name anyone. Any other
+    message has addresses replaced by ``[address]``."""
+    invalid = _INVALID_REQUEST.match(message)
+    if invalid:
+        kind = re.split(r"[:'\"]", invalid.group("error"), maxsplit=1)[0].strip()
+        message = f"Invalid request: {kind or 'refused'}"
+    return _ADDRESS.sub("[address]", message)
+
+
+class _ScrubAddresses(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        # The server's own listening address is configuration, not a client's.
+        if not message.startswith(("Listening at:", "Control socket listening at")):
+            record.msg, record.args = scrub_server_message(message), None
+        return True
+
+
+class AnonymousGunicornLogger(GunicornLogger):
+    """gunicorn's logger (``logger_class`` in gunicorn.conf.py) whose error and access logs
+    never name a client address, malformed requests included."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, _ScrubAddresses) for f in log.filters):
+                log.addFilter(_ScrubAddresses())

@@ -6,6 +6,9 @@ where to look. Parents are told only that there is an update and to use their co
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -15,15 +18,22 @@ from email.utils import make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import OutboxMessage, Report, Role, School, User, utcnow
 from .priority import URGENT
 
+log = logging.getLogger(__name__)
+
 LOCAL = ZoneInfo("Europe/London")
 MAX_ATTEMPTS = 8
 SMTP_TIMEOUT = 10
+CLAIM_LEASE = timedelta(minutes=5)
+"""How long a sender holds a message it is sending. Far longer than one send can take (each
+SMTP step gives up after SMTP_TIMEOUT seconds), so a live sender keeps its claim; a sender
+that dies holding one lets the message go again when this runs out."""
 
 
 @dataclass(frozen=True)
@@ -119,15 +129,24 @@ def due_digests(session: Session, base_url: str, now: datetime | None = None) ->
     """Queue each school's digest of new, non-urgent reports when a digest time has passed."""
     now = now or utcnow()
     queued = 0
-    for school in session.scalars(select(School)):
+    for school in session.scalars(select(School).execution_options(populate_existing=True)):
         moment = last_digest_time(school, now)
         if moment is None or (school.last_digest_at and school.last_digest_at >= moment):
             continue
+        # Two senders at once (cron overlapping itself): one conditional UPDATE decides
+        # which of them writes this digest; the other sees no row changed and moves on.
+        taken = session.execute(
+            update(School).where(School.id == school.id,
+                                 or_(School.last_digest_at.is_(None),
+                                     School.last_digest_at < moment))
+            .values(last_digest_at=now).execution_options(synchronize_session=False))
+        if taken.rowcount != 1:
+            continue
+        set_committed_value(school, "last_digest_at", now)
         waiting = list(session.scalars(
             select(Report).where(Report.school_id == school.id,
                                  Report.team_notified_at.is_(None),
                                  Report.created_at <= moment)))
-        school.last_digest_at = now
         if not waiting:
             continue
         for report in waiting:
@@ -171,36 +190,90 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
 
 
+def describe_failure(error: BaseException) -> str:
+    """What went wrong, for ``last_error`` and the log: the error's class and its SMTP code
+    (or errno), never its text. Mail servers quote the recipient back ("550 5.1.1
+    <alex@example.org>: Recipient address rejected"), and that is a parent's address."""
+    name = type(error).__name__
+    codes: list[int] = []
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({int(code) for code, _ in error.recipients.values()})
+    elif isinstance(error, smtplib.SMTPResponseException):
+        codes = [int(error.smtp_code)]
+    if codes:
+        return f"{name}: SMTP {', '.join(str(code) for code in codes)}"
+    if isinstance(error, OSError) and isinstance(error.errno, int):
+        return f"{name}: errno {error.errno} ({os.strerror(error.errno)})"
+    return name
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Not sent, its time has come, tries left, and no live sender holds it."""
+    return and_(OutboxMessage.sent_at.is_(None), OutboxMessage.send_after <= now,
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+
+
+def claim(session: Session, message_id: int, now: datetime) -> str | None:
+    """Take one due message for sending; the caller commits. Returns the claim's token, or
+    None when another sender holds it or it has gone.
+
+    One conditional UPDATE: SQLite lets one writer at a time change the table and
+    PostgreSQL locks the row and checks the condition again on the row as the other left
+    it, so of two senders only one changes the row; the other sees no row changed."""
+    token = secrets.token_hex(16)
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
+        .values(claimed_until=now + CLAIM_LEASE, claim_token=token)
+        .execution_options(synchronize_session=False))
+    return token if result.rowcount == 1 else None
+
+
 def deliver(session: Session, smtp: SmtpSettings | None, *, now: datetime | None = None,
             ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send what is due (or just ``ids``); returns (sent, failed). Commits after each email
-    so a crash never sends one twice; PostgreSQL rows are locked so two senders don't race."""
+    """Send what is due (or just ``ids``); returns (sent, failed) by this sender.
+
+    Each message is claimed (and the claim committed) before it is sent, so however many
+    workers and ``portal outbox send`` run at once, one sends it; the outcome is committed
+    straight after. A sender that dies between the two leaves a claim that runs out after
+    CLAIM_LEASE, and the message is sent then (at least once, never lost)."""
     if smtp is None:
         return 0, 0
     now = now or utcnow()
-    query = (select(OutboxMessage)
-             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.send_after <= now,
-                    OutboxMessage.attempts < MAX_ATTEMPTS)
-             .order_by(OutboxMessage.send_after, OutboxMessage.id)
-             .with_for_update(skip_locked=True))
+    query = (select(OutboxMessage.id).where(_due(now))
+             .order_by(OutboxMessage.send_after, OutboxMessage.id).limit(limit))
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(ids))
+    candidates = list(session.scalars(query))
+    session.commit()  # end the read: each claim below is a short write of its own
     sent = failed = 0
-    for _ in range(limit):
-        # One row at a time, locked until its commit, so another sender skips it.
-        row = session.scalars(query.limit(1)).first()
+    for message_id in candidates:
+        token = claim(session, message_id, now)
+        session.commit()
+        if token is None:
+            continue  # another sender has it (or has sent it)
+        row = session.get(OutboxMessage, message_id, populate_existing=True)
         if row is None:
-            break
+            continue
+        outcome: dict[str, object] = {"attempts": OutboxMessage.attempts + 1,
+                                      "claimed_until": None, "claim_token": None}
         try:
             _send(smtp, row)
-        except (OSError, smtplib.SMTPException) as error:
-            row.attempts += 1
-            row.last_error = f"{type(error).__name__}: {error}"[:300]
-            row.send_after = utcnow() + backoff(row.attempts)
+        except Exception as error:  # any failure: keep the mail, try it later
+            outcome.update(last_error=describe_failure(error)[:300],
+                           send_after=utcnow() + backoff(row.attempts + 1))
+            log.warning("outbox message %s not sent (%s); it will be tried again",
+                        message_id, describe_failure(error))
             failed += 1
         else:
-            row.attempts += 1
-            row.sent_at = utcnow()
+            outcome["sent_at"] = utcnow()
             sent += 1
+        done = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+            .values(**outcome).execution_options(synchronize_session=False))
         session.commit()
+        if done.rowcount != 1:
+            log.warning("outbox message %s: its claim ran out while it was being sent",
+                        message_id)
     return sent, failed

@@ -78,3 +78,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(300), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A sender takes a message before sending it (portal.notifications.claim): until then
+    # nobody else may; a sender that dies holding it lets it go when the time runs out.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(32))

@@ -10,10 +10,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message as EmailMessage
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal import create_app
 from portal.jobs import send_now, wait_idle
@@ -47,9 +48,9 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, inbox: Inbox | None = None) -> None:
         self.port = port
-        self.inbox = Inbox()
+        self.inbox = inbox or Inbox()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
 
     def __enter__(self) -> SmtpServer:
@@ -193,3 +194,46 @@ def test_portal_outbox_send_delivers_from_the_command_line(mail_app, team, smtp_
         assert result.exit_code == 0, result.output
         assert "2 sent" in result.output
         assert len(server.inbox.wait_for(2)) == 2
+
+
+class RefusingInbox(Inbox):
+    """A mail server that refuses the recipient, quoting the address back (as Postfix does:
+    "550 5.1.1 <alex@example.org>: Recipient address rejected: User unknown")."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in {address}"
+
+
+def test_a_refused_recipient_leaves_no_address_in_the_outbox_error(
+        mail_app, team, smtp_port, session, caplog, settings):
+    address = PARENT["contact_email"]
+    with SmtpServer(smtp_port, RefusingInbox()), caplog.at_level("DEBUG"):
+        parent = Browser(mail_app.test_client())
+        parent.submit("/s/oakfield/parent", {**PARENT, "email_updates": "yes"})
+        report = session.scalars(select(Report)).one()
+        staff = Browser(mail_app.test_client())
+        staff.login("dsl@school.test")
+        page = f"/staff/cases/{report.id}"
+        staff.submit(page, {"message": "We have spoken to the class teacher."},
+                     action=f"{page}/messages")
+        wait_idle()  # the background try after the request meets the refusal
+    session.expire_all()
+    row = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "parent_update")).one()
+    # The failure is recorded, with what kind it was and the SMTP code ...
+    assert row.sent_at is None and row.attempts == 1
+    assert "SMTPRecipientsRefused" in row.last_error and "550" in row.last_error
+    # ... and nothing of the parent's address: not in the column, nor anywhere in the log.
+    stored = session.execute(text("SELECT last_error FROM outbox")).scalars().all()
+    for error in [row.last_error, *stored]:
+        assert "alex" not in error.lower() and "example.org" not in error
+    # (the test mail server's own log, "mail.log", is not the portal's)
+    logged = [record.getMessage() for record in caplog.records if record.name != "mail.log"]
+    assert [m for m in logged if "alex" in m.lower() or "example.org" in m] == []
+    # The address itself is stored encrypted (SECURITY P13): a copy of the database file
+    # shows it nowhere, neither in the report's contact details nor in the outbox.
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert address.encode() not in raw

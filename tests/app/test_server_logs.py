@@ -10,149 +10,47 @@ anything the server prints.
 
 from __future__ import annotations
 
-import http.cookiejar
-import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 
-from portal import migrate
-from portal.config import PROJECT_DIR
-from portal.models import School, TrustedAdult
+from tests.app.gunicorn_server import (
+    GUNICORN,
+    Client,
+    gunicorn,
+    migrated_sqlite,
+    portal_env,
+)
 from tests.conftest import PUPIL, followup_code, hidden_fields
 
 MARKER_AGENT = "MarkerAgent/7.7 zqxlog"
 FORWARDED = "203.0.113.9"
 CONNECTING = "127.0.0.1"
 HEADERS = {"User-Agent": MARKER_AGENT, "X-Forwarded-For": FORWARDED}
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     """A migrated SQLite database with the school "oakfield"."""
-    url = f"sqlite:///{tmp_path / 'served.sqlite'}"
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    try:
-        with Session(engine) as db:
-            school = School(slug="oakfield", name="Oakfield Primary",
-                            exit_url="https://www.bbc.co.uk/bitesize")
-            db.add(school)
-            db.flush()
-            db.add(TrustedAdult(school_id=school.id, name="Mrs Patel",
-                                description="Class 4 teacher", position=1))
-            db.commit()
-    finally:
-        engine.dispose()
-    return url
-
-
-class Client:
-    """A tiny browser over real HTTP: cookies kept, no proxy, never follows redirects."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.cookies = http.cookiejar.CookieJar()
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-                return None
-
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies),
-            NoRedirect())
-
-    def request(self, path: str, data: dict[str, Any] | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-        req = urllib.request.Request(self.base + path, data=body, headers=HEADERS)
-        try:
-            with self.opener.open(req, timeout=20) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, error.read().decode(errors="replace")
+    return migrated_sqlite(tmp_path / "served.sqlite")
 
 
 @pytest.fixture
 def served(tmp_path: Path, database: str) -> Any:
     """gunicorn -c gunicorn.conf.py 'portal:create_app()', one worker; yields (base, logs)."""
-    if not GUNICORN.exists():
-        pytest.fail(f"gunicorn is not installed in the environment ({GUNICORN})")
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")},
-        "PORTAL_BIND": f"127.0.0.1:{port}",
-        "PORTAL_WORKERS": "1",
-        "PORTAL_THREADS": "1",
-        "PORTAL_DATABASE_URL": database,
-        "PORTAL_SECRET_KEY": "test-secret-key-for-the-log-test-0123456789",
-        "PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "PORTAL_RATELIMIT_STORAGE_URI": "memory://",
-        "PORTAL_PROXY_HOPS": "1",  # the app takes 203.0.113.9 as the client's address
-        "PYTHONUNBUFFERED": "1",
-    }
-    out_path, err_path = tmp_path / "gunicorn.out", tmp_path / "gunicorn.err"
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [str(GUNICORN), "-c", "gunicorn.conf.py", "portal:create_app()"],
-            cwd=PROJECT_DIR, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def logs() -> str:
-        return out_path.read_text(errors="replace") + err_path.read_text(errors="replace")
-
-    def stop() -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-    try:
-        deadline = time.monotonic() + 60
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{logs()}")
-            try:
-                with opener.open(base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer within 60 s:\n{logs()}")
-            time.sleep(0.2)
-        yield base, logs, stop
-    finally:
-        stop()
+    env = portal_env(tmp_path, database,
+                     PORTAL_PROXY_HOPS="1")  # the app takes 203.0.113.9 as the client's address
+    with gunicorn(tmp_path, env) as server:
+        yield server.base, server.logs, server.stop
 
 
 def test_gunicorn_access_log_has_no_address_or_user_agent(served, database):
     base, logs, stop = served
-    client = Client(base)
+    client = Client(base, HEADERS)
     assert client.request("/")[0] == 200
     status, page = client.request("/s/oakfield/pupil")
     assert status == 200
@@ -196,3 +94,78 @@ def test_the_check_would_see_an_address_in_the_default_format():
     for atom in ("%(h)s", "%(a)s", "%(f)s", "%({x-forwarded-for}i)s", "%({user-agent}i)s"):
         assert atom not in ACCESS_FORMAT.lower()
     assert shutil.which("gunicorn", path=str(GUNICORN.parent))
+
+
+LONG = "a" * 9000  # longer than gunicorn's 8190-byte request-line and header-field limits
+MALFORMED = [
+    # What scanners, broken clients and attackers send; each is refused by gunicorn itself,
+    # before the app sees it, and gunicorn's error log used to say "from ip=127.0.0.1".
+    f"GET /\x01bad HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\r\n\r\n",
+    f"GET /\x01?via={FORWARDED} HTTP/1.1\r\nHost: x\r\n\r\n",  # an address in the line
+    f"THIS IS NOT HTTP\r\nX-Forwarded-For: {FORWARDED}\r\n\r\n",
+    f"G@T / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\r\n\r\n",
+    f"GET / HTTP/9.9\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\r\n\r\n",
+    f"GET /{LONG} HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\r\n\r\n",
+    f"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\r\nX-Long: {LONG}\r\n\r\n",
+    f"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\r\nBad Header: y\r\n\r\n",
+    f"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For : {FORWARDED}\r\n\r\n",
+    f"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\x00\r\n\r\n",
+    f"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {FORWARDED}\r\n"
+    "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Ssl: off\r\n\r\n",
+]
+
+
+def raw_request(port: int, data: str) -> bytes:
+    """Send bytes as they are over a socket from 127.0.0.1 and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(data.encode("latin-1"))
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_malformed_requests_are_logged_without_the_client_address(tmp_path, database):
+    env = portal_env(tmp_path, database, PORTAL_PROXY_HOPS="1")
+    with gunicorn(tmp_path, env) as server:
+        answers = [raw_request(server.port, data) for data in MALFORMED]
+        assert Client(server.base, HEADERS).request("/")[0] == 200  # still serving
+        server.stop()
+        output = server.logs()
+    # Each was refused by gunicorn (4xx/5xx), so each went through its error handling.
+    statuses = [answer.split(b" ", 2)[1] for answer in answers]
+    refused = [status.startswith((b"4", b"5")) for status in statuses]
+    assert all(refused), " ".join(f"{i}:{s.decode()}" for i, s in enumerate(statuses))
+    lines = output.splitlines()
+    # The check sees gunicorn's messages about the bad requests (a warning for each).
+    warnings = [line for line in lines if "[WARNING]" in line]
+    assert len(warnings) == len(MALFORMED), output
+    # ... and what kind of request it was is still there for whoever runs the server.
+    for kind in ("Invalid HTTP request line", "Invalid HTTP method", "Request Line is too large",
+                 "limit request headers fields size", "Invalid HTTP header name"):
+        assert any(kind in line for line in warnings), output
+    # The listening address is the server's own, printed once at start-up; no other line
+    # may name the connecting address, and none may carry the forwarded marker.
+    about_requests = [line for line in lines if "Listening at:" not in line]
+    assert [line for line in about_requests if CONNECTING in line] == [], output
+    assert [line for line in lines if FORWARDED in line] == [], output
+    assert [line for line in lines if "ip=" in line] == [], output
+
+
+@pytest.mark.parametrize(("message", "kept"), [
+    ("Invalid request from ip=::1: Invalid HTTP method: 'G@T'",
+     "Invalid request: Invalid HTTP method"),
+    ("Invalid request from ip=2001:db8::7: Request Line is too large (9014 > 8190)",
+     "Invalid request: Request Line is too large (9014 > 8190)"),
+    ("Invalid request from ip=: limit request headers fields size",
+     "Invalid request: limit request headers fields size"),
+    ("Proxy request from '198.51.100.4' not allowed", "Proxy request from '[address]' not allowed"),
+    ("peer [fe80::1]:5000 and ::ffff:10.0.0.7 went at 12:30:45",
+     "peer [[address]]:5000 and [address] went at 12:30:45"),
+])
+def test_server_messages_keep_the_kind_and_lose_the_address(message, kept):
+    """IPv6 peers (and unix sockets, with an empty address) too, not just 127.0.0.1."""
+    from portal.logging import scrub_server_message
+
+    assert scrub_server_message(message) == kept
