@@ -119,3 +119,28 @@ def test_the_upn_stays_unique_in_a_school_without_being_stored(
     with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()
+
+
+def test_rotate_key_re_encrypts_the_roster_and_its_blind_index(
+        app, school, make_user, session, tmp_path):
+    from portal.admin.operations import DuplicatePupil, save_pupil
+    from portal.models import upn_index
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["import-pupils", school.slug, str(roster)]).exit_code == 0
+    before = session.scalars(select(Pupil).order_by(Pupil.id)).first().upn_hash
+    result = runner.invoke(cli, ["rotate-key"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    zebedee = session.scalars(select(Pupil).order_by(Pupil.id)).first()
+    assert zebedee.name == "Zebedee Quartermain"
+    assert zebedee.upn_hash != before and zebedee.upn_hash == upn_index(UPN)
+    # The UPN is still found under the new key: a second pupil can't take it.
+    with pytest.raises(DuplicatePupil, match="Zebedee Quartermain already has the UPN"):
+        save_pupil(session, school, actor=make_user(school=school), pupil=None,
+                   values={"upn": UPN.lower(), "first_name": "A", "last_name": "B"})
+    session.rollback()
+    assert runner.invoke(cli, ["import-pupils", school.slug, str(roster)]).output.endswith(
+        "0 added, 0 updated, 2 unchanged.\n")
