@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from portal.cli import cli
-from portal.models import Event, Pupil, Report, ReportPupil, SenStatus
+from portal.models import Event, Pupil, Report, SenStatus
 from tests.app.test_encryption import raw_dump
 from tests.conftest import PUPIL, Browser
 
