@@ -20,7 +20,16 @@ from sqlalchemy import event, func, insert, select
 
 from portal import create_app
 from portal.config import Settings
-from portal.models import Event, LinkRole, Pupil, Report, ReportPupil, SenStatus, utcnow
+from portal.models import (
+    Event,
+    LinkRole,
+    Pupil,
+    Report,
+    ReportPupil,
+    SenStatus,
+    upn_index,
+    utcnow,
+)
 from portal.seed import seed_reports
 
 from . import data
@@ -45,7 +54,8 @@ def _pupil_in_reports(engine: Any, count: int, rng: random.Random) -> tuple[int,
     with engine.begin() as conn:
         school_id = conn.scalar(select(Report.school_id).limit(1))
         pupil_id = conn.execute(insert(Pupil).values(
-            school_id=school_id, upn="BENCH200", first_name="Bench", last_name="Pupil",
+            school_id=school_id, upn="BENCH200", upn_hash=upn_index("BENCH200"),
+            first_name="Bench", last_name="Pupil",
             year_group="Year 6", form="6A", sen_status=SenStatus.SEN_SUPPORT, on_roll=True,
             created_at=utcnow(), updated_at=utcnow()).returning(Pupil.id)).scalar_one()
         top = int(conn.scalar(select(func.max(Report.id))) or 0)

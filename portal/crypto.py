@@ -7,12 +7,17 @@ keeps the old one only until that is done.
 
 Stored form of a text value: ``enc1:<key id>:<base64 nonce + ciphertext + tag>``.
 Files: ``TUE1`` + key id (8 bytes) + nonce (12) + ciphertext + tag.
+
+A value that must be found by equality (a pupil's UPN on import) also gets a *blind
+index*: an HMAC-SHA256 under a key derived from the data key, so the database can hold a
+unique constraint on it without holding the value. ``portal rotate-key`` recomputes it.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -110,6 +115,15 @@ def decrypt_bytes(ident: str, blob: bytes, aad: bytes = b"") -> bytes:
         return AESGCM(key).decrypt(blob[:12], blob[12:], aad)
     except InvalidTag as error:
         raise TamperedData("the stored data does not match its authentication tag") from error
+
+
+def blind_index(value: str, key: bytes | None = None) -> str:
+    """A keyed hash of ``value`` (hex) for equality look-ups: the same value under the same
+    data key always gives the same index, and nobody without the key can compute it (so a
+    stolen database can't be searched for a known UPN)."""
+    data_key = keyring().current if key is None else key
+    index_key = hashlib.sha256(b"tell-us-blind-index:" + data_key).digest()
+    return hmac.new(index_key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def encrypt_text(value: str) -> str:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import priority
@@ -292,7 +292,8 @@ class PupilCount:
 
 def pupils_in_several_reports(session: Session, school_id: int, since: datetime,
                               minimum: int = 2) -> list[PupilCount]:
-    """Children linked to at least ``minimum`` reports since ``since``, most reports first."""
+    """Children linked to at least ``minimum`` reports since ``since``, most reports first
+    (then by surname, sorted here: names are encrypted, the database can't order them)."""
     rows = session.execute(
         select(Pupil, func.count(func.distinct(Report.id)), func.max(Report.created_at))
         .join(ReportPupil, ReportPupil.pupil_id == Pupil.id)
@@ -301,18 +302,23 @@ def pupils_in_several_reports(session: Session, school_id: int, since: datetime,
                Report.created_at >= since)
         .group_by(Pupil.id)
         .having(func.count(func.distinct(Report.id)) >= minimum)
-        .order_by(func.count(func.distinct(Report.id)).desc(), Pupil.last_name)
     ).all()
-    return [PupilCount(pupil, count, last) for pupil, count, last in rows]
+    counts = [PupilCount(pupil, count, last) for pupil, count, last in rows]
+    return sorted(counts, key=lambda c: (-c.reports, _name_key(c.pupil)))
+
+
+def _name_key(pupil: Pupil) -> tuple[str, str, int]:
+    return (pupil.last_name.casefold(), pupil.first_name.casefold(), pupil.id)
 
 
 def search_pupils(session: Session, school_id: int, query: str, limit: int = 50) -> list[Pupil]:
-    """Roster pupils whose name or UPN contains ``query`` (the first ``limit`` when empty)."""
-    statement = select(Pupil).where(Pupil.school_id == school_id)
-    if query:
-        like = f"%{query.lower()}%"
-        statement = statement.where(or_(
-            func.lower(Pupil.first_name + " " + Pupil.last_name).like(like),
-            func.lower(Pupil.upn).like(like)))
-    return list(session.scalars(statement.order_by(Pupil.last_name, Pupil.first_name)
-                                .limit(limit)))
+    """Roster pupils whose name or UPN contains ``query`` (the first ``limit`` when empty),
+    by surname. Names and UPNs are encrypted, so the school's roster (a few thousand
+    pupils at most) is read and matched here, not in SQL."""
+    pupils = session.scalars(select(Pupil).where(Pupil.school_id == school_id)).all()
+    wanted = query.strip().casefold()
+    if wanted:
+        pupils = [p for p in pupils
+                  if wanted in f"{p.first_name} {p.last_name}".casefold()
+                  or wanted in p.upn.casefold()]
+    return sorted(pupils, key=_name_key)[:limit]

@@ -1,4 +1,5 @@
-"""`portal rotate-key`: re-encrypt every encrypted value and evidence file under a new key.
+"""`portal rotate-key`: re-encrypt every encrypted value and evidence file under a new key,
+and work out the blind indexes (a pupil's ``upn_hash``) again under it.
 
 The old key is kept in ``instance/data_key.old`` while the work runs, so a crash half way
 leaves everything readable; it is deleted when all is done."""
@@ -13,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from . import crypto
-from .models import Base
+from .models import Base, upn_index
 from .models.base import EncryptedText
 
 
@@ -60,6 +61,11 @@ def rotate(app: Flask, instance_dir: Path, *, env_key: str | None) -> tuple[int,
                 connection.execute(update(table).where(table.c.id == row_id)
                                    .values({column_name: value}))
                 rows += 1
+        # Blind indexes are keyed by the data key too: work them out under the new one.
+        pupils = Base.metadata.tables["pupils"]
+        for row_id, upn in connection.execute(select(pupils.c.id, pupils.c.upn)).all():
+            connection.execute(update(pupils).where(pupils.c.id == row_id)
+                               .values(upn_hash=upn_index(upn)))
     # 3. Evidence files.
     files = 0
     folder = app.config["PORTAL_EVIDENCE_DIR"]

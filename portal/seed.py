@@ -42,6 +42,7 @@ from .models import (
     SenStatus,
     TrustedAdult,
     User,
+    upn_index,
 )
 from .vocabulary import KINDS, PLACES, Category, Source, Status
 
@@ -234,8 +235,9 @@ def make_roster(conn: Connection, school_id: int, count: int, rng: random.Random
         sen = SenStatus.EHC_PLAN if roll < 0.02 else SenStatus.SEN_SUPPORT if roll < 0.14 \
             else SenStatus.NONE
         age = 7 + YEARS.index(year)
+        upn = f"S{i + 1:07d}"
         rows.append({
-            "school_id": school_id, "upn": f"S{i + 1:07d}",
+            "school_id": school_id, "upn": upn, "upn_hash": upn_index(upn),
             "first_name": rng.choice(FIRST), "last_name": rng.choice(LAST),
             "date_of_birth": date(now.year - age, rng.randint(1, 12), rng.randint(1, 28)),
             "year_group": year, "form": f"{year.split()[-1]}{rng.choice('ABC')}",

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import linking
-from ..models import Event, Pupil, Report, School, TrustedAdult, User
+from ..models import Event, Pupil, Report, School, TrustedAdult, User, upn_index
 from ..vocabulary import Category, Status
 
 
@@ -82,7 +82,8 @@ def save_pupil(session: Session, school: School, *, actor: User, pupil: Pupil | 
                values: dict[str, object]) -> Pupil:
     """Add a pupil, or correct one, by hand (the MIS import does the same for many)."""
     upn = str(values["upn"]).upper()
-    clash = session.scalar(select(Pupil).where(Pupil.school_id == school.id, Pupil.upn == upn))
+    clash = session.scalar(select(Pupil).where(Pupil.school_id == school.id,
+                                               Pupil.upn_hash == upn_index(upn)))
     if clash is not None and clash is not pupil:
         raise DuplicatePupil(f"{clash.name} already has the UPN {upn}.")
     if pupil is None:

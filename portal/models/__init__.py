@@ -3,7 +3,15 @@
 from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, ChecklistItem, ItemState
 from .conversation import Evidence, Message, OutboxMessage, Sender
-from .pupil import LINK_ROLE_LABELS, SEN_LABELS, LinkRole, Pupil, ReportPupil, SenStatus
+from .pupil import (
+    LINK_ROLE_LABELS,
+    SEN_LABELS,
+    LinkRole,
+    Pupil,
+    ReportPupil,
+    SenStatus,
+    upn_index,
+)
 from .event import AppendOnlyError, Event
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
@@ -39,5 +47,6 @@ __all__ = [
     "Trust",
     "TrustedAdult",
     "User",
+    "upn_index",
     "utcnow",
 ]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
+
+# The only SQL an encrypted column takes part in: IS NULL and IS NOT NULL.
+_NULL_TESTS = frozenset({operators.is_, operators.is_not})
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -44,29 +49,88 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class EncryptedText(TypeDecorator[str]):
+class EncryptedText(TypeDecorator[Any]):
     """Text encrypted with AES-GCM under the portal's data key (portal.crypto) before it
     reaches the database; a copied database or backup shows only ciphertext (SECURITY P13).
 
     Values written before encryption was switched on are read as they are, and
-    ``portal rotate-key`` encrypts them."""
+    ``portal rotate-key`` encrypts them. Each value gets a fresh nonce, so the database
+    can't compare, sort or search these columns: the comparator refuses to build such SQL
+    (compare in Python after loading, or use a blind index column, portal.crypto)."""
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+    class comparator_factory(TypeDecorator.Comparator[Any]):  # noqa: N801 - SQLAlchemy's name
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            if op not in _NULL_TESTS:
+                raise TypeError("an encrypted column can't be compared, sorted or searched "
+                                "in SQL: load the rows and compare in Python, or use a "
+                                "blind index")
+            return super().operate(op, *other, **kwargs)
+
+    def serialize(self, value: Any) -> str:
+        return str(value)
+
+    def deserialize(self, text: str) -> Any:
+        return text
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
         from ..crypto import encrypt_text
 
-        return encrypt_text(value)
+        return encrypt_text(self.serialize(value))
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         from ..crypto import decrypt_text
 
-        return decrypt_text(value)
+        return self.deserialize(decrypt_text(value))
+
+
+class EncryptedJSON(EncryptedText):
+    """A JSON value (a list of urgency reasons), encrypted as its JSON text."""
+
+    cache_ok = True
+
+    def serialize(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def deserialize(self, text: str) -> Any:
+        return json.loads(text)
+
+
+class EncryptedDate(EncryptedText):
+    """A date (a pupil's date of birth), encrypted as its ISO form."""
+
+    cache_ok = True
+
+    def serialize(self, value: Any) -> str:
+        if not isinstance(value, date):
+            raise TypeError(f"expected a date, got {type(value).__name__}")
+        return value.isoformat()
+
+    def deserialize(self, text: str) -> Any:
+        return date.fromisoformat(text)
+
+
+class EncryptedEnum(EncryptedText):
+    """A value of a string enum (a pupil's SEN status), encrypted; read back as the enum, and
+    only the enum's values are stored (what the CHECK constraint did for plain enums)."""
+
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[enum.Enum]) -> None:
+        super().__init__()
+        self.enum_cls = enum_cls
+
+    def serialize(self, value: Any) -> str:
+        return str(self.enum_cls(value).value)
+
+    def deserialize(self, text: str) -> Any:
+        return self.enum_cls(text)
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:

@@ -76,7 +76,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str] = mapped_column(String(300), default="")
+    # An SMTP error can quote the recipient's address: encrypted like the address.
+    last_error: Mapped[str] = mapped_column(EncryptedText(), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A sender takes a message before sending it (portal.notifications.claim): until then
     # nobody else may; a sender that dies holding it lets it go when the time runs out.

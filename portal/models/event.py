@@ -31,8 +31,10 @@ class Event(Base):
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
-    old_value: Mapped[str | None] = mapped_column(String(80))
-    new_value: Mapped[str | None] = mapped_column(String(80))
+    # What changed, from and to ("12:alleged_perpetrator", "allegation" -> "bullying"):
+    # encrypted like the text, so the chronology says what happened only to the app.
+    old_value: Mapped[str | None] = mapped_column(EncryptedText())
+    new_value: Mapped[str | None] = mapped_column(EncryptedText())
     text: Mapped[str | None] = mapped_column(EncryptedText())
     # The network address of a member of staff acting (audit: "from which staff address").
     # Never set for reporters: an event without an actor has no address.

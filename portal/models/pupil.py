@@ -5,10 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from .base import Base, UTCDateTime, enum_column, utcnow
+from .base import (
+    Base,
+    EncryptedDate,
+    EncryptedEnum,
+    EncryptedText,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 from .user import User
 
 
@@ -35,23 +43,29 @@ LINK_ROLE_LABELS = {LinkRole.TARGET: "Target", LinkRole.ALLEGED_PERPETRATOR:
 
 
 class Pupil(Base):
-    """A child on the school roster (imported from the MIS or added by an admin)."""
+    """A child on the school roster (imported from the MIS or added by an admin).
+
+    Everything that says who the child is (UPN, names, date of birth, year, form, SEN
+    status) is encrypted (SECURITY P13): a stolen database shows a numbered pupil of a
+    school, on roll or not, recurring or not, and nothing else. The roster is searched and
+    sorted in Python after loading one school's pupils (portal.linking.search_pupils); the
+    UPN is found by its blind index ``upn_hash`` (portal.crypto.blind_index), which also
+    keeps it unique within the school."""
 
     __tablename__ = "pupils"
-    __table_args__ = (UniqueConstraint("school_id", "upn", name="uq_pupils_school_upn"),
-                      Index("ix_pupils_school_last_first", "school_id", "last_name",
-                            "first_name"))
+    __table_args__ = (UniqueConstraint("school_id", "upn_hash", name="uq_pupils_school_upn"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     # UPN or admission number: the school's own identifier, unique within the school.
-    upn: Mapped[str] = mapped_column(String(20))
-    first_name: Mapped[str] = mapped_column(String(80))
-    last_name: Mapped[str] = mapped_column(String(80))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
-    year_group: Mapped[str] = mapped_column(String(30), default="")
-    form: Mapped[str] = mapped_column(String(30), default="")
-    sen_status: Mapped[SenStatus] = mapped_column(enum_column(SenStatus, "sen_status"),
+    upn: Mapped[str] = mapped_column(EncryptedText())
+    upn_hash: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(EncryptedText())
+    last_name: Mapped[str] = mapped_column(EncryptedText())
+    date_of_birth: Mapped[date | None] = mapped_column(EncryptedDate())
+    year_group: Mapped[str] = mapped_column(EncryptedText(), default="")
+    form: Mapped[str] = mapped_column(EncryptedText(), default="")
+    sen_status: Mapped[SenStatus] = mapped_column(EncryptedEnum(SenStatus),
                                                   default=SenStatus.NONE)
     on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
     # In the school's "N reports within D days" at some point in their history: kept by
@@ -63,6 +77,11 @@ class Pupil(Base):
 
     links: Mapped[list[ReportPupil]] = relationship(back_populates="pupil")
 
+    @validates("upn")
+    def _index_upn(self, _key: str, value: str) -> str:
+        self.upn_hash = upn_index(value)
+        return value
+
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -70,6 +89,13 @@ class Pupil(Base):
     @property
     def has_send(self) -> bool:
         return self.sen_status != SenStatus.NONE
+
+
+def upn_index(upn: str) -> str:
+    """The blind index of a UPN (upper case, as rosters store it)."""
+    from ..crypto import blind_index
+
+    return blind_index(upn.strip().upper())
 
 
 class ReportPupil(Base):

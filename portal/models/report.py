@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..vocabulary import Category, Source, Status
-from .base import Base, EncryptedText, UTCDateTime, enum_column, utcnow
+from .base import Base, EncryptedJSON, EncryptedText, UTCDateTime, enum_column, utcnow
 from .case import CaseAction, ChecklistItem
 from .conversation import Evidence, Message
 from .pupil import ReportPupil
@@ -50,7 +50,8 @@ class Report(Base):
 
     # Priority rules (portal.priority): a score and the reasons behind it.
     urgency: Mapped[int] = mapped_column(Integer, default=0)
-    urgency_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The reasons say what the report describes ("Threat to kill or hurt"): encrypted.
+    urgency_reasons: Mapped[list[str]] = mapped_column(EncryptedJSON(), default=list)
 
     # Follow-up code: only its SHA-256 is kept.
     followup_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -70,7 +71,7 @@ class Report(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     reporter_name: Mapped[str] = mapped_column(EncryptedText(), default="")
     reporter_class: Mapped[str] = mapped_column(EncryptedText(), default="")
-    preferred_adult: Mapped[str] = mapped_column(String(160), default="")
+    preferred_adult: Mapped[str] = mapped_column(EncryptedText(), default="")
 
     # Parent form.
     child_name: Mapped[str] = mapped_column(EncryptedText(), default="")

@@ -159,3 +159,119 @@ def test_rows_stored_before_0002_get_the_policy_defaults(tmp_path) -> None:
             "SELECT recurring_count, recurring_days, urgent_due_days, normal_due_days, "
             "day_ends_hour FROM schools")).one()
     assert tuple(row) == (3, 60, 0, 2, 16)
+
+
+# --- 0009: names and values encrypted, rows made with the old schema ---------------------
+
+OLD_ROWS = [
+    "INSERT INTO schools (id, slug, name, exit_url, created_at) "
+    "VALUES (1, 'oak', 'Oak', 'https://x.test', '2026-01-01 00:00:00')",
+    "INSERT INTO pupils (id, school_id, upn, first_name, last_name, date_of_birth, year_group,"
+    " form, sen_status, on_roll, recurring, created_at, updated_at) VALUES (1, 1,"
+    " 'Q801234567890', 'Zebedee', 'Quartermain', '2015-03-14', 'Year 5', 'Kestrels', 'E',"
+    " true, false, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    "INSERT INTO reports (id, school_id, source, status, category, created_at, updated_at,"
+    " urgency, urgency_reasons, followup_code_hash, body, places, people_involved, anonymous,"
+    " reporter_name, reporter_class, preferred_adult, child_name, child_year, since_when,"
+    " parent_name, contact_email, contact_phone, legal_hold, legal_hold_reason,"
+    " close_override, has_unread_reply, notify_updates) VALUES (1, 1, 'pupil', 'in_review',"
+    " 'bullying_incident', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 120,"
+    " '[\"Threat to kill or hurt\", \"Does not feel safe right now\"]', :hash, 'body',"
+    " '[]', '', true, '', '', 'Mrs Wolstenholme', '', '', '', '', '', '', false, '', '',"
+    " false, false)",
+    "INSERT INTO report_pupils (id, report_id, pupil_id, role, linked_at) VALUES (1, 1, 1,"
+    " 'alleged_perpetrator', '2026-01-02 00:00:00')",
+    "INSERT INTO events (id, school_id, report_id, action, old_value, new_value, created_at)"
+    " VALUES (1, 1, 1, 'pupil.linked', NULL, '1:alleged_perpetrator', '2026-01-02 00:00:00'),"
+    " (2, 1, 1, 'category.changed', 'allegation', 'bullying_incident', '2026-01-02 00:00:00')",
+    "INSERT INTO outbox (id, to_address, subject, body, kind, created_at, send_after, attempts,"
+    " last_error) VALUES (1, 'x', 's', 'b', 'urgent', '2026-01-02 00:00:00',"
+    " '2026-01-02 00:00:00', 1, 'SMTPRecipientsRefused: zebedee.parent@example.org')",
+]
+OLD_TEXT = {("pupils", "upn"): "Q801234567890", ("pupils", "first_name"): "Zebedee",
+            ("pupils", "last_name"): "Quartermain", ("pupils", "date_of_birth"): "2015-03-14",
+            ("pupils", "year_group"): "Year 5", ("pupils", "form"): "Kestrels",
+            ("pupils", "sen_status"): "E", ("reports", "preferred_adult"): "Mrs Wolstenholme",
+            ("events", "new_value"): "1:alleged_perpetrator",
+            ("outbox", "last_error"): "SMTPRecipientsRefused: zebedee.parent@example.org"}
+
+
+def _raw(url: str) -> dict[tuple[str, str], Any]:
+    with connect(url) as connection:
+        found = {key: connection.execute(text(f"SELECT {key[1]} FROM {key[0]} "
+                                              "ORDER BY id LIMIT 1")).scalar()
+                 for key in OLD_TEXT}
+        found["reasons"] = connection.execute(text("SELECT urgency_reasons FROM reports")) \
+            .scalar()
+        found["decision"] = tuple(connection.execute(text(
+            "SELECT old_value, new_value FROM events WHERE id = 2")).one())
+    return found
+
+
+@backends
+def test_0009_encrypts_rows_stored_before_it_and_downgrade_gives_them_back(
+        new_database: Callable[[], str]) -> None:
+    import json
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
+    from portal import crypto
+    from portal.models import Event, OutboxMessage, Pupil, Report, SenStatus, upn_index
+
+    crypto.install(crypto.Keyring(crypto.decode_key(crypto.new_key_text())))
+    url = new_database()
+    migrate.upgrade(url, "0005")
+    with connect(url) as connection:
+        for statement in OLD_ROWS:
+            connection.execute(text(statement), {"hash": "a" * 64})
+        connection.commit()
+
+    migrate.upgrade(url, "0009")
+    sealed = _raw(url)
+    for key, plain in OLD_TEXT.items():
+        assert sealed[key].startswith("enc1:"), key
+        assert crypto.decrypt_text(sealed[key]) == plain, key
+    assert sealed["reasons"].startswith("enc1:")
+    assert all(v.startswith("enc1:") for v in sealed["decision"])
+    if url.startswith("sqlite"):
+        raw = Path(url.removeprefix("sqlite:///")).read_bytes()
+        for needle in (b"Zebedee", b"Quartermain", b"Q801234567890", b"Kestrels",
+                       b"Threat to kill", b"Wolstenholme", b"1:alleged_perpetrator"):
+            assert needle not in raw, needle
+    engine = create_engine(url)
+    with Session(engine) as session:  # the application reads them as before
+        pupil = session.get(Pupil, 1)
+        assert (pupil.name, pupil.upn, str(pupil.date_of_birth), pupil.form,
+                pupil.sen_status) == ("Zebedee Quartermain", "Q801234567890", "2015-03-14",
+                                      "Kestrels", SenStatus.EHC_PLAN)
+        assert pupil.upn_hash == upn_index("Q801234567890")
+        report = session.get(Report, 1)
+        assert report.urgency_reasons == ["Threat to kill or hurt",
+                                          "Does not feel safe right now"]
+        assert report.preferred_adult == "Mrs Wolstenholme"
+        assert (session.get(Event, 2).old_value, session.get(Event, 2).new_value) == (
+            "allegation", "bullying_incident")
+        assert "zebedee.parent" in session.get(OutboxMessage, 1).last_error
+        # the blind index keeps the UPN unique in the school
+        session.add(Pupil(school_id=1, upn="Q801234567890", first_name="A", last_name="B"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+    engine.dispose()
+    assert schema_diff(url) == []
+
+    migrate.downgrade(url, "0005")
+    plain = _raw(url)
+    for key, value in OLD_TEXT.items():
+        assert str(plain[key]) == value, key
+    reasons = plain["reasons"]
+    assert (json.loads(reasons) if isinstance(reasons, str) else reasons) == [
+        "Threat to kill or hurt", "Does not feel safe right now"]
+    assert plain["decision"] == ("allegation", "bullying_incident")
+    with connect(url) as connection:
+        with pytest.raises(IntegrityError):  # the old constraints are back
+            connection.execute(text(
+                "INSERT INTO pupils (school_id, upn, first_name, last_name, year_group, form,"
+                " sen_status, on_roll, recurring, created_at, updated_at) VALUES (1, 'X1',"
+                " 'A', 'B', '', '', 'Z', true, false, '2026-01-01', '2026-01-01')"))
+        connection.rollback()
