@@ -14,17 +14,22 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import crypto
 
+MB = 1024 * 1024
 MAX_FILES = 5
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_TOTAL_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 10 * MB
+MAX_TOTAL_BYTES = 20 * MB
 MAX_PIXELS = 40_000_000  # e.g. 8000 × 5000; anything larger is refused before decoding
-# Room for five files plus the form's text in one request.
-MAX_REQUEST_BYTES = MAX_TOTAL_BYTES + 1024 * 1024
+# The hard cap on a report form's body, checked from Content-Length before any of it is read:
+# room for five files each at the per-file limit plus the form's text. Every body under it is
+# read (files go to temporary files, not memory) and answered file by file, with the words
+# kept; only a body over it is refused whole.
+MAX_REQUEST_BYTES = MAX_FILES * MAX_FILE_BYTES + MB
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
@@ -106,7 +111,8 @@ def clean(data: bytes, label: str) -> CleanFile:
     if not data:
         raise EvidenceRefused(f"{label} is empty.")
     if len(data) > MAX_FILE_BYTES:
-        raise EvidenceRefused(f"{label} is bigger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        raise EvidenceRefused(f"{label} is bigger than {MAX_FILE_BYTES // MB} MB, so we could "
+                              "not keep it.")
     kind = sniff(data)
     received = hashlib.sha256(data).hexdigest()
     if kind is None:
@@ -119,15 +125,43 @@ def clean(data: bytes, label: str) -> CleanFile:
                      "picture rebuilt from its pixels; hidden details removed")
 
 
-def clean_all(files: list[tuple[str, bytes]]) -> list[CleanFile]:
-    """Check every file of a report; the first problem refuses them all, with its reason."""
-    chosen = [(label, data) for label, data in files if data]
-    if len(chosen) > MAX_FILES:
+def _size(item: bytes | BinaryIO) -> int:
+    if isinstance(item, bytes | bytearray):
+        return len(item)
+    item.seek(0, io.SEEK_END)
+    size = item.tell()
+    item.seek(0)
+    return size
+
+
+def check_sizes(sizes: list[tuple[str, int]]) -> None:
+    """Refuse, naming them, files over the per-file limit, more than MAX_FILES files or more
+    than MAX_TOTAL_BYTES in all: from the sizes alone, before any file is read."""
+    too_big = [label for label, size in sizes if size > MAX_FILE_BYTES]
+    if too_big:
+        raise EvidenceRefused(f"{' and '.join(too_big)} "
+                              f"{'is' if len(too_big) == 1 else 'are'} bigger than "
+                              f"{MAX_FILE_BYTES // MB} MB, so we could not keep "
+                              f"{'it' if len(too_big) == 1 else 'them'}.")
+    if len(sizes) > MAX_FILES:
         raise EvidenceRefused(f"Please send at most {MAX_FILES} files.")
-    if sum(len(data) for _label, data in chosen) > MAX_TOTAL_BYTES:
-        raise EvidenceRefused(f"The files add up to more than "
-                              f"{MAX_TOTAL_BYTES // (1024 * 1024)} MB. Please send fewer.")
-    return [clean(data, label) for label, data in chosen]
+    if sum(size for _label, size in sizes) > MAX_TOTAL_BYTES:
+        raise EvidenceRefused(f"The files add up to more than {MAX_TOTAL_BYTES // MB} MB. "
+                              "Please send fewer.")
+
+
+def clean_all(files: list[tuple[str, bytes | BinaryIO]]) -> list[CleanFile]:
+    """Check every file of a report (its bytes, or an open file such as an upload's temporary
+    file); the first problem refuses them all, with its reason. Sizes are checked before any
+    file is read, and files are read one at a time."""
+    sized = [(label, item, _size(item)) for label, item in files]
+    chosen = [(label, item, size) for label, item, size in sized if size]
+    check_sizes([(label, size) for label, _item, size in chosen])
+    kept = []
+    for label, item, _size_ in chosen:
+        data = item if isinstance(item, bytes | bytearray) else item.read(MAX_FILE_BYTES + 1)
+        kept.append(clean(bytes(data), label))
+    return kept
 
 
 def new_name(content_type: str) -> str:

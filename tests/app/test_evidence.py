@@ -143,8 +143,9 @@ def test_more_than_five_files_are_refused(app, browser, school, session):
     assert count(session, Report) == 0
 
 
-def test_an_oversize_upload_is_refused_before_anything_is_written(app, browser, school,
-                                                                  session):
+def test_an_oversize_file_is_refused_before_anything_is_written(app, browser, school, session):
+    """22 MB in one file: over the per-file limit but under the hard cap on the body, so it
+    is refused on its own, with the words kept (tests/app/test_phone_photos.py has the cap)."""
     big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (22 * 1024 * 1024)
     url = "/s/oakfield/pupil"
     fields = {**hidden_fields(browser.get(url).get_data(as_text=True), url), **PUPIL}
@@ -154,7 +155,8 @@ def test_an_oversize_upload_is_refused_before_anything_is_written(app, browser, 
         [*items, ("evidence", FileStorage(io.BytesIO(big), "huge.png"))]))
     response = browser.client.post(url, data=body,
                                    content_type=f"multipart/form-data; boundary={boundary}")
-    assert response.status_code == 413
+    assert response.status_code == 400
+    assert "“huge.png”) is bigger than 10 MB" in response.get_data(as_text=True)
     assert count(session, Report) == 0 and stored_files(app) == []
 
 
