@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from . import crypto
 
@@ -236,6 +239,88 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
+# PDF actions that run something, fetch something or send something. A dictionary of one of
+# these kinds is cut out wherever it is referred to (/A, /OpenAction, /Next, /AA entries...).
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/ResetForm",
+                  "/GoToR", "/GoToE", "/Rendition", "/Movie", "/Sound", "/Hide",
+                  "/RichMediaExecute", "/Thread", "/SetOCGState", "/Trans", "/GoTo3DView"}
+# Keys that hold document details, scripts, forms, attachments or extra actions, anywhere.
+DROPPED_KEYS = {"/AA", "/OpenAction", "/Metadata", "/PieceInfo", "/JS", "/JavaScript",
+                "/EmbeddedFiles", "/EF", "/AcroForm", "/Names", "/RichMediaContent",
+                "/LastModified"}
+# Annotations that carry files, media or form fields: dropped (comments and links stay).
+DROPPED_ANNOTATIONS = {"/FileAttachment", "/Sound", "/Movie", "/Screen", "/RichMedia",
+                       "/3D", "/Widget"}
+
+
+def _inert(obj: object, seen: set[int]) -> None:
+    """Cut every active action and every key in DROPPED_KEYS out of ``obj`` and what it
+    refers to, in place."""
+    def active(value: object) -> bool:
+        target = value.get_object() if isinstance(value, IndirectObject) else value
+        if not isinstance(target, DictionaryObject):
+            return False
+        return target.get("/S") in ACTIVE_ACTIONS or (
+            target.get("/Type") == "/Annot" and target.get("/Subtype") in DROPPED_ANNOTATIONS)
+
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            for name in list(item.keys()):
+                if name in DROPPED_KEYS or active(item[name]):
+                    del item[name]
+                elif name not in ("/Parent", "/P"):
+                    stack.append(item[name])
+        elif isinstance(item, ArrayObject):
+            item[:] = [value for value in item if not active(value)]
+            stack.extend(item)
+
+
+def _rebuild_pdf(data: bytes, label: str) -> bytes:
+    """A new PDF of the sent one's pages alone: no Info dictionary, no XMP, no document
+    catalogue entries (OpenAction, scripts, attachments, forms), and no actions that run
+    or fetch anything on the pages or their annotations. Only reachable objects are
+    written, so earlier revisions of an edited file are gone too."""
+    locked = EvidenceRefused(f"{label} is locked with a password, so we could not open it. "
+                             "Please send it without the password, or a screenshot of it.")
+    damaged = EvidenceRefused(f"{label} looks damaged, so we could not keep it.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pypdf warns about every small repair
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise locked
+            # Made inert in the reader, before the pages are copied: the writer keeps every
+            # object it has copied, even one no longer referred to.
+            seen: set[int] = set()
+            for page in reader.pages:
+                _inert(page, seen)
+            writer = PdfWriter()
+            for page in reader.pages:
+                writer.add_page(page)
+            if not writer.pages:
+                raise damaged
+            writer.metadata = None
+            out = io.BytesIO()
+            writer.write(out)
+    except EvidenceRefused:
+        raise
+    except Exception as error:  # noqa: BLE001 - pypdf raises many kinds on a broken file
+        if isinstance(error, PdfReadError) and "decrypt" in str(error).lower():
+            raise locked from error
+        if isinstance(error, NotImplementedError | PdfReadError) and \
+                "encrypt" in str(error).lower():
+            raise locked from error
+        raise damaged from error
+    return out.getvalue()
+
+
 def clean(data: bytes, label: str, pixel_budget: int = MAX_DECODE_PIXELS) -> CleanFile:
     """Check one file and make the copy that is kept (decoding at most ``pixel_budget``)."""
     if not data:
@@ -249,7 +334,10 @@ def clean(data: bytes, label: str, pixel_budget: int = MAX_DECODE_PIXELS) -> Cle
         raise EvidenceRefused(f"{label} is not a picture (JPEG, PNG or WebP) or a PDF, so we "
                               "could not keep it.")
     if kind == "application/pdf":
-        return CleanFile(kind, data, len(data), received, received, "kept as sent")
+        kept = _rebuild_pdf(data, label)
+        return CleanFile(kind, kept, len(data), received, hashlib.sha256(kept).hexdigest(),
+                         "PDF rebuilt from its pages; document details, scripts, attachments "
+                         "and actions removed")
     kept, content_type, decoded = _rebuild(data, label, pixel_budget)
     return CleanFile(content_type, kept, len(data), received, hashlib.sha256(kept).hexdigest(),
                      "picture rebuilt from its pixels; hidden details removed", decoded)

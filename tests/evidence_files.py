@@ -67,3 +67,53 @@ def flat_png(width: int, height: int) -> bytes:
     body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
             + chunk(b"IEND", b""))
+
+
+PDF_MARKERS = (b"MARKERAUTHOR", b"MARKERCREATOR", b"MARKERPRODUCER", b"MARKERXMP",
+               b"MARKERJS", b"MARKERPAGEJS", b"MARKEREMBED", b"MARKERLAUNCH")
+PDF_TEXT = "He said he would hurt me after school"
+
+
+def hostile_pdf() -> bytes:
+    """A one-page letter as a PDF from a real editor might carry it: an Info dictionary
+    (Author, Creator, Producer), XMP metadata, a JavaScript OpenAction and document-level
+    script, a script when the page opens, an embedded file and a link that launches a
+    program; every one with a marker. Written by hand, uncompressed, with a true xref."""
+    stream = f"BT /F1 18 Tf 72 700 Td ({PDF_TEXT}) Tj ET".encode()
+    xmp = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:'
+           b'meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:'
+           b'Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:creator="MARKERXMP"/>'
+           b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>')
+    embedded = b"MARKEREMBED: the parent's notes"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R /Metadata 6 0 R"
+        b" /Names << /JavaScript << /Names [(init) 12 0 R] >>"
+        b" /EmbeddedFiles << /Names [(notes.txt) 8 0 R] >> >> /AA << /WC 5 0 R >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 7 0 R >> >> /AA << /O 13 0 R >> /Annots [10 0 R] >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /S /JavaScript /JS (app.alert('MARKERJS');) >>",
+        b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(xmp) + xmp
+        + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Filespec /F (notes.txt) /EF << /F 9 0 R >> >>",
+        b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(embedded) + embedded
+        + b"\nendstream",
+        b"<< /Type /Annot /Subtype /Link /Rect [72 600 300 620] /Border [0 0 0]"
+        b" /A << /S /Launch /F (MARKERLAUNCH.exe) >> >>",
+        b"<< /Author (MARKERAUTHOR) /Creator (MARKERCREATOR) /Producer (MARKERPRODUCER) >>",
+        b"<< /S /JavaScript /JS (this.print();) /Next 5 0 R >>",
+        b"<< /S /JavaScript /JS (app.alert('MARKERPAGEJS');) >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    start = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 11 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, start)
+    return bytes(out)
