@@ -78,6 +78,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(triage_bp)
     app.register_blueprint(admin_bp)
     errors.init_app(app)
+    # The report forms state the evidence limits, and their size check (js/evidence.js)
+    # reads them from the page.
+    app.jinja_env.globals["evidence_limits"] = {
+        "files": evidence.MAX_FILES, "file_mb": evidence.MAX_FILE_BYTES // evidence.MB,
+        "total_mb": evidence.MAX_TOTAL_BYTES // evidence.MB,
+    }
 
     from .templating import init_app as init_templating
 
