@@ -336,8 +336,7 @@ def clean(data: bytes, label: str, pixel_budget: int = MAX_DECODE_PIXELS) -> Cle
     if kind == "application/pdf":
         kept = _rebuild_pdf(data, label)
         return CleanFile(kind, kept, len(data), received, hashlib.sha256(kept).hexdigest(),
-                         "PDF rebuilt from its pages; document details, scripts, attachments "
-                         "and actions removed")
+                         "PDF rebuilt from its pages; details, scripts and attachments removed")
     kept, content_type, decoded = _rebuild(data, label, pixel_budget)
     return CleanFile(content_type, kept, len(data), received, hashlib.sha256(kept).hexdigest(),
                      "picture rebuilt from its pixels; hidden details removed", decoded)

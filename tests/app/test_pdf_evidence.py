@@ -63,6 +63,9 @@ def test_a_pdf_is_kept_without_its_details_or_scripts(app, browser, school, make
     assert active_keys(reader) == set()
     assert reader.xmp_metadata is None
     assert len(reader.pages) == 1 and PDF_TEXT in reader.pages[0].extract_text()
+    # What was done is recorded, and fits its column (PostgreSQL enforces the length).
+    assert len(item.treatment) <= Evidence.__table__.c.treatment.type.length
+    assert "scripts" in item.treatment
 
 
 def test_a_pdf_locked_with_a_password_is_refused_with_the_words_kept(browser, school,
