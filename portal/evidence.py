@@ -36,8 +36,9 @@ MAX_TOTAL_BYTES = 20 * MB
 # ways. Per file: a PNG or WebP is decoded whole, so one over MAX_DECODE_PIXELS is refused
 # from its header; a JPEG is decoded straight at 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling,
 # Pillow's draft()) when whole it would be over, and kept at that size. Per report: all its
-# pictures together decode to at most MAX_REQUEST_PIXELS. Per process: at most DECODE_SLOTS
-# pictures are decoded at once; the others wait their turn.
+# pictures together decode to at most MAX_REQUEST_PIXELS, checked from the headers first. At
+# once: at most DECODE_SLOTS pictures are decoded in a process, and on the whole machine once
+# share_decode_slots() is called (create_app does); the others wait their turn.
 MAX_DECODE_PIXELS = 2**24  # 16.8 MP: a 12 MP phone photo whole, 4096², a 1080 × 15000 screenshot
 MAX_JPEG_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485  # header limit: a 50 MP photo, at 1/2
 MAX_REQUEST_PIXELS = 4 * MAX_DECODE_PIXELS  # five 12 MP photos whole
