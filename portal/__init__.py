@@ -8,7 +8,7 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import crypto, db, errors, security
+from . import crypto, db, errors, evidence, security
 from .config import PACKAGE_DIR, Settings
 from .notifications import SmtpSettings
 
@@ -26,6 +26,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        # Every page but the two report forms; those raise it for a multipart body to
+        # evidence.MAX_REQUEST_BYTES before CSRF protection reads the form (reporting.views.
+        # _room_for_evidence).
         MAX_CONTENT_LENGTH=settings.max_content_length,
         # Form fields and parts are bounded too, so a flood of tiny fields can't cost memory.
         MAX_FORM_MEMORY_SIZE=settings.max_content_length,
@@ -57,6 +60,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         )
 
     crypto.install(crypto.load_keyring(settings.instance_dir, settings.data_key))
+    # Pictures decoded at once are counted for the whole machine (all gunicorn workers).
+    evidence.share_decode_slots(settings.instance_dir / "decode-slots")
     db.init_app(app, settings.database_url)
     csrf.init_app(app)
     security.init_app(app)
@@ -73,6 +78,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(triage_bp)
     app.register_blueprint(admin_bp)
     errors.init_app(app)
+    # The report forms state the evidence limits, and their size check (js/evidence.js)
+    # reads them from the page.
+    app.jinja_env.globals["evidence_limits"] = {
+        "files": evidence.MAX_FILES, "file_mb": evidence.MAX_FILE_BYTES // evidence.MB,
+        "total_mb": evidence.MAX_TOTAL_BYTES // evidence.MB,
+    }
 
     from .templating import init_app as init_templating
 

@@ -9,6 +9,8 @@ from flask import Flask, Response, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from . import evidence
+
 log = logging.getLogger(__name__)
 
 # Endpoints whose form is shown again, with what was typed, when a request is refused.
@@ -29,6 +31,16 @@ MESSAGES = {
           "Nothing you did caused this. Please try again, or tell an adult you trust."),
 }
 
+# A report form's body over the hard cap is refused before any of it is read, so there are
+# no words to show again: say so plainly, and what to do.
+TOO_BIG_WITH_FILES = (
+    "Your pictures were too big to send",
+    f"Nothing was sent yet. All your pictures together must be smaller than "
+    f"{evidence.MAX_TOTAL_BYTES // evidence.MB} MB. Please go back, take some pictures off "
+    "(or choose smaller ones), and press Send again. If your words have gone, please write "
+    "them again, or tell an adult you trust.",
+)
+
 CSRF_MESSAGE = ("This page was open for a long time, so we could not send it yet. "
                 "Everything you wrote is still here. Please press the button again.")
 
@@ -46,6 +58,9 @@ def rerender_or_page(status: int, message: str | None = None) -> Response:
         if page is not None:
             return page
     title, text = MESSAGES.get(status, MESSAGES[400])
+    if status == 413 and request.max_content_length == evidence.MAX_REQUEST_BYTES \
+            and (request.content_length or 0) > evidence.MAX_REQUEST_BYTES:
+        title, text = TOO_BIG_WITH_FILES  # a report form, with files over the hard cap
     response = make_response(
         render_template("errors/error.html", title=title, text=message or text, status=status),
         status,

@@ -246,12 +246,13 @@ def _extras(files: list[evidence.CleanFile]) -> operations.Extras:
 
 
 def _uploads(form: Any) -> list[evidence.CleanFile] | None:
-    """The files sent with a form, cleaned; None (with a message on the form) if refused."""
+    """The files sent with a form, cleaned; None (with a message on the form) if refused.
+    The uploads stay in their temporary files until each is checked and read in turn."""
     uploads = [f for f in request.files.getlist("evidence") if f and f.filename]
-    named = []
+    named: list[tuple[str, Any]] = []
     for number, upload in enumerate(uploads, start=1):
         shown = (upload.filename or "")[-60:]
-        named.append((f"File {number} (“{shown}”)", upload.read(evidence.MAX_FILE_BYTES + 1)))
+        named.append((f"File {number} (“{shown}”)", upload.stream))
     try:
         return evidence.clean_all(named)
     except evidence.EvidenceRefused as refused:
@@ -260,10 +261,16 @@ def _uploads(form: Any) -> list[evidence.CleanFile] | None:
         return None
 
 
-@bp.before_request
-def _room_for_evidence() -> None:
-    """The two report forms may carry up to five files; every other page keeps 1 MiB."""
-    if request.endpoint in ("reporting.pupil_form", "reporting.parent_form"):
+@bp.url_value_preprocessor
+def _room_for_evidence(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """The two report forms may carry up to five files; every other page, and any body that
+    is not multipart (a urlencoded body is read into memory whole), keeps 1 MiB.
+
+    A URL value preprocessor, because those run before every before_request function, the
+    app's own included: CSRF protection reads the form there, and a limit raised any later
+    would come after the body had already been refused under the app-wide 1 MiB."""
+    if endpoint in ("reporting.pupil_form", "reporting.parent_form") \
+            and request.mimetype == "multipart/form-data":
         request.max_content_length = evidence.MAX_REQUEST_BYTES
 
 

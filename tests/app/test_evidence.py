@@ -10,6 +10,7 @@ import re
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader, PdfWriter
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -128,12 +129,20 @@ def test_a_path_in_the_file_name_never_reaches_the_disk(app, browser, school, se
     assert ".." not in path.name and re.fullmatch(r"[0-9a-f]{32}\.png", path.name)
 
 
-def test_a_pdf_is_kept_as_sent(app, browser, school, session):
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def test_a_pdf_is_kept_rebuilt_with_both_hashes(app, browser, school, session):
+    """tests/app/test_pdf_evidence.py has what is taken out of it."""
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = out.getvalue()
     assert send(browser, [("letter.pdf", pdf)], form="parent").status_code == 200
     item = session.scalars(select(Evidence)).one()
-    assert (item.content_type, item.sha256_kept) == ("application/pdf",
-                                                      hashlib.sha256(pdf).hexdigest())
+    (path,) = stored_files(app)
+    kept = evidence.read(path)
+    assert kept.startswith(b"%PDF-") and len(PdfReader(io.BytesIO(kept)).pages) == 1
+    assert (item.content_type, item.sha256_received, item.sha256_kept) == (
+        "application/pdf", hashlib.sha256(pdf).hexdigest(), hashlib.sha256(kept).hexdigest())
 
 
 def test_more_than_five_files_are_refused(app, browser, school, session):
@@ -143,8 +152,9 @@ def test_more_than_five_files_are_refused(app, browser, school, session):
     assert count(session, Report) == 0
 
 
-def test_an_oversize_upload_is_refused_before_anything_is_written(app, browser, school,
-                                                                  session):
+def test_an_oversize_file_is_refused_before_anything_is_written(app, browser, school, session):
+    """22 MB in one file: over the per-file limit but under the hard cap on the body, so it
+    is refused on its own, with the words kept (tests/app/test_phone_photos.py has the cap)."""
     big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (22 * 1024 * 1024)
     url = "/s/oakfield/pupil"
     fields = {**hidden_fields(browser.get(url).get_data(as_text=True), url), **PUPIL}
@@ -154,7 +164,8 @@ def test_an_oversize_upload_is_refused_before_anything_is_written(app, browser, 
         [*items, ("evidence", FileStorage(io.BytesIO(big), "huge.png"))]))
     response = browser.client.post(url, data=body,
                                    content_type=f"multipart/form-data; boundary={boundary}")
-    assert response.status_code == 413
+    assert response.status_code == 400
+    assert "“huge.png”) is bigger than 10 MB" in response.get_data(as_text=True)
     assert count(session, Report) == 0 and stored_files(app) == []
 
 
