@@ -7,6 +7,8 @@ only as hashes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import secrets
 import time
@@ -16,6 +18,7 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import crypto
 from ..models import RecoveryCode, User, utcnow
 
 ISSUER = "Tell Us"
@@ -27,6 +30,30 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 def new_secret() -> str:
     return pyotp.random_base32(length=32)  # 160 bits
+
+
+def _enrol_aad(user_id: int) -> bytes:
+    return f"tell-us-totp-enrolment:{user_id}".encode()
+
+
+def seal(user_id: int, secret: str) -> str:
+    """The secret being enrolled, sealed with the data key (AES-GCM) and bound to the
+    account, so it can wait in the browser's signed (but readable) session cookie."""
+    ident, blob = crypto.encrypt_bytes(secret.encode(), _enrol_aad(user_id))
+    return f"{ident}:{base64.urlsafe_b64encode(blob).decode()}"
+
+
+def unseal(user_id: int, sealed: object) -> str | None:
+    """The secret ``seal`` sealed for this account; None if it is missing, changed, made
+    for another account or under a key that is gone."""
+    if not isinstance(sealed, str) or ":" not in sealed:
+        return None
+    ident, payload = sealed.split(":", 1)
+    try:
+        blob = base64.urlsafe_b64decode(payload.encode())
+        return crypto.decrypt_bytes(ident, blob, _enrol_aad(user_id)).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):  # TamperedData is a ValueError
+        return None
 
 
 def provisioning_uri(user: User, secret: str) -> str:

@@ -145,10 +145,12 @@ def enrol() -> ResponseReturnValue:
     if user is None or user.totp_secret:
         return redirect(url_for("auth.login"))
     db = get_session()
-    # The new secret waits in the signed session (staff only, HttpOnly), so showing this
-    # page changes nothing in the database.
-    secret = session.get("enrol_secret") or twofactor.new_secret()
-    session["enrol_secret"] = secret
+    # The new secret waits in the session cookie sealed with the data key (the cookie is
+    # signed but readable), so showing this page changes nothing in the database.
+    secret = twofactor.unseal(user.id, session.get("enrol_secret"))
+    if secret is None:
+        secret = twofactor.new_secret()
+        session["enrol_secret"] = twofactor.seal(user.id, secret)
     form = OtpForm()
     if form.validate_on_submit():
         codes = twofactor.confirm_enrolment(db, user, secret, form.otp.data or "")
