@@ -15,7 +15,7 @@ import time
 
 import pyotp
 import segno
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
@@ -84,15 +84,25 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-def verify(user: User, code: str, *, now: float | None = None) -> bool:
-    """Check a code against the enrolled secret; a code (time step) is accepted once only."""
+def verify(session: Session, user: User, code: str, *, now: float | None = None) -> bool:
+    """Check a code against the enrolled secret; a code (time step) is accepted once only.
+
+    Taking the step is one conditional UPDATE, so two requests sending the same code at
+    once can't both pass: the database lets exactly one of them move the step forward
+    (the other waits for its lock, then finds the step already taken)."""
     if not user.totp_secret:
         return False
     step = _matching_step(user.totp_secret, code, time.time() if now is None else now)
     if step is None or step <= user.totp_last_step:
         return False
-    user.totp_last_step = step
-    return True
+    result = session.execute(  # "evaluate" brings ``user`` up to date without a 2nd UPDATE
+        update(User).where(User.id == user.id, User.totp_last_step < step)
+        .values(totp_last_step=step).execution_options(synchronize_session="evaluate"))
+    return _changed_one(result)
+
+
+def _changed_one(result: object) -> bool:
+    return isinstance(result, CursorResult) and result.rowcount == 1
 
 
 def confirm_enrolment(session: Session, user: User, secret: str, code: str, *,
@@ -125,15 +135,16 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
 
 
 def use_recovery_code(session: Session, user: User, code: str) -> bool:
-    """Accept an unused recovery code once."""
-    row = session.scalar(select(RecoveryCode).where(
+    """Accept an unused recovery code once (one conditional UPDATE, as ``verify``)."""
+    row = session.scalar(select(RecoveryCode.id).where(
         RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code),
         RecoveryCode.used_at.is_(None)))
     if row is None:
         return False
-    row.used_at = utcnow()
-    session.flush()
-    return True
+    result = session.execute(
+        update(RecoveryCode).where(RecoveryCode.id == row, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    return _changed_one(result)
 
 
 def reset(session: Session, user: User) -> None:

@@ -125,7 +125,7 @@ def second_factor() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_session()
         code = form.otp.data or ""
-        if twofactor.verify(user, code):
+        if twofactor.verify(db, user, code):
             return _finish(user, "totp")
         if twofactor.use_recovery_code(db, user, code):
             flash("You used a recovery code. Each one works once; reset your authenticator "
