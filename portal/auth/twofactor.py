@@ -61,9 +61,13 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 
 def qr_svg(uri: str) -> str:
-    """The QR code as inline SVG, drawn on the server: no image service sees the secret."""
-    svg: str = segno.make(uri, error="m").svg_inline(scale=5, dark="#1d2a30", light="#ffffff",
-                                                       title="QR code for your authenticator app")
+    """The QR code as inline SVG, drawn on the server: no image service sees the secret.
+
+    A viewBox and no fixed size, so the stylesheet scales the whole code (quiet zone of
+    four modules included) to the box it sits in instead of cutting it off."""
+    svg: str = segno.make(uri, error="m").svg_inline(
+        scale=1, border=4, omitsize=True, dark="#1d2a30", light="#ffffff",
+        title="QR code for your authenticator app")
     return svg
 
 
