@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import create_app, exits, migrate, priority
-from .auth.passwords import WeakPassword, hash_password
+from .auth.passwords import WeakPassword, hash_password, personal_words
 from .config import Settings
 from .db import refresh_statistics, session_scope
 from .models import Event, Report, Role, School, StaffSession, Trust, TrustedAdult, User, utcnow
@@ -183,7 +183,7 @@ def add_user(session: Session, *, email: str, school: School, role: Role, passwo
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise click.ClickException(f"An account for {email} already exists; nothing changed.")
     try:
-        password_hash = hash_password(password)
+        password_hash = hash_password(password, personal_words(email, name, school.name))
     except WeakPassword as exc:
         raise click.ClickException(f"Password refused: {exc}") from exc
     trust_id = None

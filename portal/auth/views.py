@@ -6,7 +6,19 @@ import hashlib
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from markupsafe import Markup
@@ -16,7 +28,7 @@ from ..db import get_session
 from ..forms import clean_text
 from ..models import Event, User
 from ..security import hashed, limiter
-from . import sessions, twofactor
+from . import devices, sessions, twofactor
 from .access import ALL_STAFF, allow, public, staff_user
 from .forms import LoginForm, LogoutForm, OtpForm
 from .passwords import verify
@@ -44,15 +56,52 @@ def _load_user(token: str) -> User | None:
     return user
 
 
+def _claimed_account() -> tuple[str, int | None, int]:
+    """The email a sign-in try names, its account id (None if unknown) and throttle epoch
+    (looked up once per request: every try costs one query, known account or not)."""
+    if "claimed_account" not in g:
+        email = clean_text(request.form.get("email") or "").lower()[:254]
+        row = get_session().execute(select(User.id, User.throttle_epoch).where(
+            func.lower(User.email) == email)).first()
+        g.claimed_account = (email, row[0] if row else None, row[1] if row else 0)
+    claimed: tuple[str, int | None, int] = g.claimed_account
+    return claimed
+
+
+def _trusted_device() -> str | None:
+    """This browser's device id for the account being signed in to, if it holds a valid
+    device cookie for it (issued when that account signed in here before)."""
+    _email, user_id, _epoch = _claimed_account()
+    return devices.device_for(current_app.config["SECRET_KEY"],
+                              request.cookies.get(devices.COOKIE), user_id)
+
+
 def _account_key() -> str:
-    """Per-account throttle key (SecureDrop: 5 tries / 60 s per user), never the raw email.
+    """Per-account throttle key (SecureDrop: 5 tries / 60 s per user), never the raw email;
+    a browser with a valid device cookie for the account has a budget of its own.
 
     `portal unlock-user` bumps the account's epoch, which starts a fresh count; unknown
     addresses use epoch 0, so they are throttled exactly like known ones."""
-    email = clean_text(request.form.get("email") or "").lower()[:254]
-    epoch = get_session().scalar(
-        select(User.throttle_epoch).where(func.lower(User.email) == email)) or 0
+    email, _user_id, epoch = _claimed_account()
+    device = _trusted_device()
+    if device is not None:
+        return "acctdev:" + hashed(f"acctdev:{epoch}:{device}")
     return "acct:" + hashed(f"acct:{epoch}:" + hashlib.sha256(email.encode()).hexdigest())
+
+
+def _failed(response: Response) -> bool:
+    """Only a try that did not pass the password step spends the budget."""
+    return response.status_code != 302
+
+
+def _remember_device(response: Response, user: User) -> Response:
+    """Give this browser (or renew) its device cookie for ``user`` after a full sign-in."""
+    value = devices.remember(current_app.config["SECRET_KEY"],
+                             request.cookies.get(devices.COOKIE), user.id)
+    response.set_cookie(devices.COOKIE, value, max_age=devices.MAX_AGE, path="/staff",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+                        samesite="Strict")
+    return response
 
 
 def _pending_key() -> str:
@@ -85,12 +134,12 @@ def _finish(user: User, method: str) -> ResponseReturnValue:
     session.clear()  # a new session at sign-in: nothing from before carries over
     user.session_token = token
     login_user(user, remember=False)
-    return redirect(next_url)
+    return _remember_device(redirect(next_url), user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("5 per minute", key_func=_account_key, methods=["POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit("5 per minute", key_func=_account_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit("30 per minute", methods=["POST"], exempt_when=lambda: _trusted_device() is not None)
 @public
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -125,7 +174,7 @@ def second_factor() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_session()
         code = form.otp.data or ""
-        if twofactor.verify(user, code):
+        if twofactor.verify(db, user, code):
             return _finish(user, "totp")
         if twofactor.use_recovery_code(db, user, code):
             flash("You used a recovery code. Each one works once; reset your authenticator "
@@ -145,10 +194,12 @@ def enrol() -> ResponseReturnValue:
     if user is None or user.totp_secret:
         return redirect(url_for("auth.login"))
     db = get_session()
-    # The new secret waits in the signed session (staff only, HttpOnly), so showing this
-    # page changes nothing in the database.
-    secret = session.get("enrol_secret") or twofactor.new_secret()
-    session["enrol_secret"] = secret
+    # The new secret waits in the session cookie sealed with the data key (the cookie is
+    # signed but readable), so showing this page changes nothing in the database.
+    secret = twofactor.unseal(user.id, session.get("enrol_secret"))
+    if secret is None:
+        secret = twofactor.new_secret()
+        session["enrol_secret"] = twofactor.seal(user.id, secret)
     form = OtpForm()
     if form.validate_on_submit():
         codes = twofactor.confirm_enrolment(db, user, secret, form.otp.data or "")
@@ -156,8 +207,10 @@ def enrol() -> ResponseReturnValue:
             user.address = request.remote_addr
             db.add(Event.by(user, school_id=user.school_id, action="staff.2fa_enrolled"))
             response = _finish(user, "totp_enrolment")
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   next_url=response.location)  # type: ignore[union-attr]
+            page = make_response(render_template(
+                "auth/recovery_codes.html", codes=codes,
+                next_url=response.location))  # type: ignore[union-attr]
+            return _remember_device(page, user)
         form.otp.errors = [WRONG_CODE]
     qr = Markup(twofactor.qr_svg(twofactor.provisioning_uri(user, secret)))  # noqa: S704 - segno's own SVG
     return render_template("auth/enrol.html", form=form, qr=qr,

@@ -65,6 +65,13 @@ bp = Blueprint("triage", __name__, url_prefix="/staff")
 
 STATUS_FILTERS = {"open": "Open", **{s.value: STATUS_LABELS[s] for s in Status}, "all": "All"}
 CASE_ROLES = (READERS, Role.STAFF)
+# What the member of staff who recorded a concern reads about it: that it is being dealt
+# with, in plain words, never what was decided or why.
+CONCERN_STATUS = {
+    Status.NEW: "The safeguarding team has your concern. Nobody has looked at it yet.",
+    Status.IN_REVIEW: "The safeguarding team is looking into it.",
+    Status.CLOSED: "The safeguarding team has finished looking into it.",
+}
 CHANGES: tuple[type[ops.InvalidTransition] | type[ops.ReasonRequired] |
                type[linking.LinkError], ...] = (
     ops.InvalidTransition, ops.ReasonRequired, linking.LinkError)
@@ -115,6 +122,11 @@ def queue() -> ResponseReturnValue:
     db = get_session()
     school = _school()
     page = ops.queue(db, user, filters)
+    if not user.reads_reports:
+        # Staff list the concerns they recorded, each with a plain status: not the DSL's
+        # ranking, decision, assignee or the pupils linked to it.
+        return render_template("triage/my_concerns.html", page=page, filters=filters,
+                               status_filters=STATUS_FILTERS, statuses=CONCERN_STATUS)
     flags = linking.flags_for(db, [r.id for r in page.reports])
     now = utcnow()
     due = {r.id: _due(r, school) for r in page.reports}
@@ -196,6 +208,12 @@ def case(report_id: int) -> ResponseReturnValue:
     db = get_session()
     ops.record_view(db, report, actor=staff_user())
     db.commit()
+    if not staff_user().reads_reports:
+        # A member of staff reaches only a concern they wrote (ops.get_report): they see
+        # their own words and a plain status, nothing the DSL added (notes, decisions and
+        # reasons, linked pupils, actions, who has viewed it).
+        return render_template("triage/concern_status.html", report=report,
+                               status=CONCERN_STATUS[report.status])
     return _render_case(report)
 
 

@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal import create_app, visit
+from portal.auth import devices
 from portal.config import Settings
 from portal.errors import CSRF_MESSAGE
 from portal.security import limiter
@@ -91,8 +92,14 @@ def assert_staff_cookie(client: RecordingClient, *, secure: bool) -> None:
     sets = [(n, m) for n, m in client.set_cookies() if not is_deletion(m)]
     assert sets, "no cookie was set during sign-in"
     names = {name for name, _ in client.set_cookies()}
-    assert names == {COOKIE}, f"unexpected cookies: {names}"
+    # Besides the session: the sign-in throttle's device cookie (OWASP's device cookies;
+    # it signs nobody in, it only gives this browser its own budget of sign-in tries).
+    assert names == {COOKIE, devices.COOKIE}, f"unexpected cookies: {names}"
     assert not any("remember" in name.lower() for name in names)
+    for header in raw_attributes(client, devices.COOKIE):
+        attributes = [part.strip().lower() for part in header.split(";")[1:]]
+        assert {"httponly", "samesite=strict", "path=/staff"} <= set(attributes), header
+        assert ("secure" in attributes) == secure, header
     for header in raw_attributes(client, COOKIE):
         attributes = [part.strip().lower() for part in header.split(";")[1:]]
         assert "httponly" in attributes, header

@@ -106,3 +106,47 @@ def test_unlock_user_lifts_the_throttle(app, browser, school, make_user):
 def test_admin_commands_answer_clearly_for_unknown_accounts(app):
     result = app.test_cli_runner().invoke(cli, ["reset-2fa", "nobody@school.test"])
     assert result.exit_code == 1 and "There is no account" in result.output
+
+
+def test_the_secret_being_enrolled_is_not_readable_in_the_session_cookie(app, browser, school,
+                                                                        make_user, session):
+    """Flask's session cookie is signed, not encrypted: anyone holding it (a shared
+    computer's profile, a proxy log) could read a secret kept there in plain form."""
+    dsl = make_user(school=school, two_factor=False)
+    password_step(browser, dsl.email)
+    page = browser.get("/staff/login/enrol").get_data(as_text=True)
+    secret = re.search(r"data-totp-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
+    cookie = browser.client.get_cookie("tellus").value
+    decoded = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert decoded.get("pending_user") == dsl.id  # it is the session we think it is
+    assert secret not in repr(decoded) and secret not in cookie
+    assert secret.lower() not in repr(decoded).lower()
+    # Reloading the page keeps the same secret (a phone that scanned it still matches), and
+    # showing it wrote nothing to the database
+    again = browser.get("/staff/login/enrol").get_data(as_text=True)
+    assert secret in again.replace(" ", "")
+    session.expire_all()
+    assert session.get(User, dsl.id).totp_secret is None
+    # and the sealed secret still enrols
+    done = browser.submit("/staff/login/enrol", {"otp": pyotp.TOTP(secret).now()})
+    assert "data-recovery-codes" in done.get_data(as_text=True)
+
+
+def test_a_sealed_secret_from_another_account_is_not_accepted(app, school, make_user):
+    """The sealed secret is bound to the account it was made for: copying one browser's
+    enrolment cookie into another pending sign-in gives that sign-in a fresh secret."""
+    first = make_user(school=school, two_factor=False)
+    second = make_user(school=school, two_factor=False)
+    a, b = Browser(app.test_client()), Browser(app.test_client())
+    password_step(a, first.email)
+    page_a = a.get("/staff/login/enrol").get_data(as_text=True)
+    secret_a = re.search(r"data-totp-secret>([A-Z2-7 ]+)<", page_a).group(1)
+    serializer = app.session_interface.get_signing_serializer(app)
+    sealed = {k: v for k, v in serializer.loads(a.client.get_cookie("tellus").value).items()
+              if k != "pending_user" and k != "pending_at" and k != "csrf_token"}
+    password_step(b, second.email)
+    b.get("/staff/login/enrol")
+    mine = serializer.loads(b.client.get_cookie("tellus").value)
+    b.client.set_cookie("tellus", serializer.dumps({**mine, **sealed}))
+    page_b = b.get("/staff/login/enrol").get_data(as_text=True)
+    assert secret_a not in page_b

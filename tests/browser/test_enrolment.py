@@ -3,8 +3,13 @@ class uses one child after another (issue: "Safe for children's data", done-when
 
 from __future__ import annotations
 
+import io
 import re
+from urllib.parse import parse_qs, unquote, urlsplit
+
 import pyotp
+import pytest
+from PIL import Image
 
 from tests.browser.conftest import PASSWORD, SCHOOL, DslAtDesk, PupilOnTablet
 
@@ -69,3 +74,37 @@ def test_an_idle_kiosk_goes_back_to_a_clean_start(live_server, new_context):
     tablet.wait_for_load_state()
     # Then the form is empty again
     assert tablet.get_by_label("Tell us what happened").input_value() == ""
+
+
+@pytest.mark.parametrize(("device", "options"), [
+    ("phone", {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+               "is_mobile": True, "has_touch": True}),
+    ("tablet", {"viewport": {"width": 768, "height": 1024}}),
+    ("laptop", {"viewport": {"width": 1366, "height": 768}}),
+])
+def test_the_qr_code_scans_at_every_screen_size(live_server, new_context, device, options):
+    """What an authenticator app's camera sees: the screen, read by a real QR decoder."""
+    import zxingcpp
+
+    # Given a new member of staff at their first sign-in, on this screen
+    email = f"qr.{device}@oakfield.test"
+    live_server.add_staff(SCHOOL, email, two_factor=False)
+    page = new_context(**options).new_page()
+    DslAtDesk(page).enter_password(email, then="enrol")
+    # When they point their phone at the QR code on the screen
+    qr = page.locator(".qr svg")
+    qr.scroll_into_view_if_needed()
+    box = qr.bounding_box()
+    assert box is not None
+    viewport = options["viewport"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box  # all on screen
+    shot = Image.open(io.BytesIO(page.screenshot()))
+    found = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
+    # Then it reads as the same key the page shows, for this account, from Tell Us
+    assert len(found) == 1, f"no QR code could be read on the {device} screen"
+    key = page.locator("[data-totp-secret]").inner_text().replace(" ", "")
+    uri = urlsplit(found[0].text)
+    assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+    assert parse_qs(uri.query)["secret"] == [key]
+    assert parse_qs(uri.query)["issuer"] == ["Tell Us"]
+    assert email in unquote(uri.path)
