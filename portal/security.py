@@ -210,6 +210,14 @@ def is_kiosk() -> bool:
     return kiosk_device() is not None
 
 
+def network_login_limits() -> str:
+    """Failed staff sign-ins from one whole school network (a staff room at 8:30 fails a
+    few; a script rotating device identities fails thousands)."""
+    if on_school_network():
+        return "60 per minute;600 per hour"
+    return "30 per minute;300 per hour"
+
+
 def network_guess_limits() -> str:
     """Follow-up code guesses from one whole school network, whatever its devices do (a
     device that drops its cookie gets a fresh per-device budget; the network's does not

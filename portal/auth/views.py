@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from ..db import get_session
 from ..forms import clean_text
 from ..models import Event, User
-from ..security import hashed, limiter
+from ..security import hashed, limiter, network_key, network_login_limits
 from . import devices, sessions, twofactor
 from .access import ALL_STAFF, allow, public, staff_user
 from .forms import LoginForm, LogoutForm, OtpForm
@@ -140,6 +140,10 @@ def _finish(user: User, method: str) -> ResponseReturnValue:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("5 per minute", key_func=_account_key, methods=["POST"], deduct_when=_failed)
 @limiter.limit("30 per minute", methods=["POST"], exempt_when=lambda: _trusted_device() is not None)
+# Failed sign-ins from one whole school network, however many device identities its
+# browsers take (trial finding 6); a browser where the account signed in is exempt.
+@limiter.limit(network_login_limits, key_func=network_key, methods=["POST"],
+               deduct_when=_failed, exempt_when=lambda: _trusted_device() is not None)
 @public
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
