@@ -353,7 +353,7 @@ def parent_form(slug: str) -> ResponseReturnValue:
     data = operations.ParentSubmission(
         child_name=form.child_name.data or "",
         child_year=form.child_year.data or "",
-        concern=form.concern.data,
+        concern=list(form.concern.data or []),
         kinds=list(form.kinds.data or []),
         details=form.details.data or "",
         since_when=form.since_when.data or "",
