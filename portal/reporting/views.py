@@ -38,7 +38,8 @@ from ..security import (
     network_report_limits,
     report_limits,
 )
-from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, STATUS_PLAIN, STATUS_SHORT
+from ..templating import uk_date
+from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY
 from . import operations
 from .advice import advice_for
 from .forms import FollowUpForm, ParentReportForm, PupilReportForm, ReplyForm
@@ -316,6 +317,7 @@ def pupil_form(slug: str) -> ResponseReturnValue:
         code=stored.code,
         feels_safe=report.feels_safe,
         adult=report.preferred_adult,
+        files=len(report.evidence),
         advice=advice_for(kinds=report.kind_values, places=list(report.places),
                           about=report.about),
     )
@@ -376,7 +378,8 @@ def parent_form(slug: str) -> ResponseReturnValue:
         if stored is None:
             return _render_parent(school, form, 503, NOT_STORED)
     session.clear()
-    return render_template("reporting/parent_done.html", school=school, code=stored.code)
+    return render_template("reporting/parent_done.html", school=school, code=stored.code,
+                           files=len(stored.report.evidence))
 
 
 NOT_FOUND = "We could not find a report with that code. Check the numbers and try again."
@@ -400,8 +403,7 @@ def _status_page(report: Report, reply: ReplyForm | None = None,
     return render_template(
         "reporting/follow_up_status.html",
         report=report,
-        status_short=STATUS_SHORT[report.status],
-        status_plain=STATUS_PLAIN[report.status],
+        status=operations.reporter_status(report, uk_date),
         school=report.school,
         messages=messages,
         reply=reply,
