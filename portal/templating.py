@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
@@ -24,14 +25,47 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     return f"{seconds // 86400} d"
 
 
+def concern_labels(value: str | None) -> str:
+    """A parent's concerns (codes joined with commas in ``Report.concern``) in words."""
+    return ", ".join(v.CONCERN_LABELS[c] for c in v.concern_codes(value))
+
+
 def when(moment: datetime | None) -> str:
     """A UTC timestamp for the record (chronologies are kept in UTC)."""
     return moment.strftime("%d %b %Y %H:%M UTC") if moment else ""
 
 
+UK = ZoneInfo("Europe/London")
+
+
+def uk_time(moment: datetime) -> datetime:
+    """A stored UTC moment as the clock on a wall in the UK shows it (GMT or BST)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UK)
+
+
+def uk_date(moment: datetime | None) -> str:
+    """The UK day of a moment, as a reporter reads it: "2 July 2026"."""
+    if moment is None:
+        return ""
+    local = uk_time(moment)
+    return f"{local.day} {local:%B %Y}"
+
+
+def uk_datetime(moment: datetime | None) -> str:
+    """The UK day and time of a moment, as a reporter reads it: "2 July 2026, 00:30"."""
+    if moment is None:
+        return ""
+    return f"{uk_date(moment)}, {uk_time(moment):%H:%M}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["uk_date"] = uk_date
+    app.jinja_env.filters["uk_datetime"] = uk_datetime
+    app.jinja_env.filters["concern_labels"] = concern_labels
     app.jinja_env.globals.update(
         KIND_LABELS=v.KIND_LABELS,
         PLACE_LABELS=v.PLACE_LABELS,

@@ -7,6 +7,7 @@ here once so the forms, the queue filters and the case page always agree.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -26,13 +27,36 @@ class Status(enum.StrEnum):
 
 
 STATUS_LABELS = {Status.NEW: "New", Status.IN_REVIEW: "In review", Status.CLOSED: "Closed"}
-# What a reporter sees on the follow-up page: plain words.
+# What a reporter sees on the follow-up page: one true sentence, from the report's status and
+# whether an adult has acknowledged it (portal.reporting.operations.reporter_status). A pupil
+# reads a child's words, a parent or carer an adult's. "{date}" is the UK date it was read.
 STATUS_PLAIN = {
-    Status.NEW: "We have your report. Nobody has read it yet.",
+    Status.NEW: "We have your report. No adult has read it yet.",
     Status.IN_REVIEW: "An adult at school is looking at your report.",
-    Status.CLOSED: "The school has finished looking at this report.",
+    Status.CLOSED: "The school has done what it needs to do about this report.",
 }
 STATUS_SHORT = {Status.NEW: "Received", Status.IN_REVIEW: "Being looked at", Status.CLOSED: "Closed"}
+PUPIL_STATUS_SHORT = {Status.NEW: "Received", Status.IN_REVIEW: "Being looked at",
+                      Status.CLOSED: "Finished"}
+PUPIL_READ_ON = "An adult at school read your report on {date}."
+PUPIL_READ_LOOKING = "An adult at school read your report on {date} and is looking at it."
+# A closed report can follow a message that still promises something ("Mrs Patel will come
+# and find you in the morning"): the ending points to it rather than contradicting it.
+PUPIL_CLOSED_AFTER_MESSAGE = ("The school has done what it needs to do about this report. "
+                              "Read the last message from the school to see what happens next.")
+PUPIL_CLOSED = ("The school has done what it needs to do about this report. If you still need "
+                "help, write to us here or tell an adult you trust.")
+PARENT_STATUS_SHORT = {Status.NEW: "Received", Status.IN_REVIEW: "Being looked into",
+                       Status.CLOSED: "Closed"}
+PARENT_STATUS_PLAIN = {
+    Status.NEW: "The school has received your concern. Nobody has read it yet.",
+    Status.IN_REVIEW: "The school's safeguarding lead is looking into your concern.",
+    Status.CLOSED: "The school has closed this concern. If you are still worried, send a "
+                   "message below or contact the school.",
+}
+PARENT_READ_ON = "The school's safeguarding lead read your concern on {date}."
+PARENT_READ_LOOKING = ("The school's safeguarding lead read your concern on {date} and is "
+                       "looking into it.")
 
 
 class Category(enum.StrEnum):
@@ -157,6 +181,15 @@ CONCERNS: tuple[Choice, ...] = (
     Choice("other", "", "Something else"),
 )
 CONCERN_LABELS = {c.value: c.adult for c in CONCERNS}
+
+
+def concern_codes(value: Sequence[str] | str | None) -> list[str]:
+    """A parent's concerns as codes, in the form's order: from the form's list, or from
+    ``Report.concern``, where several are kept joined with commas ("bullying,online")."""
+    given = value.split(",") if isinstance(value, str) else list(value or [])
+    chosen = {code.strip() for code in given}
+    return [code for code in CONCERN_LABELS if code in chosen]
+
 
 CONTACT_PREFERENCES: tuple[Choice, ...] = (
     Choice("email", "", "Email"),

@@ -76,7 +76,9 @@ class Report(Base):
     # Parent form.
     child_name: Mapped[str] = mapped_column(EncryptedText(), default="")
     child_year: Mapped[str] = mapped_column(String(30), default="")
-    concern: Mapped[str | None] = mapped_column(String(30))
+    # One or more codes from portal.vocabulary.CONCERNS, joined with commas (all of them
+    # fit: migration 0011 widened the column from 30 characters).
+    concern: Mapped[str | None] = mapped_column(String(120))
     since_when: Mapped[str] = mapped_column(EncryptedText(), default="")
     told_before: Mapped[str | None] = mapped_column(String(20))
     parent_name: Mapped[str] = mapped_column(EncryptedText(), default="")

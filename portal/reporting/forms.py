@@ -96,8 +96,8 @@ class ParentReportForm(FlaskForm):
         "Year group", choices={"": "Choose a year group", **{y: y for y in YEAR_GROUPS}},
         validators=[InputRequired("Choose your child's year group.")],
     )
-    concern = RadioField("What is your concern about?", choices=choices(CONCERNS),
-                         validators=[InputRequired("Choose what your concern is about.")])
+    # Several can be true at once ("won't go to school" and "has changed"): checkboxes.
+    concern = MultiCheckboxField("What is your concern about?", choices=choices(CONCERNS))
     kinds = MultiCheckboxField("If it is bullying, what kind?", choices=choices(KINDS))
     details = TextAreaField(
         "What has happened?", filters=F,
@@ -134,6 +134,10 @@ class ParentReportForm(FlaskForm):
                  "no": "No, I will check with my code"},
         default="no", validators=[Optional()])
     evidence = MultipleFileField("Screenshots, photos or a PDF (optional)")
+
+    def validate_concern(self, field: MultiCheckboxField) -> None:
+        if not field.data:
+            raise ValidationError("Choose what your concern is about.")
 
     def validate_contact_email(self, field: StringField) -> None:
         if field.data and not EMAIL.match(field.data):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import evidence, followup, notifications, priority
+from .. import vocabulary as words
 from ..models import Event, Evidence, Message, Report, ReportKind, School, Sender, TrustedAdult
 from ..models import utcnow
-from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, Source
+from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, Source, Status, concern_codes
 
 
 @dataclass
@@ -38,7 +41,7 @@ class ParentSubmission:
 
     child_name: str
     child_year: str
-    concern: str
+    concern: Sequence[str] | str  # one code or several (the form's checkboxes)
     details: str
     parent_name: str
     contact_preference: str
@@ -179,8 +182,9 @@ def submit_parent_report(
 ) -> Stored:
     """Store a parent's report ("Parents/carers are actively encouraged to: Report ...")."""
     extras = extras or Extras()
+    concerns = concern_codes(data.concern)
     kinds = list(data.kinds)
-    if data.concern == "online" and "online" not in kinds:
+    if "online" in concerns and "online" not in kinds:
         kinds.append("online")
     urgency = priority.assess(feels_safe=None, kinds=kinds, happened_before=None, places=[],
                               text=data.details, extra_dirs=extras.word_dirs)
@@ -190,7 +194,7 @@ def submit_parent_report(
         anonymous=False,
         child_name=data.child_name,
         child_year=data.child_year,
-        concern=data.concern,
+        concern=",".join(concerns) or None,
         since_when=data.since_when,
         told_before=data.told_before,
         parent_name=data.parent_name,
@@ -203,6 +207,36 @@ def submit_parent_report(
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(kinds)],
     )
     return _arrive(session, school, stored, extras)
+
+
+@dataclass(frozen=True)
+class ReporterStatus:
+    """What the follow-up page says about where a report is: a short word and one sentence
+    that is true of both the status and whether an adult has acknowledged it."""
+
+    short: str
+    sentence: str
+
+
+def reporter_status(report: Report, date: Callable[[datetime], str]) -> ReporterStatus:
+    """The status in the reporter's words (a child's for a pupil, an adult's for a parent);
+    ``date`` writes the day it was read as the reporter reads dates (UK local time)."""
+    read = report.acknowledged_at
+    if report.source == Source.PARENT:
+        short = words.PARENT_STATUS_SHORT[report.status]
+        if report.status == Status.CLOSED or read is None:
+            return ReporterStatus(short, words.PARENT_STATUS_PLAIN[report.status])
+        said = words.PARENT_READ_ON if report.status == Status.NEW else words.PARENT_READ_LOOKING
+        return ReporterStatus(short, said.format(date=date(read)))
+    short = words.PUPIL_STATUS_SHORT[report.status]
+    if report.status == Status.CLOSED:
+        school_wrote = any(m.sender == Sender.STAFF for m in report.messages)
+        return ReporterStatus(short, words.PUPIL_CLOSED_AFTER_MESSAGE if school_wrote
+                              else words.PUPIL_CLOSED)
+    if read is None:
+        return ReporterStatus(short, words.STATUS_PLAIN[report.status])
+    said = words.PUPIL_READ_ON if report.status == Status.NEW else words.PUPIL_READ_LOOKING
+    return ReporterStatus(short, said.format(date=date(read)))
 
 
 def find_by_code(session: Session, code: str) -> Report | None:

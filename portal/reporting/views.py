@@ -38,7 +38,8 @@ from ..security import (
     network_report_limits,
     report_limits,
 )
-from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, STATUS_PLAIN, STATUS_SHORT
+from ..templating import uk_date
+from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY
 from . import operations
 from .advice import advice_for
 from .forms import FollowUpForm, ParentReportForm, PupilReportForm, ReplyForm
@@ -323,6 +324,7 @@ def pupil_form(slug: str) -> ResponseReturnValue:
         code=stored.code,
         feels_safe=report.feels_safe,
         adult=report.preferred_adult,
+        files=len(report.evidence),
         advice=advice_for(kinds=report.kind_values, places=list(report.places),
                           about=report.about),
     )
@@ -360,7 +362,7 @@ def parent_form(slug: str) -> ResponseReturnValue:
     data = operations.ParentSubmission(
         child_name=form.child_name.data or "",
         child_year=form.child_year.data or "",
-        concern=form.concern.data,
+        concern=list(form.concern.data or []),
         kinds=list(form.kinds.data or []),
         details=form.details.data or "",
         since_when=form.since_when.data or "",
@@ -383,7 +385,8 @@ def parent_form(slug: str) -> ResponseReturnValue:
         if stored is None:
             return _render_parent(school, form, 503, NOT_STORED)
     session.clear()
-    return render_template("reporting/parent_done.html", school=school, code=stored.code)
+    return render_template("reporting/parent_done.html", school=school, code=stored.code,
+                           files=len(stored.report.evidence))
 
 
 NOT_FOUND = "We could not find a report with that code. Check the numbers and try again."
@@ -407,8 +410,7 @@ def _status_page(report: Report, reply: ReplyForm | None = None,
     return render_template(
         "reporting/follow_up_status.html",
         report=report,
-        status_short=STATUS_SHORT[report.status],
-        status_plain=STATUS_PLAIN[report.status],
+        status=operations.reporter_status(report, uk_date),
         school=report.school,
         messages=messages,
         reply=reply,

@@ -38,6 +38,39 @@
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }
 
+  // Once an answer with an error is changed, its error goes: the message by the field, its
+  // entry in the summary, and the summary itself when nothing is left in it. (Without this
+  // file the next Send clears them anyway.)
+  function clearError(group) {
+    var error = group.querySelector(".field-error");
+    if (!error) { return; }
+    var id = error.id;
+    error.remove();
+    group.classList.remove("form-group--error");
+    group.querySelectorAll("[aria-describedby]").forEach(function (el) {
+      var left = el.getAttribute("aria-describedby").split(" ").filter(function (part) {
+        return part && part !== id;
+      });
+      if (left.length) { el.setAttribute("aria-describedby", left.join(" ")); }
+      else { el.removeAttribute("aria-describedby"); }
+    });
+    if (!summary) { return; }
+    var inputs = Array.prototype.map.call(group.querySelectorAll("input, textarea, select"),
+      function (el) { return "#" + el.id; });
+    summary.querySelectorAll(".error-summary__list a").forEach(function (link) {
+      if (inputs.indexOf(link.getAttribute("href")) !== -1) { link.closest("li").remove(); }
+    });
+    var list = summary.querySelector(".error-summary__list");
+    if (list && !list.querySelector("li")) {
+      if (summary.querySelector("p")) { list.remove(); } else { summary.hidden = true; }
+    }
+  }
+  document.querySelectorAll(".form-group--error").forEach(function (group) {
+    ["input", "change"].forEach(function (name) {
+      group.addEventListener(name, function () { clearError(group); });
+    });
+  });
+
   // Kiosk tablets: back to a clean start after a while untouched.
   var idle = parseInt(document.body.getAttribute("data-kiosk-idle") || "0", 10);
   var resetUrl = document.body.getAttribute("data-kiosk-reset");
