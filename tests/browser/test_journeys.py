@@ -174,8 +174,8 @@ def test_dsl_triages_the_urgent_report_first_and_the_reporter_sees_it_closed(
     # When the pupil checks their code afterwards
     later = PupilOnTablet(new_context(viewport=PupilOnTablet.VIEWPORT).new_page(),
                           slug="willow")
-    # Then the follow-up page says it is closed
-    assert later.check_code(code) == "Closed"
+    # Then the follow-up page says, in a child's words, that it has finished (issue 12 #3)
+    assert later.check_code(code) == "Finished"
     # and never shows the DSL's reasons to the reporter
     assert "Parents met" not in later.text()
 
