@@ -330,7 +330,8 @@ def test_a_body_over_one_mebibyte_gets_the_friendly_413_page(encoding, client, s
         response = client.post(PUPIL_URL, data=data)
     assert response.status_code == 413
     assert_friendly(response)
-    assert MESSAGES[413][1] in page_of(response).text
+    if encoding != "multipart":  # a multipart form is shown again, with its own message
+        assert MESSAGES[413][1] in page_of(response).text
     assert count_reports(session) == 0
 
 

@@ -135,7 +135,7 @@ def test_status_moves_new_to_review_to_closed_with_reasons(
     assert stored.close_override == "Family moved away; steps no longer apply."
     # the reporter sees it in plain words
     html = browser.submit("/follow-up", {"code": code}).get_data(as_text=True)
-    assert "Closed" in html
+    assert "Finished" in html  # a child reads a closed report as finished (issue 12 #3)
 
 
 def test_status_change_without_reason_is_refused(browser, school, make_user, make_report,
