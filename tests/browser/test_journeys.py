@@ -185,7 +185,7 @@ def test_quick_exit_leaves_for_a_neutral_page_and_forgets_the_site(
     # Given a pupil part-way through the form (the site has set its session cookie)
     context = new_context(viewport=PupilOnTablet.VIEWPORT)
     pupil = PupilOnTablet(context.new_page())
-    pupil.page.route(re.compile(r"^https://exit\.example/.*"), lambda route: route.fulfill(
+    pupil.page.route(re.compile(re.escape(EXIT_URL) + ".*"), lambda route: route.fulfill(
         status=200, content_type="text/html",
         body="<!doctype html><title>Weather</title><h1>Weather today</h1>"))
     pupil.page.goto("/")

@@ -14,7 +14,6 @@
     var maxFile = parseInt(box.getAttribute("data-max-file-mb"), 10);
     var maxTotal = parseInt(box.getAttribute("data-max-total-mb"), 10);
     var note = document.createElement("p");
-    note.className = "field-error";
     note.id = input.id + "-size";
     note.setAttribute("aria-live", "polite");
     note.setAttribute("data-evidence-size-error", "");
@@ -52,6 +51,8 @@
       var text = problem();
       note.textContent = text;
       note.hidden = !text;
+      // An error only while there is one, so an empty note never counts as a message.
+      note.className = text ? "field-error" : "";
       if (group) { group.classList.toggle("form-group--error", Boolean(text)); }
       return text;
     }
