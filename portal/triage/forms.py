@@ -139,7 +139,7 @@ class MessageForm(FlaskForm):
 class HoldForm(FlaskForm):
     """A legal hold keeps a record past its retention date (police, court, complaint)."""
 
-    hold = RadioField("Legal hold", choices={"yes": "Keep this record (legal hold)",
+    hold = RadioField("Legal hold", choices={"yes": "Place a legal hold (keep past retention)",
                                              "no": "Lift the hold"},
                       validators=[InputRequired("Choose to hold or lift.")])
     hold_reason = TextAreaField("Why", filters=F, validators=REASON)

@@ -159,8 +159,8 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
         checklist_form=forms.get("checklist") or ChecklistForm(formdata=None),
         step_form=StepForm(formdata=None),
         message_form=forms.get("message") or MessageForm(formdata=None),
-        hold_form=forms.get("hold") or HoldForm(formdata=None,
-                                                hold="no" if report.legal_hold else "yes"),
+        # Nothing pre-selected: a checked "hold" would read as if the record were held.
+        hold_form=forms.get("hold") or HoldForm(formdata=None),
         action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
         step_error=forms.get("step_error"),
         suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
