@@ -62,20 +62,30 @@ def word_dirs(instance_path: str | Path) -> tuple[Path, ...]:
     return (Path(instance_path) / "risk-words",)
 
 
+END = "."  # a sentence's end in normalised text ("or else." is a threat; "or else we" not)
+
+
 def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped, anything not a letter or digit a single space."""
+    """Lower case, apostrophes dropped, the end of a sentence (. ! ? ; a new line) a lone
+    ".", anything else not a letter or digit a single space."""
     text = text.lower().replace("’", "'").replace("'", "")
-    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
+    text = re.sub(r"[.!?;\n]+", f" {END} ", text)
+    text = re.sub(r"[^a-z0-9.]+", " ", text).strip()
+    return f" {text} {END} "
 
 
 def _pattern(phrase: str) -> str:
-    """A regular expression for one phrase over normalised text."""
-    tokens = re.sub(r"[^a-z0-9*]+", " ", phrase.lower().replace("'", "")).split()
+    """A regular expression for one phrase over normalised text. Words match across a
+    sentence's end (children's punctuation is wherever it falls); a final "$" in the
+    phrase means "and then the sentence ends" (``or else $``)."""
+    tokens = re.sub(r"[^a-z0-9*$]+", " ", phrase.lower().replace("'", "")).split()
+    at_end = bool(tokens) and tokens[-1] == "$"
     parts = [re.escape(t.rstrip("*")) + r"[a-z0-9]*" if t.endswith("*") else re.escape(t)
-             for t in tokens if t.rstrip("*")]
+             for t in tokens if t.replace("$", "").rstrip("*")]
     if not parts:
         return ""
-    return r"(?<![a-z0-9])" + " ".join(parts) + r"(?![a-z0-9])"
+    tail = r" \." if at_end else r"(?![a-z0-9])"
+    return r"(?<![a-z0-9])" + r" (?:\. )*".join(parts) + tail
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,37 @@ def test_online_or_outside_school_is_noted():
     # Cyber policy 7.4: "the location may be anytime and anywhere".
     result = assess(feels_safe="yes", kinds=[], happened_before=None, places=["journey"])
     assert "Online or outside school" in result.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "Don't come in tomorrow or else",
+    "don't come in tomorrow or else!!",
+    "he said tell anyone or else. then he walked off",
+    "give me your dinner money or else you'll get it",
+    "stop talking to her or ill get you",
+    "If you tell anyone I'll make you pay",
+    "you'll regret it",
+    "she said you’re gonna regret this",
+    "ur gonna regret it",
+    "watch your back",
+    "watch ur back at home time",
+    "I know where you live",
+    "they messaged i know where u live",
+    "snitches get stitches",
+])
+def test_conditional_and_veiled_threats_are_urgent(text):
+    assert "Threat to kill or hurt" in reasons_for(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "hurry up or else we could play football instead",
+    "or else we will be late for the bus",
+    "I regret it now",
+    "I will always regret not telling someone",
+    "he hurt my back in PE",
+    "I don't know where they live",
+    "Someone else took my pencil",
+    "Nobody else saw",
+])
+def test_everyday_or_else_regret_and_back_are_not_threats(text):
+    assert "threats" not in {r.name for r in words_found(text)}, text
