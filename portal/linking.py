@@ -224,7 +224,8 @@ def rescore(session: Session, report: Report, school: School,
         feels_safe=report.feels_safe, kinds=report.kind_values,
         happened_before=report.happened_before, places=list(report.places or []),
         text=f"{report.body}\n{report.people_involved}", send=report.id in flags.send,
-        recurring=report.id in flags.recurring, extra_dirs=word_dirs,
+        recurring=report.id in flags.recurring, concern=report.concern,
+        since=report.since_when, extra_dirs=word_dirs,
     )
     report.urgency = urgency.score
     report.urgency_reasons = list(urgency.reasons)

@@ -134,44 +134,100 @@ def words_found(text: str, extra_dirs: tuple[Path, ...] = ()) -> list[WordRule]:
     return [rule for rule in WORD_RULES if lists[rule.name].found(clean)]
 
 
+# A known safeguarding signal short of "urgent": the child's own doubt about being safe,
+# or a long refusal to come to school. Every such report ranks above every other
+# non-urgent one (SIGNAL plus the rest of its score, which is capped below SIGNAL), so a
+# "not sure" from a child is never behind an older report that merely scores many small
+# points. The queue shows the signal's tag.
+SIGNAL = 50
+NOT_SURE_SAFE = "Not sure they feel safe right now"
+LONG_REFUSAL = "Not coming to school for two weeks or more: a safeguarding signal"
+SCHOOL_REFUSAL = "Doesn't want to come to school"
+SIGNAL_TAGS = {NOT_SURE_SAFE: "Unsure if safe", LONG_REFUSAL: "School refusal"}
+LONG_REFUSAL_DAYS = 14
+
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+            "few": 3, "couple": 2, "several": 3, "many": 4}
+_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "wk": 7, "wks": 7, "fortnight": 14,
+          "fortnights": 14, "month": 30, "months": 30, "term": 70, "terms": 70,
+          "half": 35, "year": 365, "years": 365}
+
+
+def days_in(since: str | None) -> int | None:
+    """How long a parent's "Since when?" says, in days ("five weeks" -> 35, "2 months" ->
+    60, "since half term" -> 35, "a fortnight" -> 14); None when it names no length."""
+    words = normalise(since or "").split()
+    longest: int | None = None
+    for i, word in enumerate(words):
+        unit = _UNITS.get(word)
+        if unit is None:
+            continue
+        if word == "half" and (i + 1 >= len(words) or words[i + 1] != "term"):
+            continue
+        if word in ("term", "terms") and i and words[i - 1] == "half":
+            continue  # "half term" counted at "half"
+        before = words[i - 1] if i else ""
+        count = int(before) if before.isdigit() and len(before) < 4 else _NUMBERS.get(before, 1)
+        longest = max(longest or 0, count * unit)
+    return longest
+
+
 def assess(*, feels_safe: str | None, kinds: list[str], happened_before: str | None,
            places: list[str], text: str = "", send: bool = False, recurring: bool = False,
+           concern: str | None = None, since: str | None = None,
            extra_dirs: tuple[Path, ...] = ()) -> Urgency:
-    """Score a report from what the reporter chose and wrote; reasons in order of weight."""
-    score = 0
+    """Score a report from what the reporter chose and wrote; reasons in order of weight.
+
+    Three bands: urgent (URGENT or more), a safeguarding signal (SIGNAL to URGENT - 1),
+    then the rest (below SIGNAL)."""
+    urgent = 0
     reasons: list[str] = []
     flags: set[str] = set()
     if feels_safe == "no":
-        score += URGENT
+        urgent += URGENT
         reasons.append("Does not feel safe right now")
     for rule in words_found(text, extra_dirs):
-        score += rule.score
+        urgent += rule.score
         reasons.append(rule.reason)
         if rule.flag:
             flags.add(rule.flag)
     if "sexual" in kinds and not any("Sexual harassment" in r for r in reasons):
-        score += URGENT
+        urgent += URGENT
         reasons.append("Sexual harassment or violence: always a safeguarding matter for the DSL")
+    signal = 0
     if feels_safe == "not_sure":
-        score += 30
-        reasons.append("Not sure they feel safe right now")
+        signal = SIGNAL
+        reasons.append(NOT_SURE_SAFE)
+    rest = 0
+    if concern == "school_refusal":
+        days = days_in(since)
+        if days is not None and days >= LONG_REFUSAL_DAYS:
+            # Persistent absence is a known safeguarding signal (KCSIE: children absent
+            # from education for prolonged periods).
+            signal = SIGNAL
+            reasons.append(LONG_REFUSAL)
+        else:
+            rest += 20
+            reasons.append(SCHOOL_REFUSAL)
     if send:
         # "children with SEND ... disproportionately impacted by bullying" (anti-bullying).
-        score += 25
+        rest += 25
         reasons.append("A pupil with SEND is involved")
     if recurring:
-        score += 25
+        rest += 25
         reasons.append("Recurring: named in several reports")
     if "physical" in kinds:
-        score += 20
+        rest += 20
         reasons.append("Physical harm described")
     if happened_before == "yes":
         # "behaviour ... repeated over time" is the policy's definition of bullying.
-        score += 15
+        rest += 15
         reasons.append("Has happened before")
     if "online" in kinds or "online" in places or "journey" in places:
         # Cyber policy 7.4: "the location may be anytime and anywhere"; off-site bullying
         # "will ensure that the concern is fully investigated" (anti-bullying policy).
-        score += 5
+        rest += 5
         reasons.append("Online or outside school")
+    score = urgent + signal + rest if urgent else signal + min(rest, SIGNAL - 1)
     return Urgency(score, tuple(reasons), frozenset(flags))
