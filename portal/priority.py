@@ -146,6 +146,11 @@ SCHOOL_REFUSAL = "Doesn't want to come to school"
 SIGNAL_TAGS = {NOT_SURE_SAFE: "Unsure if safe", LONG_REFUSAL: "School refusal"}
 LONG_REFUSAL_DAYS = 14
 
+
+def signal_tags(reasons: Iterable[str]) -> list[str]:
+    """The queue's short tags for a report's signal reasons ("Unsure if safe")."""
+    return [SIGNAL_TAGS[r] for r in reasons if r in SIGNAL_TAGS]
+
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
             "few": 3, "couple": 2, "several": 3, "many": 4}

@@ -136,6 +136,10 @@ class MessageForm(FlaskForm):
                     max_length(5000, "Keep the message to {limit} characters or fewer.")])
 
 
+class AcknowledgeForm(FlaskForm):
+    """The "Acknowledge" button: nothing but the CSRF token."""
+
+
 class HoldForm(FlaskForm):
     """A legal hold keeps a record past its retention date (police, court, complaint)."""
 
