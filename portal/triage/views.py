@@ -174,6 +174,13 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
         found=found, query=query, flags=flags,
         open_required=checklists.open_required(report),
+        # Before a DSL acknowledges the case its checklists are not stored yet: show the
+        # steps the policy will ask for, read-only (a GET writes nothing but the view).
+        preview_steps=[] if report.checklist_items else [
+            (checklists.CHECKLISTS[name][0],
+             [(checklists.STEP_TEXT[(name, step.key)], step.required)
+              for step in checklists.CHECKLISTS[name][1]])
+            for name in checklists.checklists_for(report)],
         checklist_titles={k: t for k, (t, _s) in checklists.CHECKLISTS.items()},
         step_text=checklists.STEP_TEXT,
         step_names={f"{c}:{k}": t for (c, k), t in checklists.STEP_TEXT.items()},
