@@ -155,7 +155,8 @@ def hint(report: Report) -> str:
     words = [KIND_LABELS.get(k, k).split(" (")[0] for k in report.kind_values]
     if report.concern and not words:
         words.append(CONCERN_LABELS.get(report.concern, ""))
-    places = [PLACE_LABELS.get(p, p) for p in (report.places or [])]
+    places = [label for p in (report.places or [])
+              if (label := PLACE_LABELS.get(p, p)).split(" (")[0] not in words]
     about = ", ".join(w for w in words if w)
     where = ", ".join(places)
     return " · ".join(x for x in (about, where) if x)
