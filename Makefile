@@ -2,24 +2,32 @@
 
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps: what running the portal needs, and that plus the test tools (the `test` extra).
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
 .PHONY: venv run test lint bench
 
-# The virtual environment, with the portal installed (editable) and its test tools.
-# Re-installed only when pyproject.toml is newer than the stamp.
-venv: $(STAMP)
+# The virtual environment with the portal installed (editable) and its test tools (what
+# `make test`, `make lint`, `make bench` and .ci/run use). Re-installed only when
+# pyproject.toml is newer than the stamp.
+venv: $(TEST_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# Only what running needs: a newcomer's `make run` never waits for playwright and friends.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
-	touch $(STAMP)
+	touch $(RUN_STAMP) $(TEST_STAMP)
 
 # The demo: SQLite in instance/, a demo school and DSL login (printed), served on :5000.
-run: venv
+run: $(RUN_STAMP)
 	$(BIN)/portal demo
 
 # Every test (PostgreSQL and Redis too when PORTAL_TEST_DATABASE_URL / _REDIS_URL are set).

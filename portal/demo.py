@@ -120,6 +120,7 @@ def seed(session: Session, school: School, dsl: User) -> int:
     ]
     for report, name, role in now_links:
         ops.record_view(session, report, actor=dsl)
+        ops.acknowledge(session, report, actor=dsl)
         linking.link(session, report, kids[name], role, actor=dsl, school=school)
     # Case 1: decided, steps mostly done, parents informed.
     ops.record_decision(session, r1, actor=dsl, category=Category.BULLYING_INCIDENT,
@@ -133,6 +134,7 @@ def seed(session: Session, school: School, dsl: User) -> int:
     ops.assign(session, r1, actor=dsl, assignee=dsl)
     # Case 7: closed as not bullying.
     ops.record_view(session, r7, actor=dsl)
+    ops.acknowledge(session, r7, actor=dsl)
     ops.record_decision(session, r7, actor=dsl, category=Category.NOT_BULLYING,
                         reason="A one-off friendship fall-out; resolved with a restorative chat.")
     for item in r7.checklist_items:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import priority
+from .config import PACKAGE_DIR
 from .models import Event, LinkRole, Pupil, Report, ReportPupil, School, User, utcnow
 
 
@@ -32,20 +33,37 @@ class Suggestion:
     because: str  # the words in the report that look like this pupil's name
 
 
-# Everyday words that look like short first names ("the" ~ Theo, "will", "may", "jo").
-COMMON_WORDS = frozenset("""
-a an and are as at be but by can did do for from get got had has have he her him his i if in
-is it its me my no not of on or our out said say says she so than that the them then there
-they this to too up us was we were what when who will with would you your yes play plays
-playing played friend friends class group mum dad miss sir teacher year boy boys girl girls
-kid kids lunch break today lesson maybe may mark rose grace hope joy ben bill art sky
-""".split())
+def _word_file(name: str) -> frozenset[str]:
+    path = PACKAGE_DIR / "data" / name
+    lines = (line.split("#")[0] for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(word for line in lines for word in line.lower().split())
+
+
+# Common English words never suggest a pupil ("been" ~ Ben); words that are also names
+# ("grace", "will", "may") only when written with a capital letter (issue 12, item 13).
+COMMON_WORDS = _word_file("common-words.txt")
+NAME_WORDS = _word_file("name-words.txt")
 FULL_NAME_MATCH = 0.8  # "aisha kahn" ~ "aisha khan"
 FIRST_NAME_MATCH = 0.85  # a first name alone, spelt nearly right
+FUZZY_FROM = 5  # a first name shorter than this must be spelt exactly ("ben" is not "been")
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z][a-z'-]+", text.lower())
+
+
+def _name_like(text: str) -> list[str]:
+    """The words of ``text`` (lower case) that could be a first name on their own: not a
+    common word, and a word that is also a name only where it is written capitalised."""
+    found = []
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]+", text):
+        low = word.lower()
+        if len(low) < 3 or low in COMMON_WORDS:
+            continue
+        if low in NAME_WORDS and not word[0].isupper():
+            continue
+        found.append(low)
+    return found
 
 
 def _matchers(texts: Iterable[str]) -> list[tuple[str, SequenceMatcher[str]]]:
@@ -75,9 +93,11 @@ def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggest
     words = _words(text)
     if not words:
         return []
-    pairs = _matchers(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
-    # A first name alone ranks below any full name, and never from a common word.
-    singles = _matchers(w for w in words if len(w) >= 3 and w not in COMMON_WORDS)
+    pairs = _matchers(f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
+                      if not (a in COMMON_WORDS or b in COMMON_WORDS))
+    # A first name alone ranks below any full name, and only from a word that looks like
+    # a name.
+    singles = _matchers(_name_like(text))
     linked = {link.pupil_id for link in report.pupil_links}
     best: dict[int, Suggestion] = {}
     pupils = session.scalars(select(Pupil).where(Pupil.school_id == report.school_id,
@@ -90,10 +110,13 @@ def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggest
         candidates = [(ratio, pair) for pair, matcher in pairs
                       if abs(len(pair) - len(full)) < 4
                       and (ratio := _ratio(matcher, full, FULL_NAME_MATCH)) >= FULL_NAME_MATCH]
-        candidates += [(0.7 * ratio, w) for w, matcher in singles
-                       if abs(len(w) - len(first)) < 2
-                       and (ratio := _ratio(matcher, first, FIRST_NAME_MATCH))
-                       >= FIRST_NAME_MATCH]
+        if len(first) < FUZZY_FROM:
+            candidates += [(0.7, w) for w, _matcher in singles if w == first]
+        else:
+            candidates += [(0.7 * ratio, w) for w, matcher in singles
+                           if abs(len(w) - len(first)) < 2
+                           and (ratio := _ratio(matcher, first, FIRST_NAME_MATCH))
+                           >= FIRST_NAME_MATCH]
         if candidates:
             score, because = max(candidates)
             best[pupil.id] = Suggestion(pupil, round(score, 2), because)
@@ -201,7 +224,8 @@ def rescore(session: Session, report: Report, school: School,
         feels_safe=report.feels_safe, kinds=report.kind_values,
         happened_before=report.happened_before, places=list(report.places or []),
         text=f"{report.body}\n{report.people_involved}", send=report.id in flags.send,
-        recurring=report.id in flags.recurring, extra_dirs=word_dirs,
+        recurring=report.id in flags.recurring, concern=report.concern,
+        since=report.since_when, extra_dirs=word_dirs,
     )
     report.urgency = urgency.score
     report.urgency_reasons = list(urgency.reasons)

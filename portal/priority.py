@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import PACKAGE_DIR
+from .vocabulary import concern_codes
 
 URGENT = 100
 WORDS_DIR = PACKAGE_DIR / "data" / "risk-words"
@@ -62,20 +63,30 @@ def word_dirs(instance_path: str | Path) -> tuple[Path, ...]:
     return (Path(instance_path) / "risk-words",)
 
 
+END = "."  # a sentence's end in normalised text ("or else." is a threat; "or else we" not)
+
+
 def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped, anything not a letter or digit a single space."""
+    """Lower case, apostrophes dropped, the end of a sentence (. ! ? ; a new line) a lone
+    ".", anything else not a letter or digit a single space."""
     text = text.lower().replace("’", "'").replace("'", "")
-    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
+    text = re.sub(r"[.!?;\n]+", f" {END} ", text)
+    text = re.sub(r"[^a-z0-9.]+", " ", text).strip()
+    return f" {text} {END} "
 
 
 def _pattern(phrase: str) -> str:
-    """A regular expression for one phrase over normalised text."""
-    tokens = re.sub(r"[^a-z0-9*]+", " ", phrase.lower().replace("'", "")).split()
+    """A regular expression for one phrase over normalised text. Words match across a
+    sentence's end (children's punctuation is wherever it falls); a final "$" in the
+    phrase means "and then the sentence ends" (``or else $``)."""
+    tokens = re.sub(r"[^a-z0-9*$]+", " ", phrase.lower().replace("'", "")).split()
+    at_end = bool(tokens) and tokens[-1] == "$"
     parts = [re.escape(t.rstrip("*")) + r"[a-z0-9]*" if t.endswith("*") else re.escape(t)
-             for t in tokens if t.rstrip("*")]
+             for t in tokens if t.replace("$", "").rstrip("*")]
     if not parts:
         return ""
-    return r"(?<![a-z0-9])" + " ".join(parts) + r"(?![a-z0-9])"
+    tail = r" \." if at_end else r"(?![a-z0-9])"
+    return r"(?<![a-z0-9])" + r" (?:\. )*".join(parts) + tail
 
 
 @dataclass(frozen=True)
@@ -124,44 +135,106 @@ def words_found(text: str, extra_dirs: tuple[Path, ...] = ()) -> list[WordRule]:
     return [rule for rule in WORD_RULES if lists[rule.name].found(clean)]
 
 
+# A known safeguarding signal short of "urgent": the child's own doubt about being safe,
+# or a long refusal to come to school. Every such report ranks above every other
+# non-urgent one (SIGNAL plus the rest of its score, which is capped below SIGNAL), so a
+# "not sure" from a child is never behind an older report that merely scores many small
+# points. The queue shows the signal's tag.
+SIGNAL = 50
+NOT_SURE_SAFE = "Not sure they feel safe right now"
+LONG_REFUSAL = "Not coming to school for two weeks or more: a safeguarding signal"
+SCHOOL_REFUSAL = "Doesn't want to come to school"
+SIGNAL_TAGS = {NOT_SURE_SAFE: "Unsure if safe", LONG_REFUSAL: "School refusal"}
+LONG_REFUSAL_DAYS = 14
+
+
+def signal_tags(reasons: Iterable[str]) -> list[str]:
+    """The queue's short tags for a report's signal reasons ("Unsure if safe")."""
+    return [SIGNAL_TAGS[r] for r in reasons if r in SIGNAL_TAGS]
+
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+            "few": 3, "couple": 2, "several": 3, "many": 4}
+_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "wk": 7, "wks": 7, "fortnight": 14,
+          "fortnights": 14, "month": 30, "months": 30, "term": 70, "terms": 70,
+          "half": 35, "year": 365, "years": 365}
+
+
+def days_in(since: str | None) -> int | None:
+    """How long a parent's "Since when?" says, in days ("five weeks" -> 35, "2 months" ->
+    60, "since half term" -> 35, "a fortnight" -> 14); None when it names no length."""
+    words = normalise(since or "").split()
+    longest: int | None = None
+    for i, word in enumerate(words):
+        unit = _UNITS.get(word)
+        if unit is None:
+            continue
+        if word == "half" and (i + 1 >= len(words) or words[i + 1] != "term"):
+            continue
+        if word in ("term", "terms") and i and words[i - 1] == "half":
+            continue  # "half term" counted at "half"
+        before = words[i - 1] if i else ""
+        count = int(before) if before.isdigit() and len(before) < 4 else _NUMBERS.get(before, 1)
+        longest = max(longest or 0, count * unit)
+    return longest
+
+
 def assess(*, feels_safe: str | None, kinds: list[str], happened_before: str | None,
            places: list[str], text: str = "", send: bool = False, recurring: bool = False,
+           concern: list[str] | str | None = None, since: str | None = None,
            extra_dirs: tuple[Path, ...] = ()) -> Urgency:
-    """Score a report from what the reporter chose and wrote; reasons in order of weight."""
-    score = 0
+    """Score a report from what the reporter chose and wrote; reasons in order of weight.
+
+    Three bands: urgent (URGENT or more), a safeguarding signal (SIGNAL to URGENT - 1),
+    then the rest (below SIGNAL)."""
+    urgent = 0
     reasons: list[str] = []
     flags: set[str] = set()
     if feels_safe == "no":
-        score += URGENT
+        urgent += URGENT
         reasons.append("Does not feel safe right now")
     for rule in words_found(text, extra_dirs):
-        score += rule.score
+        urgent += rule.score
         reasons.append(rule.reason)
         if rule.flag:
             flags.add(rule.flag)
     if "sexual" in kinds and not any("Sexual harassment" in r for r in reasons):
-        score += URGENT
+        urgent += URGENT
         reasons.append("Sexual harassment or violence: always a safeguarding matter for the DSL")
+    signal = 0
     if feels_safe == "not_sure":
-        score += 30
-        reasons.append("Not sure they feel safe right now")
+        signal = SIGNAL
+        reasons.append(NOT_SURE_SAFE)
+    rest = 0
+    # A parent may tick several concerns (a list, or codes joined with commas when stored).
+    if "school_refusal" in concern_codes(concern):
+        days = days_in(since)
+        if days is not None and days >= LONG_REFUSAL_DAYS:
+            # Persistent absence is a known safeguarding signal (KCSIE: children absent
+            # from education for prolonged periods).
+            signal = SIGNAL
+            reasons.append(LONG_REFUSAL)
+        else:
+            rest += 20
+            reasons.append(SCHOOL_REFUSAL)
     if send:
         # "children with SEND ... disproportionately impacted by bullying" (anti-bullying).
-        score += 25
+        rest += 25
         reasons.append("A pupil with SEND is involved")
     if recurring:
-        score += 25
+        rest += 25
         reasons.append("Recurring: named in several reports")
     if "physical" in kinds:
-        score += 20
+        rest += 20
         reasons.append("Physical harm described")
     if happened_before == "yes":
         # "behaviour ... repeated over time" is the policy's definition of bullying.
-        score += 15
+        rest += 15
         reasons.append("Has happened before")
     if "online" in kinds or "online" in places or "journey" in places:
         # Cyber policy 7.4: "the location may be anytime and anywhere"; off-site bullying
         # "will ensure that the concern is fully investigated" (anti-bullying policy).
-        score += 5
+        rest += 5
         reasons.append("Online or outside school")
+    score = urgent + signal + rest if urgent else signal + min(rest, SIGNAL - 1)
     return Urgency(score, tuple(reasons), frozenset(flags))

@@ -187,7 +187,8 @@ def submit_parent_report(
     if "online" in concerns and "online" not in kinds:
         kinds.append("online")
     urgency = priority.assess(feels_safe=None, kinds=kinds, happened_before=None, places=[],
-                              text=data.details, extra_dirs=extras.word_dirs)
+                              text=data.details, concern=data.concern,
+                              since=data.since_when, extra_dirs=extras.word_dirs)
     stored = _new_report(
         school, Source.PARENT, token,
         body=data.details,

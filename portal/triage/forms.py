@@ -136,10 +136,14 @@ class MessageForm(FlaskForm):
                     max_length(5000, "Keep the message to {limit} characters or fewer.")])
 
 
+class AcknowledgeForm(FlaskForm):
+    """The "Acknowledge" button: nothing but the CSRF token."""
+
+
 class HoldForm(FlaskForm):
     """A legal hold keeps a record past its retention date (police, court, complaint)."""
 
-    hold = RadioField("Legal hold", choices={"yes": "Keep this record (legal hold)",
+    hold = RadioField("Legal hold", choices={"yes": "Place a legal hold (keep past retention)",
                                              "no": "Lift the hold"},
                       validators=[InputRequired("Choose to hold or lift.")])
     hold_reason = TextAreaField("Why", filters=F, validators=REASON)

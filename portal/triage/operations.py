@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,15 @@ from ..models import (
     utcnow,
 )
 from ..priority import URGENT
-from ..vocabulary import Category, Source, Status
+from ..vocabulary import (
+    CONCERN_LABELS,
+    KIND_LABELS,
+    PLACE_LABELS,
+    Category,
+    Source,
+    Status,
+    concern_codes,
+)
 
 PAGE_SIZE = 25
 REASON_MIN = 5
@@ -148,26 +156,86 @@ def queue(session: Session, user: User, filters: QueueFilters) -> QueuePage:
     return QueuePage(sorted(rows, key=queue_key), total, page, pages)
 
 
+def hint(report: Report) -> str:
+    """What a report is about in a few words, from what the reporter chose (kinds, places,
+    the parent's concern), never from what they wrote: safe for every role that sees the
+    queue row."""
+    words = [KIND_LABELS.get(k, k).split(" (")[0] for k in report.kind_values]
+    if report.concern and not words:  # several concerns are kept joined with commas
+        words.extend(CONCERN_LABELS[code] for code in concern_codes(report.concern))
+    places = [label for p in (report.places or [])
+              if (label := PLACE_LABELS.get(p, p)).split(" (")[0] not in words]
+    about = ", ".join(w for w in words if w)
+    where = ", ".join(places)
+    return " · ".join(x for x in (about, where) if x)
+
+
 def get_report(session: Session, user: User, report_id: int) -> Report | None:
     """The report if ``user`` may see it; None for another school's id (answered as 404)."""
     return session.scalar(visible_reports(user).where(Report.id == report_id))
 
 
-def record_view(session: Session, report: Report, *, actor: User) -> None:
-    """Viewing a case is an audit event; the first view by a DSL acknowledges it."""
+VIEW_AGAIN_AFTER = timedelta(minutes=10)
+
+
+def record_view(session: Session, report: Report, *, actor: User,
+                events: list[Event] | None = None) -> Event | None:
+    """Viewing a case is an audit event, once per visit: not again by the same person within
+    ``VIEW_AGAIN_AFTER`` of their last view unless something happened to the case since.
+
+    Looking is not acting: a view writes nothing else (no acknowledgement, no read receipt,
+    no checklist); ``acknowledge`` does that. Returns the view event, or None.
+    ``events`` is the case's chronology when the caller already has it."""
     now = utcnow()
-    if report.acknowledged_at is None and actor.reads_reports:
-        report.acknowledged_at = now
-    if actor.reads_reports:
-        checklists.attach(session, report)
-        # The DSL has now seen the reporter's replies.
-        for message in report.messages:
-            if message.sender == Sender.REPORTER and message.read_at is None:
-                message.read_at = now
-        report.has_unread_reply = False
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                      action="case.viewed", created_at=now))
+    history = chronology(session, report) if events is None else events
+    mine = [e for e in history if e.action == "case.viewed" and e.actor_id == actor.id]
+    if mine:
+        last = mine[-1]
+        changed = any(e.id > last.id and e.action != "case.viewed" for e in history)
+        if not changed and now - last.created_at < VIEW_AGAIN_AFTER:
+            return None
+    view = Event.by(actor, school_id=report.school_id, report_id=report.id,
+                    action="case.viewed", created_at=now)
+    session.add(view)
     session.flush()
+    return view
+
+
+def acknowledge(session: Session, report: Report, *, actor: User) -> bool:
+    """A DSL takes the report on: the deliberate "Acknowledge" button, or the first action
+    of any kind on the case. Stops the Overdue clock, starts the policy's checklists, and
+    marks the reporter's replies read. Returns whether anything was new."""
+    if not actor.reads_reports:
+        return False
+    now = utcnow()
+    changed = False
+    if report.acknowledged_at is None:
+        report.acknowledged_at = now
+        session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
+                             action="case.acknowledged", created_at=now))
+        changed = True
+    if checklists.attach(session, report):
+        changed = True
+    for message in report.messages:
+        if message.sender == Sender.REPORTER and message.read_at is None:
+            message.read_at = now
+            changed = True
+    if report.has_unread_reply:
+        report.has_unread_reply = False
+        changed = True
+    session.flush()
+    return changed
+
+
+def viewed_not_acknowledged(session: Session, report_ids: list[int]) -> set[int]:
+    """Of ``report_ids``, those a DSL has opened (a view event by a DSL role)."""
+    if not report_ids:
+        return set()
+    return set(session.scalars(
+        select(Event.report_id).join(User, User.id == Event.actor_id)
+        .where(Event.report_id.in_(report_ids), Event.action == "case.viewed",
+               User.role.in_([Role.DSL, Role.DEPUTY_DSL])).distinct()
+    ))
 
 
 def _reason(reason: str | None) -> str:

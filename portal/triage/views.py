@@ -45,7 +45,9 @@ from ..models import (
 from ..priority import URGENT
 from ..vocabulary import ALL_KINDS, SOURCE_LABELS, STATUS_LABELS, Category, Status
 from . import operations as ops
+from . import times
 from .forms import (
+    AcknowledgeForm,
     ActionForm,
     AssignForm,
     ChecklistForm,
@@ -62,6 +64,8 @@ from .forms import (
 )
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
+bp.add_app_template_filter(times.uk, "uk")
+bp.add_app_template_filter(times.uk_date, "uk_date")
 
 STATUS_FILTERS = {"open": "Open", **{s.value: STATUS_LABELS[s] for s in Status}, "all": "All"}
 CASE_ROLES = (READERS, Role.STAFF)
@@ -130,10 +134,13 @@ def queue() -> ResponseReturnValue:
     flags = linking.flags_for(db, [r.id for r in page.reports])
     now = utcnow()
     due = {r.id: _due(r, school) for r in page.reports}
+    viewed = ops.viewed_not_acknowledged(
+        db, [r.id for r in page.reports if r.acknowledged_at is None])
     return render_template(
         "triage/queue.html", page=page, filters=filters, status_filters=STATUS_FILTERS,
         kinds=ALL_KINDS, sources=SOURCE_LABELS, flags=flags, now=now, due=due,
-        mine=request.args.get("mine") == "1",
+        mine=request.args.get("mine") == "1", viewed=viewed,
+        hints={r.id: ops.hint(r) for r in page.reports}, signal_tags_for=priority.signal_tags,
     )
 
 
@@ -144,7 +151,8 @@ def _case(report_id: int) -> Report:
     return report
 
 
-def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
+def _render_case(report: Report, code: int = 200, events: list[Event] | None = None,
+                 **forms: FlaskForm) -> ResponseReturnValue:
     db = get_session()
     school = _school()
     status_form = forms.get("status") or OverridableStatusForm(formdata=None)
@@ -158,7 +166,7 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
     kinds_form = forms.get("kinds") or KindsForm(formdata=None, kinds=report.kind_values)
     query = request.args.get("q", "").strip()[:80]
     found = linking.search_pupils(db, report.school_id, query, limit=20) if query else []
-    events = ops.chronology(db, report)
+    events = ops.chronology(db, report) if events is None else events
     flags = linking.flags_for(db, [report.id])
     return render_template(
         "triage/case.html", report=report, school=school,
@@ -171,13 +179,20 @@ def _render_case(report: Report, code: int = 200, **forms: FlaskForm) -> Respons
         checklist_form=forms.get("checklist") or ChecklistForm(formdata=None),
         step_form=StepForm(formdata=None),
         message_form=forms.get("message") or MessageForm(formdata=None),
-        hold_form=forms.get("hold") or HoldForm(formdata=None,
-                                                hold="no" if report.legal_hold else "yes"),
+        # Nothing pre-selected: a checked "hold" would read as if the record were held.
+        hold_form=forms.get("hold") or HoldForm(formdata=None),
         action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
         step_error=forms.get("step_error"),
         suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
         found=found, query=query, flags=flags,
         open_required=checklists.open_required(report),
+        # Before a DSL acknowledges the case its checklists are not stored yet: show the
+        # steps the policy will ask for, read-only (a GET writes nothing but the view).
+        preview_steps=[] if report.checklist_items else [
+            (checklists.CHECKLISTS[name][0],
+             [(checklists.STEP_TEXT[(name, step.key)], step.required)
+              for step in checklists.CHECKLISTS[name][1]])
+            for name in checklists.checklists_for(report)],
         checklist_titles={k: t for k, (t, _s) in checklists.CHECKLISTS.items()},
         step_text=checklists.STEP_TEXT,
         step_names={f"{c}:{k}": t for (c, k), t in checklists.STEP_TEXT.items()},
@@ -206,30 +221,35 @@ def _linked_names(db: Any, events: list[Any]) -> dict[str, str]:
 def case(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     db = get_session()
-    ops.record_view(db, report, actor=staff_user())
-    db.commit()
+    events = ops.chronology(db, report)
+    view = ops.record_view(db, report, actor=staff_user(), events=events)
+    db.commit()  # the view event is the only thing a GET writes
     if not staff_user().reads_reports:
         # A member of staff reaches only a concern they wrote (ops.get_report): they see
         # their own words and a plain status, nothing the DSL added (notes, decisions and
         # reasons, linked pupils, actions, who has viewed it).
         return render_template("triage/concern_status.html", report=report,
                                status=CONCERN_STATUS[report.status])
-    return _render_case(report)
+    return _render_case(report, events=[*events, view] if view else events)
 
 
-def _act(report: Report, form: FlaskForm, name: str, change: Any, done: str) -> ResponseReturnValue:
-    """Validate ``form``, apply ``change`` (a rule call), commit and go back to the case."""
+def _act(report: Report, form: FlaskForm, name: str, change: Any, done: str,
+         anchor: str | None = None) -> ResponseReturnValue:
+    """Validate ``form``, apply ``change`` (a rule call), commit and go back to the case, to
+    the part of the page the DSL was on (``anchor``). The first action of any kind also
+    acknowledges the report."""
     if form.validate_on_submit():
         db = get_session()
         try:
             change(db)
+            ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
             form.form_errors.append(str(error))
         else:
             db.commit()
             flash(done)
-            return redirect(url_for("triage.case", report_id=report.id))
+            return redirect(url_for("triage.case", report_id=report.id, _anchor=anchor))
     return _render_case(report, 400, **{name: form})
 
 
@@ -240,7 +260,22 @@ def decide(report_id: int) -> ResponseReturnValue:
     form = DecisionForm()
     return _act(report, form, "decision", lambda db: ops.record_decision(
         db, report, actor=staff_user(), category=Category(form.category.data),
-        reason=form.reason.data), "Decision recorded.")
+        reason=form.reason.data), "Decision recorded.", "decision-card")
+
+
+@bp.route("/cases/<int:report_id>/acknowledge", methods=["POST"])
+@allow(READERS)
+def acknowledge(report_id: int) -> ResponseReturnValue:
+    """The deliberate step: "I have this report" (looking at it is not acknowledging it)."""
+    report = _case(report_id)
+    form = AcknowledgeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        if ops.acknowledge(db, report, actor=staff_user()):
+            db.commit()
+            flash("Acknowledged. The reporter's status now says an adult is dealing with it.")
+        return redirect(url_for("triage.case", report_id=report.id))
+    return _render_case(report, 400)
 
 
 def _tell_parent(db: Any, report: Report) -> None:
@@ -259,7 +294,7 @@ def change_status(report_id: int) -> ResponseReturnValue:
                           reason=form.status_reason.data, override=form.override.data or "")
         _tell_parent(db, report)
 
-    response = _act(report, form, "status", change, "Status changed.")
+    response = _act(report, form, "status", change, "Status changed.", "status-card")
     send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return response
 
@@ -277,7 +312,7 @@ def legal_hold(report_id: int) -> ResponseReturnValue:
         except ValueError as error:
             raise ops.ReasonRequired(str(error)) from error
 
-    return _act(report, form, "hold", change, "Legal hold saved.")
+    return _act(report, form, "hold", change, "Legal hold saved.", "retention-card")
 
 
 @bp.route("/cases/<int:report_id>/messages", methods=["POST"])
@@ -291,7 +326,7 @@ def message_reporter(report_id: int) -> ResponseReturnValue:
         _tell_parent(db, report)
 
     response = _act(report, form, "message", change,
-                    "Message sent. The reporter reads it with their follow-up code.")
+                    "Message sent. The reporter reads it with their follow-up code.", "messages")
     send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return response
 
@@ -328,7 +363,7 @@ def add_note(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     form = NoteForm()
     return _act(report, form, "note", lambda db: ops.add_note(
-        db, report, actor=staff_user(), note=form.note.data or ""), "Note added.")
+        db, report, actor=staff_user(), note=form.note.data or ""), "Note added.", "note-card")
 
 
 @bp.route("/cases/<int:report_id>/kinds", methods=["POST"])
@@ -342,7 +377,7 @@ def set_kinds(report_id: int) -> ResponseReturnValue:
                       reason=form.kinds_reason.data)
         linking.rescore(db, report, _school(), _word_dirs())
 
-    return _act(report, form, "kinds", change, "Kinds recorded.")
+    return _act(report, form, "kinds", change, "Kinds recorded.", "kinds-card")
 
 
 @bp.route("/cases/<int:report_id>/checklists", methods=["POST"])
@@ -351,7 +386,7 @@ def add_checklist(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     form = ChecklistForm()
     return _act(report, form, "checklist", lambda db: ops.add_checklist(
-        db, report, actor=staff_user(), name=form.checklist.data), "Checklist added.")
+        db, report, actor=staff_user(), name=form.checklist.data), "Checklist added.", "checklists")
 
 
 @bp.route("/cases/<int:report_id>/steps/<int:item_id>", methods=["POST"])
@@ -367,6 +402,7 @@ def update_step(report_id: int, item_id: int) -> ResponseReturnValue:
         try:
             ops.update_step(db, item, actor=staff_user(), state=ItemState(form.state.data),
                             note=form.step_note.data or "")
+            ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
             return _render_case(report, 400, step_error=(item_id, str(error)))  # type: ignore[arg-type]
@@ -385,7 +421,7 @@ def record_action(report_id: int) -> ResponseReturnValue:
     return _act(report, form, "action", lambda db: ops.record_action(
         db, report, actor=staff_user(), kind=ActionKind(form.action_kind.data),
         happened_on=form.happened_on.data, who=form.who.data or "", how=form.how.data or "",
-        agency=form.agency.data or "", note=form.action_note.data or ""), "Recorded.")
+        agency=form.agency.data or "", note=form.action_note.data or ""), "Recorded.", "actions")
 
 
 @bp.route("/cases/<int:report_id>/assign", methods=["POST"])
@@ -401,7 +437,7 @@ def assign(report_id: int) -> ResponseReturnValue:
         assignee = db.get(User, int(form.assignee.data)) if form.assignee.data else None
         ops.assign(db, report, actor=staff_user(), assignee=assignee)
 
-    return _act(report, form, "assign", change, "Assignment saved.")
+    return _act(report, form, "assign", change, "Assignment saved.", "assign-card")
 
 
 @bp.route("/cases/<int:report_id>/pupils", methods=["POST"])
@@ -416,7 +452,7 @@ def link_pupil(report_id: int) -> ResponseReturnValue:
         abort(404)
     return _act(report, form, "link", lambda db: linking.link(
         db, report, pupil, LinkRole(form.role.data), actor=staff_user(), school=_school(),
-        word_dirs=_word_dirs()), "Pupil linked.")
+        word_dirs=_word_dirs()), "Pupil linked.", "pupils")
 
 
 @bp.route("/cases/<int:report_id>/pupils/<int:link_id>/unlink", methods=["POST"])
@@ -430,7 +466,7 @@ def unlink_pupil(report_id: int, link_id: int) -> ResponseReturnValue:
     form = UnlinkForm()
     return _act(report, form, "unlink", lambda db: linking.unlink(
         db, row, actor=staff_user(), school=_school(), reason=form.unlink_reason.data or "",
-        word_dirs=_word_dirs()), "Pupil unlinked.")
+        word_dirs=_word_dirs()), "Pupil unlinked.", "pupils")
 
 
 @bp.route("/pupils")

@@ -51,6 +51,7 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.message_reporter": READERS,
     "triage.download_evidence": READERS,
     "triage.add_note": READERS,
+    "triage.acknowledge": READERS,
     "triage.set_kinds": READERS,
     "triage.add_checklist": READERS,
     "triage.update_step": READERS,

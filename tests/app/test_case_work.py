@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal import exits
+from portal import checklists, exits
 from portal.models import (
     CaseAction,
     ChecklistItem,
@@ -194,7 +194,9 @@ def test_case_cannot_close_while_a_required_step_is_open_unless_the_dsl_says_why
         browser, dsl, school, make_report, session):
     report, _ = make_report(school)
     page = f"/staff/cases/{report.id}"
-    browser.get(page)  # the responding checklist is attached when the DSL opens the case
+    # the responding checklist is attached when the DSL acknowledges the case (opening it
+    # writes nothing but the view)
+    browser.submit(page, {}, action=f"{page}/acknowledge")
     refused = browser.submit(page, {"status": "closed", "status_reason": "All sorted"},
                              action=f"{page}/status")
     html = refused.get_data(as_text=True)
@@ -221,7 +223,7 @@ def test_case_cannot_close_while_a_required_step_is_open_unless_the_dsl_says_why
 def test_a_step_marked_not_needed_needs_a_note(browser, dsl, school, make_report, session):
     report, _ = make_report(school)
     page = f"/staff/cases/{report.id}"
-    browser.get(page)
+    browser.submit(page, {}, action=f"{page}/acknowledge")
     item = session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)).first()
     refused = browser.submit(page, {"state": "not_needed", "step_note": ""},
                              action=f"{page}/steps/{item.id}")
@@ -355,7 +357,8 @@ def test_no_staff_route_writes_without_an_audit_event(
     the staff address; a new POST route without an entry here fails this test."""
     report, _ = make_report(school)
     kai = make_pupil(school, "Kai", "Jones")
-    browser.get(f"/staff/cases/{report.id}")
+    checklists.attach(session, session.get(Report, report.id))  # without acknowledging
+    session.commit()
     item = session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)).first()
     adult = school.trusted_adults[0]
     session.add(ReportPupil(report_id=report.id, pupil_id=kai.id, role="witness"))
@@ -367,6 +370,7 @@ def test_no_staff_route_writes_without_an_audit_event(
     r = report.id
     today = date.today().isoformat()
     cases = {
+        "/staff/cases/<int:report_id>/acknowledge": (f"/staff/cases/{r}/acknowledge", {}),
         "/staff/cases/<int:report_id>/decision": (f"/staff/cases/{r}/decision",
             {"category": "not_bullying", "reason": "A one-off falling out"}),
         "/staff/cases/<int:report_id>/status": (f"/staff/cases/{r}/status",

@@ -45,10 +45,13 @@ def test_an_anonymous_pupil_and_the_dsl_talk_through_the_code(
     answered = _reply(pupil, code, "Thank you. It happened again today.")
     assert answered.status_code == 200
     assert "We sent your message to the school" in answered.get_data(as_text=True)
-    # and the DSL's queue shows a new reply until the case is opened
+    # and the DSL's queue shows a new reply until a DSL marks it read (opening the case
+    # is looking, not acting: the reply stays new until someone acts on it)
     assert "New reply" in staff.get("/staff/").get_data(as_text=True)
     case = staff.get(page).get_data(as_text=True)
     assert "It happened again today." in case
+    assert "New reply" in staff.get("/staff/").get_data(as_text=True)
+    staff.submit(page, {}, action=f"{page}/acknowledge")
     assert "New reply" not in staff.get("/staff/").get_data(as_text=True)
     # The staff message is marked read by the reporter; nothing identifies the pupil
     messages = session.scalars(select(Message).order_by(Message.id)).all()

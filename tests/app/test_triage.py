@@ -74,7 +74,7 @@ def test_queue_is_paginated(browser, school, make_user, make_report):
     assert not set(queue_ids(first)) & set(queue_ids(second))
 
 
-def test_viewing_a_case_is_recorded_and_acknowledges_it(
+def test_viewing_a_case_is_recorded_but_does_not_acknowledge_it(
         browser, school, make_user, make_report, session):
     report, _ = make_report(school, what_happened="They pushed me over")
     dsl = make_user(school=school)
@@ -84,7 +84,7 @@ def test_viewing_a_case_is_recorded_and_acknowledges_it(
     views = session.scalars(select(Event).where(Event.action == "case.viewed")).all()
     assert [(v.report_id, v.actor_id) for v in views] == [(report.id, dsl.id)]
     session.expire_all()
-    assert session.get(Report, report.id).acknowledged_at is not None
+    assert session.get(Report, report.id).acknowledged_at is None  # looking is not acting
 
 
 def test_decision_needs_a_reason_and_is_kept_in_the_chronology(

@@ -121,3 +121,80 @@ def test_online_or_outside_school_is_noted():
     # Cyber policy 7.4: "the location may be anytime and anywhere".
     result = assess(feels_safe="yes", kinds=[], happened_before=None, places=["journey"])
     assert "Online or outside school" in result.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "Don't come in tomorrow or else",
+    "don't come in tomorrow or else!!",
+    "he said tell anyone or else. then he walked off",
+    "give me your dinner money or else you'll get it",
+    "stop talking to her or ill get you",
+    "If you tell anyone I'll make you pay",
+    "you'll regret it",
+    "she said you’re gonna regret this",
+    "ur gonna regret it",
+    "watch your back",
+    "watch ur back at home time",
+    "I know where you live",
+    "they messaged i know where u live",
+    "snitches get stitches",
+])
+def test_conditional_and_veiled_threats_are_urgent(text):
+    assert "Threat to kill or hurt" in reasons_for(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "hurry up or else we could play football instead",
+    "or else we will be late for the bus",
+    "I regret it now",
+    "I will always regret not telling someone",
+    "he hurt my back in PE",
+    "I don't know where they live",
+    "Someone else took my pencil",
+    "Nobody else saw",
+])
+def test_everyday_or_else_regret_and_back_are_not_threats(text):
+    assert "threats" not in {r.name for r in words_found(text)}, text
+
+
+def _score(**kw) -> int:
+    base = {"feels_safe": "yes", "kinds": [], "happened_before": None, "places": []}
+    return assess(**{**base, **kw}).score
+
+
+# The most a report scores from small points alone: SEND, recurring, physical, repeated,
+# online: an older, acknowledged report in the trial.
+BUSY = {"kinds": ["physical", "online"], "happened_before": "yes", "send": True,
+        "recurring": True}
+
+
+def test_a_child_not_sure_they_are_safe_ranks_above_every_other_non_urgent_report():
+    not_sure = assess(feels_safe="not_sure", kinds=["verbal"], happened_before=None, places=[])
+    assert not not_sure.urgent
+    assert not_sure.score > _score(**BUSY)
+    assert not_sure.reasons[0] == "Not sure they feel safe right now"
+    assert _score(feels_safe="no") > _score(feels_safe="not_sure", **BUSY)
+
+
+@pytest.mark.parametrize("since", ["five weeks", "about 5 weeks now", "since half term",
+                                   "a month", "2 months", "a fortnight", "3 wks"])
+def test_long_school_refusal_ranks_above_every_other_non_urgent_report(since):
+    result = assess(feels_safe=None, kinds=[], happened_before=None, places=[],
+                    concern="school_refusal", since=since)
+    assert not result.urgent
+    assert result.score > _score(**BUSY)
+    assert result.reasons == (
+        "Not coming to school for two weeks or more: a safeguarding signal",)
+
+
+@pytest.mark.parametrize("since", ["", "yesterday", "3 days", "last week", "since monday"])
+def test_short_or_unknown_school_refusal_is_noted_but_not_a_signal(since):
+    result = assess(feels_safe=None, kinds=[], happened_before=None, places=[],
+                    concern="school_refusal", since=since)
+    assert 0 < result.score < _score(feels_safe="not_sure")
+    assert result.reasons == ("Doesn't want to come to school",)
+
+
+def test_within_the_signal_band_small_points_still_order_reports():
+    assert _score(feels_safe="not_sure", happened_before="yes") > _score(feels_safe="not_sure")
+    assert _score(feels_safe="not_sure", **BUSY) < URGENT
