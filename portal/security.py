@@ -83,19 +83,15 @@ def _daily_salt() -> bytes:
         if kept and kept[1] > now:
             return kept[0]
         uri = str(current_app.config.get("PORTAL_RATELIMIT_STORAGE_URI") or "memory://")
-        salt = _shared_salt(uri, day) if uri.startswith(("redis://", "rediss://")) else None
-        if salt is not None:
-            _salts.clear()
-            _salts[day] = (salt, float("inf"))
-        elif uri.startswith(("redis://", "rediss://")):
-            # Redis is down: limits run from each process's memory meanwhile (P9), so a
-            # salt of this process's own does no harm; ask Redis again in a minute.
+        shared = uri.startswith(("redis://", "rediss://"))
+        salt = _shared_salt(uri, day) if shared else None
+        # Redis down: limits run from each process's memory meanwhile (P9), so a salt of
+        # this process's own does no harm; ask Redis again in a minute.
+        until = now + _FALLBACK_RETRY if shared and salt is None else float("inf")
+        if salt is None:
             salt = kept[0] if kept else os.urandom(32)
-            _salts[day] = (salt, now + _FALLBACK_RETRY)
-        else:
-            salt = kept[0] if kept else os.urandom(32)
-            _salts.clear()
-            _salts[day] = (salt, float("inf"))
+        _salts.clear()  # yesterday's salt is forgotten here too
+        _salts[day] = (salt, until)
         return salt
 
 
@@ -198,7 +194,7 @@ def report_limits() -> str:
 
 def network_report_limits() -> str:
     """A school's whole network may send thousands of reports an hour (an assembly's worth).
-    Enrolled kiosks are not counted here (see ``not_a_kiosk``): each has its own limits and
+    Enrolled kiosks are not counted here (``is_kiosk``): each has its own limits and
     cannot be forged, so a flood from one device can never stop the school's kiosks."""
     if on_school_network():
         return "5000 per hour"
