@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,7 +14,6 @@ from .vocabulary import Choice
 # Control characters (NUL breaks PostgreSQL text) except tab and newlines are dropped.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def clean_text(value: Any) -> Any:
@@ -51,12 +49,3 @@ def max_length(limit: int, message: str) -> Callable[[Form, Field], None]:
             raise ValidationError(message.format(limit=limit, length=len(field.data)))
 
     return check
-
-
-def new_submission_token() -> str:
-    """A one-time token that makes a repeated POST of the same form store one report."""
-    return secrets.token_urlsafe(24)
-
-
-def valid_submission_token(value: str | None) -> str:
-    return value if value and TOKEN.match(value) else new_submission_token()
