@@ -10,9 +10,11 @@ import pytest
 from tests.browser.conftest import ParentOnPhone, PupilOnTablet
 
 
+@pytest.mark.parametrize("width", [390, 320])  # a common phone, and the smallest still sold
 @pytest.mark.parametrize("who", ["pupil", "parent"])
-def test_the_code_stays_on_one_line_on_a_phone(new_context: Any, who: str) -> None:
-    page = new_context(**ParentOnPhone.DEVICE).new_page()
+def test_the_code_stays_on_one_line_on_a_phone(new_context: Any, who: str, width: int) -> None:
+    page = new_context(**{**ParentOnPhone.DEVICE,
+                          "viewport": {"width": width, "height": 844}}).new_page()
     if who == "pupil":
         PupilOnTablet(page).report()
     else:
@@ -23,10 +25,14 @@ def test_the_code_stays_on_one_line_on_a_phone(new_context: Any, who: str) -> No
         const range = document.createRange();
         range.selectNodeContents(el);
         const r = el.getBoundingClientRect();
+        const text = range.getBoundingClientRect();
+        const frame = el.closest(".code-box").getBoundingClientRect();
         return {lines: range.getClientRects().length, height: r.height, left: r.left,
                 right: r.right, scroll: el.scrollWidth, client: el.clientWidth,
                 lineHeight: parseFloat(getComputedStyle(el).lineHeight),
                 select: getComputedStyle(el).userSelect,
+                textRight: text.right, frameRight: frame.right,
+                fontSize: parseFloat(getComputedStyle(el).fontSize),
                 viewport: document.documentElement.clientWidth,
                 pageScroll: document.documentElement.scrollWidth};
     }""")
@@ -37,6 +43,8 @@ def test_the_code_stays_on_one_line_on_a_phone(new_context: Any, who: str) -> No
     assert 0 <= box["left"] and box["right"] <= box["viewport"], box
     assert box["pageScroll"] <= box["viewport"], box  # the page does not scroll sideways
     assert box["select"] == "all", box
+    assert box["textRight"] <= box["frameRight"], box  # the digits stay inside their box
+    assert box["fontSize"] >= (16 if width >= 390 else 13), box  # big enough to read
 
 
 def test_an_error_goes_once_the_child_fixes_that_answer(new_context: Any) -> None:
