@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -120,8 +120,20 @@ def _arrive(session: Session, school: School, stored: Stored, extras: Extras) ->
     return Stored(report, stored.code, files=files)
 
 
-def find_repeat(session: Session, token: str) -> Stored | None:
-    """The report already stored from this form, if the same form is sent again.
+# How long after a report its form counts as "the same form sent again" (a double click,
+# a second tap while the first answer is on its way). Later, a form carrying that value is
+# never answered with the code: a copy of the visit's cookie (the session lives in it)
+# replayed later must not reveal it (trial finding).
+REPEAT_SECONDS = 30
+
+
+class RepeatTooLate(LookupError):
+    """The form's report was stored longer ago than a repeat can be: never show its code."""
+
+
+def find_repeat(session: Session, token: str, *, now: datetime | None = None) -> Stored | None:
+    """The report already stored from this form, if the same form is sent again within
+    ``REPEAT_SECONDS``; RepeatTooLate if it was stored before that.
 
     Not asked before storing: a repeat is rare, and the unique submission hash refuses it
     at the commit (the views then call this), so the common case costs no extra query."""
@@ -130,6 +142,8 @@ def find_repeat(session: Session, token: str) -> Stored | None:
     )
     if report is None or report.sealed_code is None:
         return None
+    if (now or utcnow()) - report.created_at > timedelta(seconds=REPEAT_SECONDS):
+        raise RepeatTooLate
     return Stored(report, followup.unseal_code(report.sealed_code, token), repeated=True)
 
 

@@ -313,7 +313,10 @@ def pupil_form(slug: str) -> ResponseReturnValue:
     if isinstance(stored, Response):
         return stored
     if stored is None:
-        stored = operations.find_repeat(get_session(), token)
+        try:
+            stored = operations.find_repeat(get_session(), token)
+        except operations.RepeatTooLate:  # a copy of an old visit's cookie, replayed
+            return _render_pupil(school, _pupil_form(school, fresh=True), 400, START_AGAIN)
         if stored is None:
             return _render_pupil(school, form, 503, NOT_STORED)
     report = stored.report
@@ -381,7 +384,10 @@ def parent_form(slug: str) -> ResponseReturnValue:
     if isinstance(stored, Response):
         return stored
     if stored is None:
-        stored = operations.find_repeat(get_session(), token)
+        try:
+            stored = operations.find_repeat(get_session(), token)
+        except operations.RepeatTooLate:  # a copy of an old visit's cookie, replayed
+            return _render_parent(school, _parent_form(fresh=True), 400, START_AGAIN)
         if stored is None:
             return _render_parent(school, form, 503, NOT_STORED)
     session.clear()

@@ -7,9 +7,12 @@ buttons; these send the same bytes by hand, including values the client chose.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from portal.models import Report
+from portal.reporting.operations import REPEAT_SECONDS
 from tests.conftest import PARENT, PUPIL, Browser, followup_code, hidden_fields
 
 NAMED = {**PUPIL, "anonymous": "no", "reporter_name": "Imogen Featherstonehaugh",
@@ -119,3 +122,23 @@ def test_the_code_is_not_shown_again_after_the_visit_ended(app, browser, school,
     html = refused.get_data(as_text=True)
     assert code not in html and code.replace("-", "") not in html
     assert "Your report" not in html
+
+
+def test_a_copied_cookie_replayed_later_never_shows_the_code_again(app, client, school,
+                                                                   session):
+    # Trial: Flask's session lives in the cookie, so a copy taken before Send (a proxy, a
+    # synced browser profile) still names the visit after the report emptied it.
+    fields = {**hidden_fields(client.get(URL).get_data(as_text=True), URL), **NAMED}
+    copied = client.get_cookie("tellus").value
+    code = followup_code(client.post(URL, data=fields).get_data(as_text=True))
+    report = session.scalars(select(Report)).one()
+    # When the copy is replayed, with the same form, once a double click is long over
+    report.created_at = report.created_at - timedelta(seconds=REPEAT_SECONDS + 1)
+    session.commit()
+    other = app.test_client()
+    other.set_cookie("tellus", copied)
+    html = other.post(URL, data=fields).get_data(as_text=True)
+    # Then neither the code nor anything the child chose comes back
+    _secrets_absent(html, code)
+    assert "data-followup-code" not in html
+    assert _count(session) == 1
