@@ -407,7 +407,7 @@ def test_no_staff_route_writes_without_an_audit_event(
              "sen_status": "K", "on_roll": "yes"}),
         "/staff/school/settings": ("/staff/school/settings",
             {"recurring_count": "2", "recurring_days": "30", "urgent_due_days": "0",
-             "normal_due_days": "2", "day_ends_hour": "16",
+             "normal_due_days": "2", "day_ends_hour": "16", "phase": "primary",
              "exit_url": "https://www.bbc.co.uk/bitesize"}),
         "/staff/cases/<int:report_id>/hold": (f"/staff/cases/{r}/hold",
             {"hold": "yes", "hold_reason": "Police asked us to keep it"}),
