@@ -35,6 +35,7 @@ from .auth.passwords import WeakPassword, hash_password, personal_words
 from .config import Settings
 from .db import refresh_statistics, session_scope
 from .models import Event, Report, Role, School, StaffSession, Trust, TrustedAdult, User, utcnow
+from .vocabulary import Phase
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -45,7 +46,7 @@ DEMO_DSL_EMAIL = "dsl@demo.school"
 DEMO_ADULTS = (
     ("Mrs Patel", "Class 4 teacher"),
     ("Mr Okafor", "Learning mentor"),
-    ("Ms Reid", "Head of Year"),
+    ("Ms Reid", "Head teacher"),
 )
 
 
@@ -501,6 +502,12 @@ def prepare_demo(app: Flask) -> tuple[str, str]:
         school = session.scalar(select(School).where(School.slug == DEMO_SLUG))
         if school is None:
             school = add_school(session, DEMO_SLUG, DEMO_NAME)
+        # Oakfield is a primary school: Reception to Year 6 on its forms, primary words. A
+        # demo made before phases gets both now (its "Head of Year" is a head teacher).
+        school.phase = Phase.PRIMARY
+        for adult in school.trusted_adults:
+            if adult.description == "Head of Year":
+                adult.description = "Head teacher"
         if not school.trusted_adults:
             for position, (name, description) in enumerate(DEMO_ADULTS, start=1):
                 session.add(TrustedAdult(school_id=school.id, name=name,

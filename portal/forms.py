@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from wtforms import Field, Form, SelectMultipleField, ValidationError
+from wtforms import Field, Form, SelectField, SelectMultipleField, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .vocabulary import Choice
+from .vocabulary import Choice, year_groups, year_groups_message
 
 # Control characters (NUL breaks PostgreSQL text) except tab and newlines are dropped.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -39,6 +39,29 @@ class MultiCheckboxField(SelectMultipleField):
         for value in self.data or []:
             if value not in allowed:
                 raise ValidationError("Please choose from the list.")
+
+
+class YearGroupField(SelectField):
+    """A year group list; the view narrows it to the school's phase with ``offer``. A year
+    the list does not offer (a hand-made request) is refused in words, not "Not a valid
+    choice"."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, *, blank: str = "—",
+                 **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.blank = blank
+        self.offer(None)
+
+    def offer(self, phase: str | None, keep: str = "") -> None:
+        """The years of ``phase``, and ``keep`` (a pupil's stored year) if it is not one."""
+        years = year_groups(phase)
+        extra = (keep,) if keep and keep not in years else ()
+        self.choices = {"": self.blank, **{y: y for y in (*years, *extra)}}
+        self.refused = year_groups_message(phase)
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data and self.data not in (self.choices or {}):
+            raise ValidationError(self.refused)
 
 
 def max_length(limit: int, message: str) -> Callable[[Form, Field], None]:

@@ -203,6 +203,38 @@ YEAR_GROUPS: tuple[str, ...] = (
     "Year 7", "Year 8", "Year 9", "Year 10", "Year 11", "Year 12", "Year 13",
 )
 
+
+class Phase(enum.StrEnum):
+    """Which children a school teaches; it decides the year groups its forms offer."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    ALL_THROUGH = "all_through"
+
+
+PHASE_LABELS = {Phase.PRIMARY: "Primary (Nursery and Reception to Year 6)",
+                Phase.SECONDARY: "Secondary (Years 7 to 13, with the sixth form)",
+                Phase.ALL_THROUGH: "All-through (every year group)"}
+# Schools made before phases existed keep every year group.
+DEFAULT_PHASE = Phase.ALL_THROUGH
+
+
+def year_groups(phase: str | None) -> tuple[str, ...]:
+    """The year groups a school of this phase has, youngest first. A primary school's
+    nursery class is included; a phase the portal does not know offers every year, so no
+    parent is ever left without their child's year."""
+    if phase == Phase.PRIMARY:
+        return YEAR_GROUPS[:YEAR_GROUPS.index("Year 7")]
+    if phase == Phase.SECONDARY:
+        return YEAR_GROUPS[YEAR_GROUPS.index("Year 7"):]
+    return YEAR_GROUPS
+
+
+def year_groups_message(phase: str | None) -> str:
+    """What a form says when a year outside the school's phase is sent."""
+    years = year_groups(phase)
+    return f"Choose a year group this school has ({years[0]} to {years[-1]})."
+
 # The pupil's choice of adult: "anyone", "nobody yet", or a TrustedAdult id.
 ADULT_ANYONE = "anyone"
 ADULT_NOBODY = "nobody"

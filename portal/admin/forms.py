@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms import DateField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
 from .. import exits
-from ..forms import clean_text, max_length
+from ..forms import YearGroupField, clean_text, max_length
 from ..models import SEN_LABELS, SenStatus
-from ..vocabulary import YEAR_GROUPS
+from ..vocabulary import DEFAULT_PHASE, PHASE_LABELS
 
 
 class TrustedAdultForm(FlaskForm):
@@ -38,8 +38,8 @@ class PupilForm(FlaskForm):
                             validators=[DataRequired("Enter the surname."),
                                         max_length(80, "Keep this to {limit} characters.")])
     date_of_birth = DateField("Date of birth", validators=[Optional()])
-    year_group = SelectField("Year group", choices={"": "—", **{y: y for y in YEAR_GROUPS}},
-                             default="")
+    # narrowed to the school's phase in the view
+    year_group = YearGroupField("Year group", default="")
     form = StringField("Form or class", filters=[clean_text],
                        validators=[max_length(30, "Keep this to {limit} characters.")])
     sen_status = RadioField("SEN status", choices={s.value: SEN_LABELS[s] for s in SenStatus},
@@ -68,6 +68,10 @@ class SchoolSettingsForm(FlaskForm):
     day_ends_hour = IntegerField("The school day ends at (hour, 24-hour clock)",
                                  validators=[InputRequired("Enter an hour."),
                                              NumberRange(12, 20, "Use an hour from 12 to 20.")])
+    phase = RadioField("Which year groups the school has (the forms offer only these)",
+                       choices={p.value: label for p, label in PHASE_LABELS.items()},
+                       default=DEFAULT_PHASE.value, validate_choice=True,
+                       validators=[InputRequired("Choose which year groups the school has.")])
     exit_url = RadioField("Where the “Leave this page quickly” button goes",
                           choices=exits.choices(), default=exits.DEFAULT,
                           validate_choice=True)

@@ -26,7 +26,7 @@ bp = Blueprint("admin", __name__, url_prefix="/staff")
 
 
 SETTINGS = ("recurring_count", "recurring_days", "urgent_due_days", "normal_due_days",
-            "day_ends_hour", "exit_url")
+            "day_ends_hour", "phase", "exit_url")
 
 
 def _render_home(form: TrustedAdultForm, code: int = 200,
@@ -152,10 +152,11 @@ def edit_pupil(pupil_id: int | None = None) -> ResponseReturnValue:
     else:
         form = PupilForm(**({} if request.method == "POST" else {"sen_status": "N",
                                                                   "on_roll": "yes"}))
+    school = db.get(School, user.school_id)
+    if school is None:
+        abort(404)
+    form.year_group.offer(school.phase, keep=pupil.year_group if pupil else "")
     if form.validate_on_submit():
-        school = db.get(School, user.school_id)
-        if school is None:
-            abort(404)
         try:
             saved = ops.save_pupil(db, school, actor=user, pupil=pupil,
                                    values=_pupil_values(form))

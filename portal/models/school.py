@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..vocabulary import DEFAULT_PHASE
 from .base import Base, UTCDateTime, utcnow
 
 
@@ -47,6 +48,9 @@ class School(Base):
     # Retention of records that were not bullying or stayed unsubstantiated (IRMS toolkit:
     # a school-set period after closing; child-protection records keep DOB + 25 years).
     retention_years_unsubstantiated: Mapped[int] = mapped_column(Integer, default=1)
+    # Primary, secondary or all-through (vocabulary.Phase): the year groups its forms offer.
+    phase: Mapped[str] = mapped_column(String(20), default=DEFAULT_PHASE,
+                                       server_default=DEFAULT_PHASE.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     trust: Mapped[Trust | None] = relationship(back_populates="schools")

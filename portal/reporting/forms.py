@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import EMAIL, MultiCheckboxField, choices, clean_text, max_length
+from ..forms import EMAIL, MultiCheckboxField, YearGroupField, choices, clean_text, max_length
 from ..vocabulary import (
     ABOUT,
     CONCERNS,
@@ -15,7 +15,6 @@ from ..vocabulary import (
     KINDS,
     PLACES,
     WHEN,
-    YEAR_GROUPS,
     YES_NO_UNSURE,
 )
 
@@ -92,8 +91,8 @@ class ParentReportForm(FlaskForm):
                     max_length(SHORT_LIMIT, "Your child's name must be {limit} characters or "
                                "fewer.")],
     )
-    child_year = SelectField(
-        "Year group", choices={"": "Choose a year group", **{y: y for y in YEAR_GROUPS}},
+    child_year = YearGroupField(  # narrowed to the school's phase in the view
+        "Year group", blank="Choose a year group",
         validators=[InputRequired("Choose your child's year group.")],
     )
     # Several can be true at once ("won't go to school" and "has changed"): checkboxes.

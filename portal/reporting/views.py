@@ -333,8 +333,9 @@ def pupil_form(slug: str) -> ResponseReturnValue:
     )
 
 
-def _parent_form(*, fresh: bool = False) -> ParentReportForm:
+def _parent_form(school: School, *, fresh: bool = False) -> ParentReportForm:
     form = ParentReportForm(formdata=None) if fresh else ParentReportForm()
+    form.child_year.offer(school.phase)
     _submission(form)
     return form
 
@@ -354,8 +355,8 @@ def _render_parent(school: School, form: ParentReportForm, status: int = 200,
 def parent_form(slug: str) -> ResponseReturnValue:
     school = _school(slug)
     if request.method == "POST" and not _ours(visit.FORMS, "submission"):
-        return _render_parent(school, _parent_form(fresh=True), 400, START_AGAIN)
-    form = _parent_form()
+        return _render_parent(school, _parent_form(school, fresh=True), 400, START_AGAIN)
+    form = _parent_form(school)
     if not form.validate_on_submit():
         return _render_parent(school, form, 400 if form.errors else 200)
     files = _uploads(form)
@@ -387,7 +388,7 @@ def parent_form(slug: str) -> ResponseReturnValue:
         try:
             stored = operations.find_repeat(get_session(), token)
         except operations.RepeatTooLate:  # a copy of an old visit's cookie, replayed
-            return _render_parent(school, _parent_form(fresh=True), 400, START_AGAIN)
+            return _render_parent(school, _parent_form(school, fresh=True), 400, START_AGAIN)
         if stored is None:
             return _render_parent(school, form, 503, NOT_STORED)
     session.clear()
@@ -480,8 +481,8 @@ def _rerender_parent(message: str, status: int) -> Response | None:
     if school is None:
         return None
     if not _ours(visit.FORMS, "submission"):
-        return _render_parent(school, _parent_form(fresh=True), status, START_AGAIN)
-    return _render_parent(school, _parent_form(), status, message)
+        return _render_parent(school, _parent_form(school, fresh=True), status, START_AGAIN)
+    return _render_parent(school, _parent_form(school), status, message)
 
 
 def _rerender_follow_up(message: str, status: int) -> Response | None:

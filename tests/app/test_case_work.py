@@ -407,7 +407,7 @@ def test_no_staff_route_writes_without_an_audit_event(
              "sen_status": "K", "on_roll": "yes"}),
         "/staff/school/settings": ("/staff/school/settings",
             {"recurring_count": "2", "recurring_days": "30", "urgent_due_days": "0",
-             "normal_due_days": "2", "day_ends_hour": "16",
+             "normal_due_days": "2", "day_ends_hour": "16", "phase": "primary",
              "exit_url": "https://www.bbc.co.uk/bitesize"}),
         "/staff/cases/<int:report_id>/hold": (f"/staff/cases/{r}/hold",
             {"hold": "yes", "hold_reason": "Police asked us to keep it"}),
@@ -452,13 +452,13 @@ def test_the_school_sets_when_a_child_counts_as_recurring(
     assert "tag--recurring" not in browser.get("/staff/").get_data(as_text=True)
     saved = browser.submit("/staff/school", {
         "recurring_count": "2", "recurring_days": "60", "urgent_due_days": "0",
-        "normal_due_days": "2", "day_ends_hour": "16",
+        "normal_due_days": "2", "day_ends_hour": "16", "phase": "all_through",
         "exit_url": "https://www.bbc.co.uk/bitesize"}, action="/staff/school/settings")
     assert saved.status_code == 302
     assert browser.get("/staff/").get_data(as_text=True).count("tag--recurring") == 2
     refused = browser.submit("/staff/school", {
         "recurring_count": "1", "recurring_days": "60", "urgent_due_days": "0",
-        "normal_due_days": "2", "day_ends_hour": "16",
+        "normal_due_days": "2", "day_ends_hour": "16", "phase": "all_through",
         "exit_url": "javascript:alert(1)"}, action="/staff/school/settings")
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
@@ -472,7 +472,7 @@ def test_the_quick_exit_can_only_go_where_nobody_can_log_a_reporter(
     # Trial finding 8: any https address let a DSL send reporters to their own server and
     # read each reporter's IP address there seconds after a report.
     settings = {"recurring_count": "3", "recurring_days": "60", "urgent_due_days": "0",
-                "normal_due_days": "2", "day_ends_hour": "16"}
+                "normal_due_days": "2", "day_ends_hour": "16", "phase": "all_through"}
     refused = browser.submit("/staff/school", {**settings, "exit_url": address},
                              action="/staff/school/settings")
     assert refused.status_code == 400
@@ -496,3 +496,59 @@ def test_a_stored_exit_address_from_before_the_list_is_never_used(client, school
     school.exit_url = "https://dsl-home.example/log"
     session.commit()
     assert client.get(f"/exit?s={school.slug}").headers["Location"] == exits.DEFAULT
+
+
+# --- Issue 12 item 16: the school's phase decides the year groups offered ----------------
+
+SETTINGS = {"recurring_count": "3", "recurring_days": "60", "urgent_due_days": "0",
+            "normal_due_days": "2", "day_ends_hour": "16",
+            "exit_url": "https://www.bbc.co.uk/bitesize"}
+
+
+def _roster_years(html: str) -> list[str]:
+    select = re.search(r'<select[^>]*name="year_group".*?</select>', html, re.S)
+    assert select, "no year group list on the pupil form"
+    return [v for v in re.findall(r'<option[^>]*value="([^"]*)"', select.group(0)) if v]
+
+
+def test_the_school_settings_choose_the_phase_and_the_roster_form_follows(
+        browser, dsl, school, session, make_pupil):
+    page = browser.get("/staff/school").get_data(as_text=True)
+    assert 'name="phase"' in page and "Primary" in page and "Secondary" in page
+    saved = browser.submit("/staff/school", {**SETTINGS, "phase": "primary"},
+                           action="/staff/school/settings")
+    assert saved.status_code == 302
+    session.refresh(school)
+    assert school.phase == "primary"
+    years = _roster_years(browser.get("/staff/roster/new").get_data(as_text=True))
+    assert "Year 6" in years and "Reception" in years
+    assert not {f"Year {n}" for n in range(7, 14)} & set(years)
+
+    refused = browser.submit("/staff/roster/new", {
+        "upn": "A123", "first_name": "Kai", "last_name": "Jones", "year_group": "Year 8",
+        "sen_status": "N", "on_roll": "yes"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Choose a year group this school has (Nursery to Year 6)." in html
+    assert 'value="Kai"' in html
+    assert session.scalar(select(func.count()).select_from(Pupil)) == 0
+
+    # a pupil already on the roster with another year (an import) can still be corrected
+    kai = make_pupil(school, "Kai", "Jones", year="Year 7")
+    edit = f"/staff/roster/{kai.id}"
+    assert "Year 7" in _roster_years(browser.get(edit).get_data(as_text=True))
+    kept = browser.submit(edit, {"upn": kai.upn, "first_name": "Kai", "last_name": "Jones",
+                                 "year_group": "Year 7", "form": "7A", "sen_status": "N",
+                                 "on_roll": "yes"})
+    assert kept.status_code == 302
+
+    saved = browser.submit("/staff/school", {**SETTINGS, "phase": "secondary"},
+                           action="/staff/school/settings")
+    assert saved.status_code == 302
+    years = _roster_years(browser.get("/staff/roster/new").get_data(as_text=True))
+    assert years == [f"Year {n}" for n in range(7, 14)]
+    refused = browser.submit("/staff/school", {**SETTINGS, "phase": "infant"},
+                             action="/staff/school/settings")
+    assert refused.status_code == 400
+    session.refresh(school)
+    assert school.phase == "secondary"

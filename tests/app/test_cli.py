@@ -243,6 +243,8 @@ def test_demo_runs_twice_and_always_prints_a_working_login(
                 select(TrustedAdult).where(TrustedAdult.school_id == school.id)
             ).all()
             assert [a.name for a in adults] == ["Mrs Patel", "Mr Okafor", "Ms Reid"]
+            assert "Head of Year" not in {a.description for a in adults}
+            assert school.phase == "primary"
             user = session.scalar(select(User).where(User.email == "dsl@demo.school"))
             assert user is not None and user.role is Role.DSL and user.school_id == school.id
             assert verify(user.password_hash, second_password)
@@ -263,6 +265,35 @@ def test_demo_runs_twice_and_always_prints_a_working_login(
             assert any(r.status is Status.CLOSED for r in reports)
             assert any(r.acknowledged_at is None for r in reports)
             session.close()
+    finally:
+        application.extensions["portal.engine"].dispose()
+
+
+def test_demo_school_is_a_primary_school_on_its_forms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12 item 16: the demo primary listed Years 7–13 and a "Head of Year"."""
+    monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(tmp_path / "instance"))
+    _demo(CliRunner())
+    application = create_app(Settings.from_env())
+    try:
+        client = application.test_client()
+        parent = client.get("/s/demo/parent").get_data(as_text=True)
+        select_list = re.search(r'<select[^>]*name="child_year".*?</select>', parent, re.S)
+        assert select_list
+        offered = set(re.findall(r'value="([^"]+)"', select_list.group(0)))
+        assert {"Reception", "Year 1", "Year 6"} <= offered
+        assert not offered & {f"Year {n}" for n in range(7, 14)}
+        pupil = client.get("/s/demo/pupil").get_data(as_text=True)
+        assert "Mrs Patel" in pupil and "Head of Year" not in pupil
+        primary = {"Reception", *(f"Year {n}" for n in range(1, 7))}
+        with application.app_context():
+            session: Session = application.extensions["portal.sessionmaker"]()
+            years = {p.year_group for p in session.scalars(select(Pupil))}
+            children = {r.child_year for r in session.scalars(select(Report)) if r.child_year}
+            session.close()
+        assert years and years <= primary
+        assert children and children <= primary
     finally:
         application.extensions["portal.engine"].dispose()
 

@@ -275,3 +275,31 @@ def test_0009_encrypts_rows_stored_before_it_and_downgrade_gives_them_back(
                 " sen_status, on_roll, recurring, created_at, updated_at) VALUES (1, 'X1',"
                 " 'A', 'B', '', '', 'Z', true, false, '2026-01-01', '2026-01-01')"))
         connection.rollback()
+
+
+# --- 0012: a school's phase (which year groups it has) -----------------------------------
+
+@backends
+def test_0012_gives_existing_schools_every_year_and_downgrades(
+        new_database: Callable[[], str]) -> None:
+    url = new_database()
+    migrate.upgrade(url, "0011")
+    with connect(url) as connection:
+        connection.execute(text("INSERT INTO schools (id, slug, name, exit_url, created_at) "
+                                "VALUES (1, 'old', 'Old School', 'https://x.test', "
+                                "'2026-01-01 00:00:00')"))
+        connection.commit()
+    migrate.upgrade(url, "0012")
+    with connect(url) as connection:
+        assert connection.execute(text("SELECT phase FROM schools")).scalar() == "all_through"
+        connection.execute(text("UPDATE schools SET phase = 'primary'"))
+        connection.commit()
+    assert schema_diff(url) == []
+    migrate.downgrade(url, "0011")
+    with connect(url) as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("schools")}
+        assert "phase" not in columns
+        assert connection.execute(text("SELECT name FROM schools")).scalar() == "Old School"
+    migrate.upgrade(url, "head")
+    with connect(url) as connection:
+        assert connection.execute(text("SELECT phase FROM schools")).scalar() == "all_through"
