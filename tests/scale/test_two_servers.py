@@ -53,6 +53,7 @@ DSL = "dsl@scale.test"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the DSL's authenticator, when 2FA is on
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SUBMISSION = re.compile(r'name="submission"[^>]*value="([^"]+)"')
+ONE_TIME = re.compile(r'name="(once|submission)"[^>]*value="([^"]+)"')
 CODE = re.compile(r'data-followup-code="([0-9-]+)"')
 CASE = re.compile(r'href="/staff/cases/(\d+)"')
 
@@ -239,12 +240,14 @@ class Browser:
                              error.read().decode())
 
     def submit(self, page: str, action: str, fields: dict[str, str]) -> Reply:
-        """Load ``page`` for its CSRF token, then post ``fields`` to ``action``."""
+        """Load ``page``, then post its hidden values (the CSRF token and the one-time
+        values the server issues, as a browser would) with ``fields`` to ``action``."""
         loaded = self.open(page)
         assert loaded.status == 200, (page, loaded.status)
         token = CSRF.search(loaded.body)
         assert token, f"no CSRF token on {page}"
-        return self.open(action, {"csrf_token": token.group(1), **fields})
+        hidden = {name: value for name, value in ONE_TIME.findall(loaded.body)}
+        return self.open(action, {**hidden, "csrf_token": token.group(1), **fields})
 
     def login(self, server: Server) -> Reply:
         """Sign in as the DSL: password, then the authenticator's code if it is asked for."""
