@@ -95,7 +95,8 @@ def test_create_school_then_user_from_stdin(run: Any, db: Session) -> None:
     assert user is not None
     assert user.role is Role.DSL
     assert user.display_name == "Ms Jones"
-    assert user.school is not None and user.school.slug == "oakfield"
+    assert user.school is not None
+    assert user.school.slug == "oakfield"
     assert user.school.exit_url == "https://www.bbc.co.uk/bitesize"
     assert user.trust_id is None
     assert verify(user.password_hash, STRONG)
@@ -108,7 +109,8 @@ def test_create_user_with_prompted_password(run: Any, db: Session) -> None:
                  "--role", "admin", input=f"{STRONG}\n{STRONG}\n")
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.email == "head@oakfield.example"))
-    assert user is not None and user.role is Role.ADMIN
+    assert user is not None
+    assert user.role is Role.ADMIN
     assert verify(user.password_hash, STRONG)
 
 
@@ -119,10 +121,13 @@ def test_trust_lead_gets_a_trust_named_after_the_school(run: Any, db: Session) -
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.email == "lead@trust.example"))
     school = db.scalar(select(School).where(School.slug == "oakfield"))
-    assert user is not None and school is not None
-    assert user.trust_id is not None and user.trust_id == school.trust_id
+    assert user is not None
+    assert school is not None
+    assert user.trust_id is not None
+    assert user.trust_id == school.trust_id
     trust = db.get(Trust, user.trust_id)
-    assert trust is not None and trust.name == "Oakfield Primary"
+    assert trust is not None
+    assert trust.name == "Oakfield Primary"
 
     # A second trust lead joins the same trust rather than making another.
     run("create-user", "lead2@trust.example", "--school", "oakfield", "--role", "trust_lead",
@@ -238,7 +243,8 @@ def test_demo_runs_twice_and_always_prints_a_working_login(
         with application.app_context():
             session: Session = application.extensions["portal.sessionmaker"]()
             school = session.scalar(select(School).where(School.slug == "demo"))
-            assert school is not None and school.name == "Oakfield Primary School"
+            assert school is not None
+            assert school.name == "Oakfield Primary School"
             adults = session.scalars(
                 select(TrustedAdult).where(TrustedAdult.school_id == school.id)
             ).all()
@@ -246,7 +252,9 @@ def test_demo_runs_twice_and_always_prints_a_working_login(
             assert "Head of Year" not in {a.description for a in adults}
             assert school.phase == "primary"
             user = session.scalar(select(User).where(User.email == "dsl@demo.school"))
-            assert user is not None and user.role is Role.DSL and user.school_id == school.id
+            assert user is not None
+            assert user.role is Role.DSL
+            assert user.school_id == school.id
             assert verify(user.password_hash, second_password)
             assert not verify(user.password_hash, first_password)
             reports = session.scalars(select(Report).where(Report.school_id == school.id)).all()
@@ -260,7 +268,8 @@ def test_demo_runs_twice_and_always_prints_a_working_login(
             assert session.scalar(select(func.count()).select_from(Pupil)) == 30
             several = pupils_in_several_reports(session, school.id,
                                                 min(r.created_at for r in reports))
-            assert several and several[0].reports >= 3
+            assert several
+            assert several[0].reports >= 3
             assert any(r.category is Category.BULLYING_INCIDENT for r in reports)
             assert any(r.status is Status.CLOSED for r in reports)
             assert any(r.acknowledged_at is None for r in reports)
@@ -285,15 +294,18 @@ def test_demo_school_is_a_primary_school_on_its_forms(
         assert {"Reception", "Year 1", "Year 6"} <= offered
         assert not offered & {f"Year {n}" for n in range(7, 14)}
         pupil = client.get("/s/demo/pupil").get_data(as_text=True)
-        assert "Mrs Patel" in pupil and "Head of Year" not in pupil
+        assert "Mrs Patel" in pupil
+        assert "Head of Year" not in pupil
         primary = {"Reception", *(f"Year {n}" for n in range(1, 7))}
         with application.app_context():
             session: Session = application.extensions["portal.sessionmaker"]()
             years = {p.year_group for p in session.scalars(select(Pupil))}
             children = {r.child_year for r in session.scalars(select(Report)) if r.child_year}
             session.close()
-        assert years and years <= primary
-        assert children and children <= primary
+        assert years
+        assert years <= primary
+        assert children
+        assert children <= primary
     finally:
         application.extensions["portal.engine"].dispose()
 
@@ -374,7 +386,8 @@ def test_import_pupils_reports_bad_rows_imports_nothing_then_imports_a_good_file
         bad.write_text(good.read_text() + "C3,,NoSurname,01/01/2015,Year 5,5B,N\n")
         result = runner.invoke(cli, ["import-pupils", "oakfield", str(bad)])
         assert result.exit_code == 1
-        assert "line 4:" in result.output and "nothing was imported" in result.output
+        assert "line 4:" in result.output
+        assert "nothing was imported" in result.output
         engine = application.extensions["portal.engine"]
         with Session(engine) as session:
             assert session.scalar(select(func.count()).select_from(Pupil)) == 0

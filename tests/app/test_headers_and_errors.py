@@ -97,7 +97,8 @@ def assert_nothing_from_elsewhere(response: Any, path: str) -> None:
 def assert_friendly(response: Any) -> None:
     body = response.get_data(as_text=True)
     assert "Traceback" not in body
-    assert body.lstrip().lower().startswith("<!doctype html>") and "<h1" in body
+    assert body.lstrip().lower().startswith("<!doctype html>")
+    assert "<h1" in body
     assert "/static/css/portal.css" in body
 
 
@@ -152,7 +153,8 @@ def test_every_route_answers_get_with_strict_headers(role, app, client, browser,
         user = make_user(role, None if role == Role.TRUST_LEAD else school, trust_id=trust.id)
         assert browser.login(user.email).status_code == 302
     urls = every_url(app, ids)
-    assert "/staff/" in urls and f"/staff/cases/{ids['report_id']}" in urls
+    assert "/staff/" in urls
+    assert f"/staff/cases/{ids['report_id']}" in urls
     assert f"/staff/pupils/{ids['pupil_id']}" in urls
     for url in urls:
         with client.get(url) as response:  # closing it closes a static file's handle

@@ -126,7 +126,8 @@ def assert_no_raw_markup(*responses: Any) -> None:
 def assert_friendly(response: Any) -> None:
     body = response.get_data(as_text=True)
     assert "Traceback" not in body
-    assert body.lstrip().lower().startswith("<!doctype html>") and "<h1" in body
+    assert body.lstrip().lower().startswith("<!doctype html>")
+    assert "<h1" in body
     assert "/static/css/portal.css" in body  # the portal's own page, not a bare server error
     for header in SECURITY_HEADERS:
         assert header in response.headers, header
@@ -188,7 +189,8 @@ def test_follow_up_without_a_valid_token_is_refused_and_shows_nothing(token, app
     response = client.post("/follow-up", data={**fields, "code": code})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert "Secret words" not in body and "Received" not in body
+    assert "Secret words" not in body
+    assert "Received" not in body
 
 
 @pytest.mark.parametrize("token", ["missing", "foreign"])

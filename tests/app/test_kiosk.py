@@ -26,12 +26,16 @@ def enrol_tablet(app, school, make_user, label="Library iPad") -> Browser:
 def test_an_enrolled_tablet_opens_on_its_schools_pupil_form(app, school, make_user, session):
     tablet = enrol_tablet(app, school, make_user)
     cookie = tablet.client.get_cookie(COOKIE)
-    assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+    assert cookie is not None
+    assert cookie.http_only
+    assert cookie.same_site == "Strict"
     device = session.scalars(select(Device)).one()
-    assert device.label == "Library iPad" and device.token_hash not in cookie.value
+    assert device.label == "Library iPad"
+    assert device.token_hash not in cookie.value
     assert session.scalars(select(Event).where(Event.action == "device.enrolled")).one()
     start = tablet.get("/")
-    assert start.status_code == 302 and start.headers["Location"].endswith("/s/oakfield/pupil")
+    assert start.status_code == 302
+    assert start.headers["Location"].endswith("/s/oakfield/pupil")
     form = tablet.get("/s/oakfield/pupil").get_data(as_text=True)
     assert 'data-kiosk-idle="120"' in form
     assert "/staff" not in form  # no staff links anywhere on the tablet
@@ -45,7 +49,8 @@ def test_after_a_report_the_tablet_goes_back_to_a_clean_start(app, school, make_
     assert re.search(r'http-equiv="refresh" content="30;url=/kiosk/reset"', html)
     assert tablet.client.get_cookie("tellus") is None  # the form session is gone
     reset = tablet.get("/kiosk/reset")
-    assert reset.status_code == 303 and reset.headers["Location"].endswith("/s/oakfield/pupil")
+    assert reset.status_code == 303
+    assert reset.headers["Location"].endswith("/s/oakfield/pupil")
     assert "cookies" not in reset.headers["Clear-Site-Data"]  # the enrolment stays
     assert tablet.client.get_cookie(COOKIE) is not None
     assert "FIRST CHILD" not in tablet.get("/s/oakfield/pupil").get_data(as_text=True)
@@ -84,7 +89,9 @@ def test_the_quick_exit_on_a_kiosk_clears_the_visit_but_keeps_the_enrolment(
     gone = tablet.get("/exit?s=oakfield")
     assert gone.status_code == 303
     cleared = gone.headers["Clear-Site-Data"]
-    assert '"cookies"' not in cleared and '"storage"' in cleared and '"cache"' in cleared
+    assert '"cookies"' not in cleared
+    assert '"storage"' in cleared
+    assert '"cache"' in cleared
     assert any(h.startswith("tellus=;") for h in gone.headers.getlist("Set-Cookie"))
     assert tablet.client.get_cookie("tellus") is None  # the visit is gone
     assert tablet.client.get_cookie(COOKIE) is not None  # the enrolment stays

@@ -97,7 +97,8 @@ def test_several_senders_at_once_send_each_message_once(mail_app, school):
         arrived = once_each(server.inbox)
     assert [count for count in arrived.values() if count != 1] == [], arrived
     assert len(arrived) == 24
-    assert sum(sent for sent, _ in results) == 24 and sum(f for _, f in results) == 0
+    assert sum(sent for sent, _ in results) == 24
+    assert sum(f for _, f in results) == 0
     db = mail_app.extensions["portal.sessionmaker"]()
     try:
         assert db.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
@@ -124,7 +125,8 @@ def test_a_crashed_senders_claim_runs_out_and_the_mail_goes_later(mail_app, scho
             assert len(server.inbox.wait_for(1)) == 1
         db.expire_all()
         row = db.get(OutboxMessage, row_id)
-        assert row.sent_at is not None and row.claimed_until is None
+        assert row.sent_at is not None
+        assert row.claimed_until is None
     finally:
         db.close()
 
@@ -138,7 +140,9 @@ def test_a_failed_try_gives_the_claim_back_for_the_retry(mail_app, school):
         assert deliver(db, smtp) == (0, 1)  # nothing listening
         db.expire_all()
         row = db.scalars(select(OutboxMessage)).one()
-        assert row.claimed_until is None and row.claim_token is None and row.attempts == 1
+        assert row.claimed_until is None
+        assert row.claim_token is None
+        assert row.attempts == 1
         assert row.send_after - utcnow() < CLAIM_LEASE  # the 1-minute back-off, not 5
         with SmtpServer(mail_app.config["TEST_SMTP_PORT"]) as server:
             assert deliver(db, smtp, now=row.send_after + timedelta(seconds=1)) == (1, 0)
@@ -246,4 +250,5 @@ def test_two_senders_at_the_digest_hour_queue_one_digest(mail_app, school, make_
         queued = list(pool.map(lambda _: sender(), range(4)))
     session.expire_all()
     digests = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest")).all()
-    assert len(digests) == 1 and sorted(queued) == [0, 0, 0, 1], queued
+    assert len(digests) == 1, queued
+    assert sorted(queued) == [0, 0, 0, 1], queued

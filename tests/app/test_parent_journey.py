@@ -97,5 +97,6 @@ def test_a_hand_made_post_with_a_year_the_school_does_not_have_is_refused(
     assert response.status_code == 400
     assert "Choose a year group this school has (Nursery to Year 6)." in html
     assert "Not a valid choice" not in html
-    assert PARENT["details"] in html and PARENT["child_name"] in html  # the words are kept
+    assert PARENT["details"] in html
+    assert PARENT["child_name"] in html
     assert session.scalars(select(Report)).first() is None

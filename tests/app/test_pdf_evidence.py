@@ -62,7 +62,8 @@ def test_a_pdf_is_kept_without_its_details_or_scripts(app, browser, school, make
     reader = PdfReader(io.BytesIO(kept))
     assert active_keys(reader) == set()
     assert reader.xmp_metadata is None
-    assert len(reader.pages) == 1 and PDF_TEXT in reader.pages[0].extract_text()
+    assert len(reader.pages) == 1
+    assert PDF_TEXT in reader.pages[0].extract_text()
     # What was done is recorded, and fits its column (PostgreSQL enforces the length).
     assert len(item.treatment) <= Evidence.__table__.c.treatment.type.length
     assert "scripts" in item.treatment
@@ -81,7 +82,9 @@ def test_a_pdf_locked_with_a_password_is_refused_with_the_words_kept(browser, sc
     response = post(browser, "parent", [("locked.pdf", out.getvalue())], details=details)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "locked with a password" in html and "locked.pdf" in html and details in html
+    assert "locked with a password" in html
+    assert "locked.pdf" in html
+    assert details in html
     assert session.scalar(select(func.count()).select_from(Report)) == 0
 
 

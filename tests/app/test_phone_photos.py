@@ -84,7 +84,8 @@ def test_a_file_over_the_limit_is_refused_on_its_own_and_the_words_are_kept(
                     **words)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "VIDEO_STILL.jpg" in html and "bigger than 10 MB" in html
+    assert "VIDEO_STILL.jpg" in html
+    assert "bigger than 10 MB" in html
     assert next(iter(words.values())) in html  # the words are still on the form
     if form == "pupil":
         assert 'value="lunch_hall" checked' in html  # and the other answers too
@@ -99,7 +100,8 @@ def test_files_adding_up_to_more_than_the_total_are_refused_with_the_words_kept(
     response = post(browser, "pupil", files, what_happened="Words that must not be lost")
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "add up to more than 20 MB" in html and "Words that must not be lost" in html
+    assert "add up to more than 20 MB" in html
+    assert "Words that must not be lost" in html
     assert reports(session) == 0
 
 
@@ -152,7 +154,8 @@ def test_other_pages_keep_the_small_limit(browser, school):
     body = Huge(2 * MB)
     response = browser.client.post("/follow-up", input_stream=body,
                                    content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 413 and body.read_bytes == 0
+    assert response.status_code == 413
+    assert body.read_bytes == 0
 
 
 def test_a_report_form_without_files_keeps_the_small_limit(browser, school):
@@ -161,4 +164,5 @@ def test_a_report_form_without_files_keeps_the_small_limit(browser, school):
     body = Huge(2 * MB)
     response = browser.client.post("/s/oakfield/pupil", input_stream=body,
                                    content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 413 and body.read_bytes == 0
+    assert response.status_code == 413
+    assert body.read_bytes == 0

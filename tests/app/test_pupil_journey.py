@@ -88,7 +88,8 @@ def test_the_form_asks_every_question_of_journey_one(browser, school):
                  "reporter_class", "adult", "csrf_token"):
         assert f'name="{name}"' in html, name
     assert "Do you feel safe right now?" in html
-    assert "Mrs Patel" in html and "Any adult at school" in html
+    assert "Mrs Patel" in html
+    assert "Any adult at school" in html
     assert 'autocomplete="off"' in html
 
 
@@ -100,7 +101,8 @@ def test_pupil_and_parent_shortcuts_redirect_when_there_is_one_school(client, sc
 def test_with_several_schools_the_shortcut_asks_which(client, make_school, school):
     make_school("elmwood", "Elmwood Academy")
     html = client.get("/pupil").get_data(as_text=True)
-    assert "/s/elmwood/pupil" in html and "/s/oakfield/pupil" in html
+    assert "/s/elmwood/pupil" in html
+    assert "/s/oakfield/pupil" in html
 
 
 def test_the_same_form_sent_twice_stores_one_report_and_shows_the_same_code(

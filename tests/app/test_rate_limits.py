@@ -71,11 +71,13 @@ def test_the_device_identity_outlives_a_report_but_not_the_quick_exit(school_app
     tablet = Browser(school_app.test_client())
     tablet.get("/s/oakfield/pupil")
     device = tablet.client.get_cookie(DEVICE_COOKIE)
-    assert device is not None and device.http_only
+    assert device is not None
+    assert device.http_only
     tablet.submit("/s/oakfield/pupil", PUPIL)
     assert tablet.client.get_cookie("tellus") is None  # the form session is gone (P4)
     after = tablet.client.get_cookie(DEVICE_COOKIE)
-    assert after is not None and after.value == device.value  # the device is the same
+    assert after is not None
+    assert after.value == device.value
     exit_ = tablet.get("/exit?s=oakfield")
     assert '"cookies"' in exit_.headers["Clear-Site-Data"]  # the quick exit forgets it too
 

@@ -64,7 +64,8 @@ def test_a_report_being_looked_at_before_it_is_acknowledged_says_only_that(
     session.commit()
     html = status_page(browser, code)
     assert "An adult at school is looking at your report." in html
-    assert "No adult has read it yet" not in html and " read your report on" not in html
+    assert "No adult has read it yet" not in html
+    assert " read your report on" not in html
 
 
 # 3. A closed report, as a child reads it, ends without contradicting the last message.

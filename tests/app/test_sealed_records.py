@@ -58,7 +58,8 @@ def work_a_case(app, browser, school, make_user, session, tmp_path) -> tuple[Rep
                   "Allegation of Bullying → Bullying Incident", "Threat to kill"):
         assert shown in html, shown
     chronology = staff.get(f"/staff/pupils/{zebedee.id}").get_data(as_text=True)
-    assert "Zebedee Quartermain" in chronology and "Alleged perpetrator" in chronology
+    assert "Zebedee Quartermain" in chronology
+    assert "Alleged perpetrator" in chronology
     session.expire_all()
     return session.get(Report, report.id), session.get(Pupil, zebedee.id)
 
@@ -94,7 +95,8 @@ def test_what_a_stolen_database_still_shows_is_codes_and_numbers(
         "JOIN reports r ON r.id = rp.report_id")).one()
     assert raw.role == "alleged_perpetrator"
     assert (raw.category, raw.status, raw.source) == ("bullying_incident", "in_review", "pupil")
-    assert len(raw.upn_hash) == 64 and UPN not in raw.upn_hash
+    assert len(raw.upn_hash) == 64
+    assert UPN not in raw.upn_hash
     for column in ("upn", "first_name", "last_name", "date_of_birth", "year_group", "form",
                    "sen_status"):
         stored = session.execute(text(f"SELECT {column} FROM pupils WHERE id = :id"),
@@ -136,7 +138,8 @@ def test_rotate_key_re_encrypts_the_roster_and_its_blind_index(
     session.expire_all()
     zebedee = session.scalars(select(Pupil).order_by(Pupil.id)).first()
     assert zebedee.name == "Zebedee Quartermain"
-    assert zebedee.upn_hash != before and zebedee.upn_hash == upn_index(UPN)
+    assert zebedee.upn_hash != before
+    assert zebedee.upn_hash == upn_index(UPN)
     # The UPN is still found under the new key: a second pupil can't take it.
     with pytest.raises(DuplicatePupil, match="Zebedee Quartermain already has the UPN"):
         save_pupil(session, school, actor=make_user(school=school), pupil=None,

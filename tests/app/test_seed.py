@@ -68,7 +68,8 @@ def test_seeding_makes_realistic_reports_with_a_roster_and_links(seed, school, m
     per_pupil = session.execute(
         select(ReportPupil.pupil_id, func.count()).group_by(ReportPupil.pupil_id)
         .order_by(func.count().desc())).all()
-    assert per_pupil and per_pupil[0][1] >= 5
+    assert per_pupil
+    assert per_pupil[0][1] >= 5
     assert session.scalar(select(func.count()).select_from(ReportKind)) >= 500
     # each report has its arrival in the chronology; closed ones their steps and decision
     received = session.scalar(select(func.count()).select_from(Event).where(

@@ -48,7 +48,8 @@ def test_sign_in_makes_a_new_session_and_sign_out_kills_it_on_the_server(
     # an old cookie replayed after sign-out is refused
     browser.client.set_cookie("tellus", during)
     response = browser.get("/staff/")
-    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/staff/login" in response.headers["Location"]
 
 
 def test_idle_session_must_sign_in_again(browser, school, make_user, session):

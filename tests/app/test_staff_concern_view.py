@@ -70,7 +70,8 @@ def test_staff_see_their_words_and_a_plain_status_but_nothing_the_dsl_added(
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     # Then they see their own words and a plain status
-    assert WORDS in html and "Jo Bloggs" in html
+    assert WORDS in html
+    assert "Jo Bloggs" in html
     # And nothing the DSL added, nor who has looked at it
     leaked = [marker for marker in (
         *SECRETS.values(), "Zebedee", "Quillfeather", "Dslname", lead.email,

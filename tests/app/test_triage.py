@@ -58,7 +58,8 @@ def test_filters_by_status_kind_and_source(browser, school, make_user, make_repo
     assert total(browser.get("/staff/?status=closed").get_data(as_text=True)) == 1
     assert total(browser.get("/staff/?kind=online&status=all").get_data(as_text=True)) == 2
     html = browser.get("/staff/?source=parent").get_data(as_text=True)
-    assert total(html) == 1 and queue_ids(html) == [parent.id]
+    assert total(html) == 1
+    assert queue_ids(html) == [parent.id]
     # nonsense filters fall back to the defaults instead of failing
     assert browser.get("/staff/?status=<x>&kind=zz&page=abc").status_code == 200
 
@@ -70,7 +71,8 @@ def test_queue_is_paginated(browser, school, make_user, make_report):
     first = browser.get("/staff/").get_data(as_text=True)
     second = browser.get("/staff/?page=2").get_data(as_text=True)
     assert total(first) == 27
-    assert len(queue_ids(first)) == 25 and len(queue_ids(second)) == 2
+    assert len(queue_ids(first)) == 25
+    assert len(queue_ids(second)) == 2
     assert not set(queue_ids(first)) & set(queue_ids(second))
 
 
@@ -131,7 +133,8 @@ def test_status_moves_new_to_review_to_closed_with_reasons(
     assert response.status_code == 302
     session.expire_all()
     stored = session.get(Report, report.id)
-    assert stored.status == Status.CLOSED and stored.closed_at is not None
+    assert stored.status == Status.CLOSED
+    assert stored.closed_at is not None
     assert stored.close_override == "Family moved away; steps no longer apply."
     # the reporter sees it in plain words
     html = browser.submit("/follow-up", {"code": code}).get_data(as_text=True)
@@ -235,4 +238,5 @@ def test_a_closed_case_with_an_unread_reply_is_in_the_default_view(
     session.commit()
     browser.login(make_user(school=school).email)
     html = browser.get("/staff/").get_data(as_text=True)
-    assert queue_ids(html) == [replied.id] and total(html) == 1
+    assert queue_ids(html) == [replied.id]
+    assert total(html) == 1

@@ -24,8 +24,9 @@ def test_a_new_dsl_enrols_an_authenticator_at_first_sign_in(browser, school, mak
     # The password alone opens nothing
     assert browser.get("/staff/").status_code == 302
     page = browser.get("/staff/login/enrol").get_data(as_text=True)
-    assert "<svg" in page and "http" not in page.split("<svg", 1)[1].split("</svg>")[0].replace(
-        "http://www.w3.org", "")  # drawn here, no image service
+    assert "<svg" in page
+    assert "http" not in page.split("<svg", 1)[1].split("</svg>")[0].replace(
+        "http://www.w3.org", "")
     secret = re.search(r"data-totp-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
     session.expire_all()
     assert session.get(User, dsl.id).totp_secret is None  # showing the page changed nothing
@@ -37,7 +38,8 @@ def test_a_new_dsl_enrols_an_authenticator_at_first_sign_in(browser, school, mak
     assert browser.get("/staff/").status_code == 200
     session.expire_all()
     stored = session.get(User, dsl.id)
-    assert stored.totp_secret == secret and stored.totp_enabled_at is not None
+    assert stored.totp_secret == secret
+    assert stored.totp_enabled_at is not None
     assert session.scalars(select(RecoveryCode)).all()
     assert all(code not in repr(row.code_hash) for row in session.scalars(select(RecoveryCode))
                for code in codes)
@@ -105,7 +107,8 @@ def test_unlock_user_lifts_the_throttle(app, browser, school, make_user):
 
 def test_admin_commands_answer_clearly_for_unknown_accounts(app):
     result = app.test_cli_runner().invoke(cli, ["reset-2fa", "nobody@school.test"])
-    assert result.exit_code == 1 and "There is no account" in result.output
+    assert result.exit_code == 1
+    assert "There is no account" in result.output
 
 
 def test_the_secret_being_enrolled_is_not_readable_in_the_session_cookie(app, browser, school,
@@ -119,7 +122,8 @@ def test_the_secret_being_enrolled_is_not_readable_in_the_session_cookie(app, br
     cookie = browser.client.get_cookie("tellus").value
     decoded = app.session_interface.get_signing_serializer(app).loads(cookie)
     assert decoded.get("pending_user") == dsl.id  # it is the session we think it is
-    assert secret not in repr(decoded) and secret not in cookie
+    assert secret not in repr(decoded)
+    assert secret not in cookie
     assert secret.lower() not in repr(decoded).lower()
     # Reloading the page keeps the same secret (a phone that scanned it still matches), and
     # showing it wrote nothing to the database

@@ -97,7 +97,8 @@ def test_the_qr_code_scans_at_every_screen_size(live_server, new_context, device
     box = qr.bounding_box()
     assert box is not None
     viewport = options["viewport"]
-    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box  # all on screen
+    assert box["x"] >= 0, box  # all on screen
+    assert box["x"] + box["width"] <= viewport["width"], box
     shot = Image.open(io.BytesIO(page.screenshot()))
     found = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
     # Then it reads as the same key the page shows, for this account, from Tell Us

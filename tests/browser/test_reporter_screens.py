@@ -40,7 +40,8 @@ def test_the_code_stays_on_one_line_on_a_phone(new_context: Any, who: str, width
     assert box["lines"] == 1, box
     assert box["height"] < 1.5 * box["lineHeight"], box
     assert box["scroll"] <= box["client"], box  # not clipped inside its box
-    assert 0 <= box["left"] and box["right"] <= box["viewport"], box
+    assert box["left"] >= 0, box
+    assert box["right"] <= box["viewport"], box
     assert box["pageScroll"] <= box["viewport"], box  # the page does not scroll sideways
     assert box["select"] == "all", box
     assert box["textRight"] <= box["frameRight"], box  # the digits stay inside their box

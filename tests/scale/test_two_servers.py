@@ -314,9 +314,11 @@ def test_a_staff_session_from_a_works_on_b_and_signing_out_on_b_ends_it_on_a(ser
 
     kept = dsl.copy()
     signed_out = dsl.submit(f"{b.url}/staff/logout", f"{b.url}/staff/logout", {})
-    assert signed_out.status == 302 and "/staff/login" in signed_out.location
+    assert signed_out.status == 302
+    assert "/staff/login" in signed_out.location
 
     # gone on A as well, even for a copy of the cookie kept from before signing out
     for browser in (dsl, kept):
         after = browser.open(f"{a.url}/staff/")
-        assert after.status == 302 and "/staff/login" in after.location, after.status
+        assert after.status == 302, after.status
+        assert "/staff/login" in after.location, after.location

@@ -15,7 +15,8 @@ def reasons_for(text: str, **kw) -> tuple[str, ...]:
 def test_not_feeling_safe_now_is_urgent_with_its_reason():
     # Anti-bullying policy: "making sure they are not at risk of immediate harm".
     result = assess(feels_safe="no", kinds=["verbal"], happened_before=None, places=[])
-    assert result.urgent and result.score >= URGENT
+    assert result.urgent
+    assert result.score >= URGENT
     assert result.reasons[0] == "Does not feel safe right now"
 
 
