@@ -26,8 +26,16 @@ from portal.db import make_engine
 from portal.models import Report
 
 from . import data
-from .client import CODE, Connection, Device, answer_fields, hidden_tokens, median, multipart, \
-    percentile
+from .client import (
+    CODE,
+    Connection,
+    Device,
+    answer_fields,
+    hidden_tokens,
+    median,
+    multipart,
+    percentile,
+)
 from .servers import Server
 
 FORM = f"/s/{data.SLUG}/pupil"

@@ -206,7 +206,8 @@ def add_user(session: Session, *, email: str, school: School, role: Role, passwo
 @cli.command("create-school")
 @click.argument("slug")
 @click.argument("name")
-@click.option("--exit-url", help="Where the quick-exit button goes: one of portal.exits (default: BBC Weather).")
+@click.option("--exit-url", help="Where the quick-exit button goes: one of portal.exits "
+              "(default: BBC Weather).")
 def create_school_command(slug: str, name: str, exit_url: str | None) -> None:
     """Add a school. SLUG appears in its form addresses: /s/SLUG/pupil."""
     _check_slug(slug)
@@ -557,7 +558,8 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"  Staff sign-in:       {base}/staff/login")
     click.echo(f"    email:     {email}")
     click.echo(f"    password:  {password}")
-    click.echo("  (a new password is made each time `portal demo` runs; at first sign-in you set up")
+    click.echo("  (a new password is made each time `portal demo` runs; "
+               "at first sign-in you set up")
     click.echo("   an authenticator app, e.g. on your phone: two-step sign-in is required)")
     click.echo("")
     if not no_serve:

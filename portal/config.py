@@ -60,7 +60,8 @@ class Settings:
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         instance_dir = Path(env.get("PORTAL_INSTANCE_DIR") or PROJECT_DIR / "instance").resolve()
-        database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_dir / 'portal.sqlite'}"
+        database_url = (env.get("PORTAL_DATABASE_URL")
+                        or f"sqlite:///{instance_dir / 'portal.sqlite'}")
         secret_key = env.get("PORTAL_SECRET_KEY") or _secret_from_file(instance_dir / "secret_key")
         return cls(
             instance_dir=instance_dir,

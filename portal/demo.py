@@ -92,18 +92,18 @@ def seed(session: Session, school: School, dsl: User) -> int:
                 who_involved="I think it is Chloe Smith", feels_safe="no", anonymous=False,
                 reporter_name="Isla Thomas", reporter_class="3R",
                 adult=adults.get("Mr Okafor", "anyone"))
-    r4 = _pupil(session, school, 6, about="someone_else", kinds=["physical", "property"],
+    _pupil(session, school, 6, about="someone_else", kinds=["physical", "property"],
                 what_happened="I saw an older boy push a Year 3 boy against the wall by the "
                               "toilets and take his snack. The little boy was crying.",
                 places=["corridor", "toilets"], when="today", happened_before="not_sure",
                 who_involved="A boy from Year 6 with a red coat, maybe Mason", feels_safe="yes",
                 anonymous=True, adult="anyone")
-    r5 = _parent(session, school, 2, child_name="Maya Young", child_year="Year 6",
+    _parent(session, school, 2, child_name="Maya Young", child_year="Year 6",
                  concern="online", details="Maya showed me messages on a gaming app where "
                  "children from her class share a photo of her with unkind comments. I have "
                  "kept screenshots.", parent_name="Chris Young", contact_preference="phone",
                  contact_phone="01632 960123", since_when="Last weekend", told_before="no")
-    r6 = _pupil(session, school, 0, about="me", kinds=["verbal"],
+    _pupil(session, school, 0, about="me", kinds=["verbal"],
                 what_happened="people keep saying im stupid because i go to the support room",
                 places=["classroom"], when="today", happened_before="yes",
                 who_involved="jack and umar", feels_safe="not_sure", anonymous=True,

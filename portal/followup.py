@@ -25,7 +25,8 @@ def new_code() -> str:
 def normalise(text: str) -> str | None:
     """The digits of what someone typed, or None when it cannot be a code."""
     digits = "".join(ch for ch in text if ch.isdigit() and ch.isascii())
-    if len(digits) != DIGITS or any(not (ch.isspace() or ch in "-–." or ch.isdigit()) for ch in text):
+    if len(digits) != DIGITS \
+            or any(not (ch.isspace() or ch in "-–." or ch.isdigit()) for ch in text):
         return None
     return digits
 

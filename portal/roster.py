@@ -35,7 +35,8 @@ REQUIRED_NAMES = {"upn": "UPN (or Admission Number)", "first_name": "Forename",
 SEN_VALUES = {
     "": SenStatus.NONE, "n": SenStatus.NONE, "no": SenStatus.NONE, "none": SenStatus.NONE,
     "no sen": SenStatus.NONE,
-    "k": SenStatus.SEN_SUPPORT, "sen support": SenStatus.SEN_SUPPORT, "support": SenStatus.SEN_SUPPORT,
+    "k": SenStatus.SEN_SUPPORT, "sen support": SenStatus.SEN_SUPPORT,
+    "support": SenStatus.SEN_SUPPORT,
     "e": SenStatus.EHC_PLAN, "ehc": SenStatus.EHC_PLAN, "ehcp": SenStatus.EHC_PLAN,
     "ehc plan": SenStatus.EHC_PLAN, "statement": SenStatus.EHC_PLAN, "s": SenStatus.EHC_PLAN,
 }
@@ -169,7 +170,8 @@ def import_roster(session: Session, school: School, content: bytes | str) -> Imp
     result = ImportResult(errors=errors)
     if errors:
         return result
-    existing = {p.upn: p for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
+    existing = {p.upn: p
+                for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
     for _line, row in rows:
         pupil = existing.get(row.upn)
         values = {"first_name": row.first_name, "last_name": row.last_name,

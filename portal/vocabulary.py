@@ -35,7 +35,8 @@ STATUS_PLAIN = {
     Status.IN_REVIEW: "An adult at school is looking at your report.",
     Status.CLOSED: "The school has done what it needs to do about this report.",
 }
-STATUS_SHORT = {Status.NEW: "Received", Status.IN_REVIEW: "Being looked at", Status.CLOSED: "Closed"}
+STATUS_SHORT = {Status.NEW: "Received", Status.IN_REVIEW: "Being looked at",
+                Status.CLOSED: "Closed"}
 PUPIL_STATUS_SHORT = {Status.NEW: "Received", Status.IN_REVIEW: "Being looked at",
                       Status.CLOSED: "Finished"}
 PUPIL_READ_ON = "An adult at school read your report on {date}."
@@ -93,7 +94,8 @@ KINDS: tuple[Choice, ...] = (
            "Verbal (name calling, taunting, offensive comments)", "speech"),
     Choice("emotional", "Someone left me out or spread stories about me",
            "Emotional or exclusion (leaving out, rumours)", "people"),
-    Choice("property", "Someone took or broke my things", "Property (taking or damaging belongings)",
+    Choice("property", "Someone took or broke my things",
+           "Property (taking or damaging belongings)",
            "bag"),
     Choice("online", "It happened online, on a phone or in games",
            "Online (phone, messages, games, social media)", "phone"),

@@ -15,9 +15,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
+from .. import kiosk, linking, priority
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from .. import kiosk, linking, priority
 from ..models import Device, Pupil, Role, School, SenStatus, TrustedAdult, User
 from . import operations as ops
 from .forms import PupilForm, SchoolSettingsForm, TabletForm, ToggleForm, TrustedAdultForm

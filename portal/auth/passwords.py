@@ -9,8 +9,8 @@ from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
-from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 from ..config import PACKAGE_DIR
 

@@ -109,7 +109,8 @@ def _pending_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/staff") and not urlsplit(target).netloc and "//" not in target:
+    if target and target.startswith("/staff") and not urlsplit(target).netloc \
+            and "//" not in target:
         return target
     return url_for("triage.queue")
 

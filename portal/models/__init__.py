@@ -3,6 +3,7 @@
 from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, ChecklistItem, ItemState
 from .conversation import Evidence, Message, OutboxMessage, Sender
+from .event import AppendOnlyError, Event
 from .pupil import (
     LINK_ROLE_LABELS,
     SEN_LABELS,
@@ -12,7 +13,6 @@ from .pupil import (
     SenStatus,
     upn_index,
 )
-from .event import AppendOnlyError, Event
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .user import READS_REPORTS, Device, RecoveryCode, Role, StaffSession, User

@@ -26,7 +26,6 @@ from .pupil import ReportPupil
 from .school import School
 from .user import User
 
-
 # What "open" means for the queue: not closed, or the reporter wrote back since.
 OPEN_CASES = "status <> 'closed' OR has_unread_reply"
 

@@ -146,7 +146,8 @@ class ParentReportForm(FlaskForm):
 
     def validate_contact_phone(self, field: StringField) -> None:
         digits = [ch for ch in field.data or "" if ch.isdigit()]
-        if field.data and (len(digits) < 7 or any(ch not in "0123456789 +-()" for ch in field.data)):
+        if field.data and (len(digits) < 7
+                           or any(ch not in "0123456789 +-()" for ch in field.data)):
             raise ValidationError("Enter a phone number, like 01632 960 123.")
 
     def validate_contact_preference(self, field: RadioField) -> None:

@@ -12,8 +12,17 @@ from sqlalchemy.orm import Session
 
 from .. import evidence, followup, notifications, priority
 from .. import vocabulary as words
-from ..models import Event, Evidence, Message, Report, ReportKind, School, Sender, TrustedAdult
-from ..models import utcnow
+from ..models import (
+    Event,
+    Evidence,
+    Message,
+    Report,
+    ReportKind,
+    School,
+    Sender,
+    TrustedAdult,
+    utcnow,
+)
 from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, Source, Status, concern_codes
 
 

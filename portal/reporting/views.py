@@ -27,8 +27,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import evidence, exits, kiosk, priority, visit
 from ..db import get_session
-from ..jobs import send_soon
 from ..errors import RERENDER
+from ..jobs import send_soon
 from ..models import Report, School
 from ..security import (
     is_kiosk,

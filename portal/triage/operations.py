@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session, selectinload
 from .. import checklists, followup, priority
 from ..models import (
     ActionKind,
-    Message,
-    Sender,
     CaseAction,
     ChecklistItem,
     Event,
     ItemState,
+    Message,
     Report,
     ReportKind,
     Role,
+    Sender,
     User,
     utcnow,
 )

@@ -24,9 +24,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import checklists, evidence, linking, notifications, overdue, priority, retention
-from ..jobs import send_soon
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
+from ..jobs import send_soon
 from ..models import (
     ActionKind,
     ChecklistItem,

@@ -80,7 +80,7 @@ class _Resources(HTMLParser):
 
 def assert_nothing_from_elsewhere(response: Any, path: str) -> None:
     """No src/href/action to another origin, no javascript: URLs, no inline script or style."""
-    if not response.mimetype == "text/html":
+    if response.mimetype != "text/html":
         return
     parser = _Resources()
     parser.feed(response.get_data(as_text=True))

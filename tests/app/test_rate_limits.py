@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.models import Report
 from portal.security import DEVICE_COOKIE, client_key, device_id, limiter
-from tests.conftest import PUPIL, Browser, hidden_fields
+from tests.conftest import PUPIL, Browser
 
 
 def count(session) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy import event, func, select
 
@@ -29,10 +29,9 @@ def held_before(engine, table: str, column: str) -> Iterator[None]:
     def hold(_conn, _cursor, statement: str, *_args) -> None:
         if statement.lstrip().upper().startswith(f"UPDATE {table.upper()}") \
                 and column in statement:
-            try:
+            # Only one got here (the other was refused earlier): carry on.
+            with suppress(threading.BrokenBarrierError):
                 barrier.wait()
-            except threading.BrokenBarrierError:
-                pass  # only one got here (the other was refused earlier): carry on
 
     event.listen(engine, "before_cursor_execute", hold)
     try:

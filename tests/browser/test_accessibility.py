@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-
 from sqlalchemy import select
 
 from portal.models import Role, School, Trust, User
 from tests.browser.conftest import PASSWORD, PupilOnTablet
-from tests.conftest import next_code
 from tests.browser.pages import REPORTER_PAGES, SIGNED_IN_PAGES, STAFF_PAGES, pupil_form
+from tests.conftest import next_code
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 TOUCH = 44  # CSS px: the design's "big touch targets" (WCAG 2.5.5), above 2.5.8's 24
