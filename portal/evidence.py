@@ -389,7 +389,7 @@ def clean_all(files: list[tuple[str, bytes | BinaryIO]]) -> list[CleanFile]:
         raise _too_many(chosen[biggest][0])
     kept = []
     budget = MAX_REQUEST_PIXELS
-    for label, item, _size in chosen:
+    for label, item, _bytes in chosen:
         cleaned = clean(content(item), label, min(budget, MAX_DECODE_PIXELS))
         budget -= cleaned.pixels_decoded
         kept.append(cleaned)
