@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from wtforms import Field, Form, SelectField, SelectMultipleField, ValidationError
+from wtforms.form import BaseForm
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .vocabulary import Choice, year_groups, year_groups_message
+
+T = TypeVar("T")
+
+
+def required(value: T | None) -> T:
+    """A field's value once the form has validated it as present (InputRequired, or a check
+    in the view); None here is a bug in the view, never something a user typed."""
+    if value is None:
+        raise ValueError("a required field has no value: was the form validated first?")
+    return value
 
 # Control characters (NUL breaks PostgreSQL text) except tab and newlines are dropped.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -34,7 +45,7 @@ class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
-    def pre_validate(self, form: Form) -> None:
+    def pre_validate(self, form: BaseForm) -> None:
         allowed = set(self.choices or {})
         for value in self.data or []:
             if value not in allowed:
@@ -59,7 +70,7 @@ class YearGroupField(SelectField):
         self.choices = {"": self.blank, **{y: y for y in (*years, *extra)}}
         self.refused = year_groups_message(phase)
 
-    def pre_validate(self, form: Form) -> None:
+    def pre_validate(self, form: BaseForm) -> None:
         if self.data and self.data not in (self.choices or {}):
             raise ValidationError(self.refused)
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, and_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,6 +27,11 @@ from .models import OutboxMessage, Report, Role, School, User, utcnow
 from .priority import URGENT
 
 log = logging.getLogger(__name__)
+
+
+def _changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE changed (Session.execute types its result as a plain Result)."""
+    return cast(CursorResult[Any], result).rowcount
 
 LOCAL = ZoneInfo("Europe/London")
 MAX_ATTEMPTS = 8
@@ -140,7 +146,7 @@ def due_digests(session: Session, base_url: str, now: datetime | None = None) ->
                                  or_(School.last_digest_at.is_(None),
                                      School.last_digest_at < moment))
             .values(last_digest_at=now).execution_options(synchronize_session=False))
-        if taken.rowcount != 1:
+        if _changed(taken) != 1:
             continue
         set_committed_value(school, "last_digest_at", now)
         waiting = list(session.scalars(
@@ -226,7 +232,7 @@ def claim(session: Session, message_id: int, now: datetime) -> str | None:
         update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
         .values(claimed_until=now + CLAIM_LEASE, claim_token=token)
         .execution_options(synchronize_session=False))
-    return token if result.rowcount == 1 else None
+    return token if _changed(result) == 1 else None
 
 
 def deliver(session: Session, smtp: SmtpSettings | None, *, now: datetime | None = None,
@@ -273,7 +279,7 @@ def deliver(session: Session, smtp: SmtpSettings | None, *, now: datetime | None
             .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
             .values(**outcome).execution_options(synchronize_session=False))
         session.commit()
-        if done.rowcount != 1:
+        if _changed(done) != 1:
             log.warning("outbox message %s: its claim ran out while it was being sent",
                         message_id)
     return sent, failed

@@ -9,7 +9,7 @@ a threat, and lists carry the misspellings children really type.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -181,7 +181,7 @@ def days_in(since: str | None) -> int | None:
 
 def assess(*, feels_safe: str | None, kinds: list[str], happened_before: str | None,
            places: list[str], text: str = "", send: bool = False, recurring: bool = False,
-           concern: list[str] | str | None = None, since: str | None = None,
+           concern: Sequence[str] | str | None = None, since: str | None = None,
            extra_dirs: tuple[Path, ...] = ()) -> Urgency:
     """Score a report from what the reporter chose and wrote; reasons in order of weight.
 

@@ -114,7 +114,8 @@ def on_school_network() -> bool:
 
 def kiosk_device() -> object | None:
     """The enrolled kiosk tablet making this request (set by the reporting blueprint)."""
-    return g.get("kiosk")
+    device: object | None = g.get("kiosk")
+    return device
 
 
 DEVICE_COOKIE = "tellus_device"

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select, text, update
 
@@ -482,7 +482,7 @@ def _store_recurring(conn: Connection, school_id: int) -> None:
     count, days = conn.execute(select(School.recurring_count, School.recurring_days)
                                .where(School.id == school_id)).one()
     flagged = sorted(linking.recurring_ids(conn, school_id, count, days))
-    table = Pupil.__table__
+    table = cast(Table, Pupil.__table__)
     conn.execute(update(table).where(table.c.school_id == school_id).values(recurring=False))
     for start in range(0, len(flagged), 500):
         conn.execute(update(table).where(table.c.id.in_(flagged[start:start + 500]))

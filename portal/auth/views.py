@@ -23,6 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..db import get_session
 from ..forms import clean_text
@@ -94,7 +95,7 @@ def _failed(response: Response) -> bool:
     return response.status_code != 302
 
 
-def _remember_device(response: Response, user: User) -> Response:
+def _remember_device(response: BaseResponse, user: User) -> BaseResponse:
     """Give this browser (or renew) its device cookie for ``user`` after a full sign-in."""
     value = devices.remember(current_app.config["SECRET_KEY"],
                              request.cookies.get(devices.COOKIE), user.id)

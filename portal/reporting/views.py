@@ -24,10 +24,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import evidence, exits, kiosk, priority, visit
 from ..db import get_session
 from ..errors import RERENDER
+from ..forms import required
 from ..jobs import send_soon
 from ..models import Report, School
 from ..security import (
@@ -114,7 +116,7 @@ def index() -> ResponseReturnValue:
     return render_template("reporting/index.html", school=_only_school())
 
 
-def _forget_visit(response: Response, *, cookies: bool) -> Response:
+def _forget_visit(response: BaseResponse, *, cookies: bool) -> BaseResponse:
     """End this browser's visit: its form session, cache and storage go (and, for the quick
     exit, every cookie). An enrolled kiosk keeps its enrolment, its own cookie: there the
     visit's cookie is deleted by name instead, since Clear-Site-Data "cookies" would remove
@@ -129,7 +131,7 @@ def _forget_visit(response: Response, *, cookies: bool) -> Response:
 
 @bp.route("/kiosk/reset")
 @limiter.exempt
-def kiosk_reset() -> Response:
+def kiosk_reset() -> BaseResponse:
     """Back to a clean start: forget this browser's visit (not the tablet's enrolment), then
     the pupil form again."""
     device = g.get("kiosk")
@@ -150,7 +152,7 @@ def healthz() -> ResponseReturnValue:
 
 @bp.route("/exit")
 @limiter.exempt
-def quick_exit() -> Response:
+def quick_exit() -> BaseResponse:
     """Quick exit: forget this browser's visit, then a neutral page the school chose from a
     fixed list (portal.exits), so nobody can use it to learn a reporter's address."""
     school = _find_school(request.args.get("s", ""))
@@ -290,7 +292,7 @@ def pupil_form(slug: str) -> ResponseReturnValue:
     files = _uploads(form)
     if files is None:
         return _render_pupil(school, form, 400)
-    token = form.submission.data
+    token = required(form.submission.data)  # _ours() checked it above
     data = operations.PupilSubmission(
         about=form.about.data,
         kinds=list(form.kinds.data or []),
@@ -362,7 +364,7 @@ def parent_form(slug: str) -> ResponseReturnValue:
     files = _uploads(form)
     if files is None:
         return _render_parent(school, form, 400)
-    token = form.submission.data
+    token = required(form.submission.data)  # _ours() checked it above
     data = operations.ParentSubmission(
         child_name=form.child_name.data or "",
         child_year=form.child_year.data or "",
@@ -400,7 +402,7 @@ NOT_FOUND = "We could not find a report with that code. Check the numbers and tr
 
 
 def _code_page(form: FollowUpForm, status: int = 200,
-               message: str | None = None) -> ResponseReturnValue:
+               message: str | None = None) -> tuple[str, int]:
     """The code form, with a fresh one-time pass for this visit."""
     once = visit.issue(session, _secret(), visit.PASSES)
     return render_template("reporting/follow_up.html", form=form, once=once,

@@ -78,7 +78,7 @@ def _visible(user: User) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def visible_reports(user: User) -> Select[tuple[Report]]:
+def visible_reports(user: User) -> Select[Report]:
     """Reports ``user`` may see: their school's for DSL roles, their own concerns for staff."""
     return select(Report).where(*_visible(user))
 

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from .. import checklists, evidence, linking, notifications, overdue, priority, retention
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
+from ..forms import required
 from ..jobs import send_soon
 from ..models import (
     ActionKind,
@@ -152,7 +153,7 @@ def _case(report_id: int) -> Report:
 
 
 def _render_case(report: Report, code: int = 200, events: list[Event] | None = None,
-                 **forms: FlaskForm) -> ResponseReturnValue:
+                 **forms: Any) -> ResponseReturnValue:
     db = get_session()
     school = _school()
     status_form = forms.get("status") or OverridableStatusForm(formdata=None)
@@ -250,7 +251,7 @@ def _act(report: Report, form: FlaskForm, name: str, change: Any, done: str,
             db.commit()
             flash(done)
             return redirect(url_for("triage.case", report_id=report.id, _anchor=anchor))
-    return _render_case(report, 400, **{name: form})
+    return _render_case(report, 400, None, **{name: form})
 
 
 @bp.route("/cases/<int:report_id>/decision", methods=["POST"])
@@ -405,11 +406,11 @@ def update_step(report_id: int, item_id: int) -> ResponseReturnValue:
             ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
-            return _render_case(report, 400, step_error=(item_id, str(error)))  # type: ignore[arg-type]
+            return _render_case(report, 400, step_error=(item_id, str(error)))
         db.commit()
         flash("Step updated.")
         return redirect(url_for("triage.case", report_id=report.id, _anchor="checklists"))
-    return _render_case(report, 400, step_error=(item_id, "Choose done, not needed or still "  # type: ignore[arg-type]
+    return _render_case(report, 400, step_error=(item_id, "Choose done, not needed or still "
                                                  "to do."))
 
 
@@ -420,8 +421,9 @@ def record_action(report_id: int) -> ResponseReturnValue:
     form = ActionForm()
     return _act(report, form, "action", lambda db: ops.record_action(
         db, report, actor=staff_user(), kind=ActionKind(form.action_kind.data),
-        happened_on=form.happened_on.data, who=form.who.data or "", how=form.how.data or "",
-        agency=form.agency.data or "", note=form.action_note.data or ""), "Recorded.", "actions")
+        happened_on=required(form.happened_on.data), who=form.who.data or "",
+        how=form.how.data or "", agency=form.agency.data or "",
+        note=form.action_note.data or ""), "Recorded.", "actions")
 
 
 @bp.route("/cases/<int:report_id>/assign", methods=["POST"])
@@ -451,7 +453,7 @@ def link_pupil(report_id: int) -> ResponseReturnValue:
     if form.validate_on_submit() and (pupil is None or pupil.school_id != report.school_id):
         abort(404)
     return _act(report, form, "link", lambda db: linking.link(
-        db, report, pupil, LinkRole(form.role.data), actor=staff_user(), school=_school(),
+        db, report, required(pupil), LinkRole(form.role.data), actor=staff_user(), school=_school(),
         word_dirs=_word_dirs()), "Pupil linked.", "pupils")
 
 

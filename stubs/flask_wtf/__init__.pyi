@@ -1,0 +1,13 @@
+from typing import Any
+
+from wtforms import Form
+from wtforms.fields import Field
+
+from .csrf import CSRFProtect as CSRFProtect
+
+class FlaskForm(Form):
+    csrf_token: Field
+    def __init__(self, formdata: Any = ..., **kwargs: Any) -> None: ...
+    def is_submitted(self) -> bool: ...
+    def validate_on_submit(self, extra_validators: Any = None) -> bool: ...
+    def hidden_tag(self, *fields: Any) -> Any: ...
