@@ -2,29 +2,37 @@
 
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Two stamps: what running the portal needs, and that plus the test tools (the `test` extra).
+# Three stamps: what running the portal needs, that plus the test tools (the `test` extra),
+# and that plus the checkers (the `dev` extra: ruff, mypy and type stubs).
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+DEV_STAMP  := $(VENV)/.installed-dev
+# Every install takes the versions CI tested (constraints.txt), whatever is newest today.
+PIP := $(BIN)/python -m pip install -c constraints.txt
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
 .PHONY: venv run test lint bench
 
 # The virtual environment with the portal installed (editable) and its test tools (what
 # `make test`, `make lint`, `make bench` and .ci/run use). Re-installed only when
-# pyproject.toml is newer than the stamp.
+# pyproject.toml or constraints.txt is newer than the stamp.
 venv: $(TEST_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Only what running needs: a newcomer's `make run` never waits for playwright and friends.
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e .
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
 	touch $(RUN_STAMP)
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[test]'
+$(TEST_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[test]'
 	touch $(RUN_STAMP) $(TEST_STAMP)
+
+$(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[test,dev]'
+	touch $(RUN_STAMP) $(TEST_STAMP) $(DEV_STAMP)
 
 # The demo: SQLite in instance/, a demo school and DSL login (printed), served on :5000.
 run: $(RUN_STAMP)
@@ -39,7 +47,12 @@ test: venv
 bench: venv
 	$(BIN)/python -m bench.run
 
-lint: venv
-	@if [ -x $(BIN)/ruff ]; then $(BIN)/ruff check .; \
-	elif command -v ruff >/dev/null 2>&1; then ruff check .; \
-	else echo "ruff is not installed; nothing to lint with (pip install ruff)"; fi
+# STYLE.md's checks: ruff on everything, mypy --strict on portal/ (settings in pyproject.toml).
+# Fails on any finding, and fails (never passes quietly) when a checker is missing.
+lint: $(DEV_STAMP)
+	@for tool in ruff mypy; do \
+	    [ -x $(BIN)/$$tool ] || { echo "make lint: $(BIN)/$$tool is missing;" \
+	        "install the dev extra: $(PIP) -e '.[test,dev]'" >&2; exit 1; }; \
+	done
+	$(BIN)/ruff check .
+	$(BIN)/mypy
