@@ -49,8 +49,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         PORTAL_BASE_URL=settings.base_url,
         PORTAL_SMTP=SmtpSettings.from_url(settings.smtp_url) if settings.smtp_url else None,
         PORTAL_EVIDENCE_DIR=settings.instance_dir / "evidence",
-        PORTAL_STAFF_IDLE_MINUTES=30,
-        PORTAL_STAFF_ABSOLUTE_HOURS=12,
     )
     app.config.update(overrides)
     if settings.proxy_hops:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -54,7 +54,6 @@ class Settings:
     proxy_hops: int = 0
     max_content_length: int = 1024 * 1024
     secure_cookies: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
