@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ..checklists import CHECKLISTS
 from ..forms import MultiCheckboxField, choices, clean_text, max_length
-from ..models import ACTION_LABELS, LINK_ROLE_LABELS, ActionKind, LinkRole
+from ..models import ACTION_LABELS, LINK_ROLE_LABELS, ActionKind, ChecklistItem, LinkRole
 from ..vocabulary import (
     AGENCIES,
     CATEGORY_LABELS,
@@ -35,6 +39,15 @@ class DecisionForm(FlaskForm):
         validators=[InputRequired("Choose a decision.")],
     )
     reason = TextAreaField("Reason for the decision", filters=F, validators=REASON)
+
+
+class DecideCloseForm(DecisionForm):
+    """The decision card's "Record decision and close": the decision, then closing the case
+    with the same reason, in one submit."""
+
+    close_override = TextAreaField(
+        "Closing with required steps open? Say why", filters=F,
+        validators=[max_length(4000, "Keep this to {limit} characters or fewer.")])
 
 
 class StatusForm(FlaskForm):
@@ -84,6 +97,62 @@ class StepForm(FlaskForm):
     step_note = TextAreaField("Note", filters=F,
                               validators=[max_length(2000, "Keep the note to {limit} "
                                                      "characters or fewer.")])
+
+
+STEP_STATES = {"done": "Done", "not_needed": "Not needed", "open": "Still to do"}
+STEP_NOTE_LIMIT = 2000
+
+
+def seen(state: str, note: str) -> str:
+    """What the page showed of a step (its state and a digest of its note), sent back with
+    the checklist form so only the steps the DSL changed are saved, never a colleague's
+    newer answer overwritten with what this page showed."""
+    return f"{state}:{hashlib.sha256(note.encode()).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class StepChange:
+    item: ChecklistItem
+    state: str
+    note: str
+
+
+class StepsForm(FlaskForm):
+    """The whole checklist as one form: per step ``state-<id>`` (done / not_needed / open),
+    ``note-<id>`` and ``seen-<id>`` (what the page showed). Several steps, one submit."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.typed: dict[int, tuple[str, str]] = {}
+        self.step_errors: dict[int, str] = {}
+
+    def changes(self, items: Iterable[ChecklistItem],
+                posted: Mapping[str, str]) -> list[StepChange]:
+        """The steps whose state or note the DSL changed on the page, in checklist order;
+        keeps what was typed (``typed``) and a message per step it can't read
+        (``step_errors``)."""
+        found = []
+        for item in items:
+            state = posted.get(f"state-{item.id}")
+            if state is None:
+                continue  # a step the page did not show (added since): left as it is
+            note = clean_text(posted.get(f"note-{item.id}", item.note or "")) or ""
+            self.typed[item.id] = (state, note)
+            if state not in STEP_STATES:
+                self.step_errors[item.id] = "Choose done, not needed or still to do."
+                continue
+            if len(note) > STEP_NOTE_LIMIT:
+                self.step_errors[item.id] = (f"Keep the note to {STEP_NOTE_LIMIT} characters "
+                                             "or fewer.")
+                continue
+            shown = posted.get(f"seen-{item.id}") or seen(item.state.value, item.note or "")
+            if seen(state, note) != shown:
+                found.append(StepChange(item, state, note))
+        return found
+
+    def value(self, item: ChecklistItem) -> tuple[str, str]:
+        """The state and note to show for a step: what was typed, else what is stored."""
+        return self.typed.get(item.id, (item.state.value, item.note or ""))
 
 
 class ActionForm(FlaskForm):

@@ -185,13 +185,19 @@ def record_view(session: Session, report: Report, *, actor: User,
 
     Looking is not acting: a view writes nothing else (no acknowledgement, no read receipt,
     no checklist); ``acknowledge`` does that. Returns the view event, or None.
-    ``events`` is the case's chronology when the caller already has it."""
+    ``events`` is the case's chronology when the caller already has it.
+
+    What counts as "something happened" is what somebody else did (a colleague, the
+    reporter): the page a DSL sees after their own change shows nothing they did not know,
+    and their change is already in the trail with who and when, so the usual path of a
+    dozen changes in a few minutes stays one visit (issue 12 item 8)."""
     now = utcnow()
     history = chronology(session, report) if events is None else events
     mine = [e for e in history if e.action == "case.viewed" and e.actor_id == actor.id]
     if mine:
         last = mine[-1]
-        changed = any(e.id > last.id and e.action != "case.viewed" for e in history)
+        changed = any(e.id > last.id and e.action != "case.viewed" and e.actor_id != actor.id
+                      for e in history)
         if not changed and now - last.created_at < VIEW_AGAIN_AFTER:
             return None
     view = Event.by(actor, school_id=report.school_id, report_id=report.id,

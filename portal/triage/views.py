@@ -48,11 +48,13 @@ from ..vocabulary import ALL_KINDS, SOURCE_LABELS, STATUS_LABELS, Category, Stat
 from . import operations as ops
 from . import times
 from .forms import (
+    STEP_STATES,
     AcknowledgeForm,
     ActionForm,
     AssignForm,
     ChecklistForm,
     ConcernForm,
+    DecideCloseForm,
     DecisionForm,
     HoldForm,
     KindsForm,
@@ -61,7 +63,9 @@ from .forms import (
     NoteForm,
     OverridableStatusForm,
     StepForm,
+    StepsForm,
     UnlinkForm,
+    seen,
 )
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
@@ -171,19 +175,21 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
     flags = linking.flags_for(db, [report.id])
     return render_template(
         "triage/case.html", report=report, school=school,
-        decision_form=forms.get("decision") or DecisionForm(
+        decision_form=forms.get("decision") or DecideCloseForm(
             formdata=None, category=report.category.value),
+        can_close=Status.CLOSED in ops.ALLOWED[report.status],
         status_form=status_form, note_form=forms.get("note") or NoteForm(formdata=None),
         link_form=forms.get("link") or LinkPupilForm(formdata=None),
         unlink_form=forms.get("unlink") or UnlinkForm(formdata=None),
         kinds_form=kinds_form, assign_form=assign_form,
         checklist_form=forms.get("checklist") or ChecklistForm(formdata=None),
-        step_form=StepForm(formdata=None),
+        steps_form=forms.get("steps") or StepsForm(formdata=None),
+        step_states=STEP_STATES,
+        step_seen={i.id: seen(i.state.value, i.note or "") for i in report.checklist_items},
         message_form=forms.get("message") or MessageForm(formdata=None),
         # Nothing pre-selected: a checked "hold" would read as if the record were held.
         hold_form=forms.get("hold") or HoldForm(formdata=None),
         action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
-        step_error=forms.get("step_error"),
         suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
         found=found, query=query, flags=flags,
         open_required=checklists.open_required(report),
@@ -262,6 +268,28 @@ def decide(report_id: int) -> ResponseReturnValue:
     return _act(report, form, "decision", lambda db: ops.record_decision(
         db, report, actor=staff_user(), category=Category(form.category.data),
         reason=form.reason.data), "Decision recorded.", "decision-card")
+
+
+@bp.route("/cases/<int:report_id>/decision-and-close", methods=["POST"])
+@allow(READERS)
+def decide_and_close(report_id: int) -> ResponseReturnValue:
+    """The decision card's second button: record the decision, then close the case with
+    the same reason. Both rules run in one transaction; if either refuses, neither is kept
+    and the card comes back with what was typed."""
+    report = _case(report_id)
+    form = DecideCloseForm()
+
+    def change(db: Any) -> None:
+        ops.record_decision(db, report, actor=staff_user(),
+                            category=Category(form.category.data), reason=form.reason.data)
+        ops.change_status(db, report, actor=staff_user(), status=Status.CLOSED,
+                          reason=form.reason.data, override=form.close_override.data or "")
+        _tell_parent(db, report)
+
+    response = _act(report, form, "decision", change, "Decision recorded. Case closed.",
+                    "decision-card")
+    send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    return response
 
 
 @bp.route("/cases/<int:report_id>/acknowledge", methods=["POST"])
@@ -406,12 +434,53 @@ def update_step(report_id: int, item_id: int) -> ResponseReturnValue:
             ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
-            return _render_case(report, 400, step_error=(item_id, str(error)))
+            return _render_case(report, 400, steps=_step_refused(
+                item, form.state.data, form.step_note.data, str(error)))
         db.commit()
         flash("Step updated.")
         return redirect(url_for("triage.case", report_id=report.id, _anchor="checklists"))
-    return _render_case(report, 400, step_error=(item_id, "Choose done, not needed or still "
-                                                 "to do."))
+    return _render_case(report, 400, steps=_step_refused(
+        item, form.state.data, form.step_note.data, "Choose done, not needed or still to do."))
+
+
+def _step_refused(item: ChecklistItem, state: str | None, note: str | None,
+                  message: str) -> StepsForm:
+    """The checklist form showing one step's refusal, with what was typed for it."""
+    form = StepsForm(formdata=None)
+    form.typed[item.id] = (state or item.state.value, note or "")
+    form.step_errors[item.id] = message
+    return form
+
+
+@bp.route("/cases/<int:report_id>/steps", methods=["POST"])
+@allow(READERS)
+def update_steps(report_id: int) -> ResponseReturnValue:
+    """The checklist as one form: every step the DSL changed is saved in one go, or none
+    is (each through ``ops.update_step``, in checklist order, in one transaction)."""
+    report = _case(report_id)
+    form = StepsForm()
+    if not form.validate_on_submit():
+        return _render_case(report, 400, steps=form)
+    changes = form.changes(report.checklist_items, request.form)
+    if not changes and not form.step_errors:
+        form.form_errors.append("Nothing to save: choose done, not needed or still to do "
+                                "for a step first.")
+    if form.step_errors or form.form_errors:
+        return _render_case(report, 400, steps=form)
+    db = get_session()
+    for change in changes:
+        try:
+            ops.update_step(db, change.item, actor=staff_user(),
+                            state=ItemState(change.state), note=change.note)
+        except CHANGES as error:
+            form.step_errors[change.item.id] = str(error)  # every refusal, not the first
+    if not form.step_errors:
+        ops.acknowledge(db, report, actor=staff_user())
+        db.commit()
+        flash("Step updated." if len(changes) == 1 else f"{len(changes)} steps updated.")
+        return redirect(url_for("triage.case", report_id=report.id, _anchor="checklists"))
+    db.rollback()
+    return _render_case(_case(report_id), 400, steps=form)
 
 
 @bp.route("/cases/<int:report_id>/actions", methods=["POST"])

@@ -46,6 +46,7 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.queue": ALL,  # admin and trust lead are sent on to their own pages
     "triage.case": READERS | {Role.STAFF},  # staff: their own concerns only
     "triage.decide": READERS,
+    "triage.decide_and_close": READERS,
     "triage.change_status": READERS,
     "triage.legal_hold": READERS,
     "triage.message_reporter": READERS,
@@ -55,6 +56,7 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.set_kinds": READERS,
     "triage.add_checklist": READERS,
     "triage.update_step": READERS,
+    "triage.update_steps": READERS,
     "triage.record_action": READERS,
     "triage.assign": READERS,
     "triage.link_pupil": READERS,

@@ -508,7 +508,7 @@ class DslAtDesk(Person):
         form = self.page.locator("form.action-card", has_text="Record decision")
         form.get_by_label(decision, exact=True).check()
         form.get_by_label("Reason for the decision").fill(reason)
-        form.get_by_role("button", name="Record decision").click()
+        form.get_by_role("button", name="Record decision", exact=True).click()
         self._told("Decision recorded")
 
     def move_to(self, status: str, reason: str, override: str = "") -> None:

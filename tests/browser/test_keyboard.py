@@ -230,10 +230,12 @@ def test_dsl_signs_in_and_records_a_decision_with_the_keyboard_alone(
     keys.tab_to(_is("textarea", name="reason"))
     keys.type("Took and hid a bag twice this week; both classes spoken to.")
     keys.tab_to(lambda s: s["text"] == "Record decision")
-    keys.follow("Enter")
+    page.keyboard.press("Enter")  # sent in place by case.js: no new page
 
     # Then the decision is recorded, with the reason in the chronology
     expect(page.locator(".flash")).to_contain_text("Decision recorded")
+    # and the keyboard is by the message, in the decision card, not back at the page's top
+    expect(page.locator("#decision-card .flash")).to_be_focused()
     chronology = page.locator(".chronology")
     expect(chronology).to_contain_text("Decision: Allegation of Bullying → Bullying Incident")
     expect(chronology).to_contain_text("Took and hid a bag twice this week")
