@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import evidence, followup, notifications, priority
+from .. import checklists, evidence, followup, notifications, priority
 from .. import vocabulary as words
 from ..models import Event, Evidence, Message, Report, ReportKind, School, Sender, TrustedAdult
 from ..models import utcnow
-from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, Source, Status, concern_codes
+from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, ONLINE, Source, Status, concern_codes
 
 
 @dataclass
@@ -114,6 +114,9 @@ def _arrive(session: Session, school: School, stored: Stored, extras: Extras) ->
     session.flush()
     session.add(Event(school_id=school.id, report_id=report.id, action="report.received",
                       new_value=report.source.value))
+    # The policy's checklists start with the facts that require them (its kinds, places
+    # and reasons), not when a DSL first looks (portal.checklists).
+    checklists.sync(session, report)
     notifications.report_arrived(session, report, school, extras.base_url)
     files = _keep_evidence(session, report, extras)
     session.flush()
@@ -184,7 +187,7 @@ def submit_pupil_report(
         reporter_class="" if data.anonymous else data.reporter_class,
         preferred_adult=adult_label(session, school, data.adult),
         urgency=urgency.score,
-        urgency_reasons=list(urgency.reasons),
+        urgency_reasons=urgency.stored(),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(data.kinds)],
     )
     return _arrive(session, school, stored, extras)
@@ -198,8 +201,8 @@ def submit_parent_report(
     extras = extras or Extras()
     concerns = concern_codes(data.concern)
     kinds = list(data.kinds)
-    if "online" in concerns and "online" not in kinds:
-        kinds.append("online")
+    if ONLINE in concerns and ONLINE not in kinds:
+        kinds.append(ONLINE)
     urgency = priority.assess(feels_safe=None, kinds=kinds, happened_before=None, places=[],
                               text=data.details, concern=data.concern,
                               since=data.since_when, extra_dirs=extras.word_dirs)
@@ -218,7 +221,7 @@ def submit_parent_report(
         contact_preference=data.contact_preference,
         notify_updates=data.email_updates and bool(data.contact_email),
         urgency=urgency.score,
-        urgency_reasons=list(urgency.reasons),
+        urgency_reasons=urgency.stored(),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(kinds)],
     )
     return _arrive(session, school, stored, extras)
