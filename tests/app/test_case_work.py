@@ -105,8 +105,7 @@ def test_a_pupil_in_three_reports_within_sixty_days_is_flagged_recurring(
     assert queue.count("tag--recurring") == 3
     session.expire_all()
     for report in reports:
-        assert "Recurring: named in several reports" in session.get(Report, report.id) \
-            .urgency_reasons
+        assert "recurring" in session.get(Report, report.id).reason_codes
     assert "Recurring" in browser.get(f"/staff/cases/{reports[0].id}").get_data(as_text=True)
 
 
@@ -137,8 +136,7 @@ def test_unlinking_a_mistaken_link_takes_the_recurring_flag_off_again(
     assert "tag--recurring" not in browser.get(f"/staff/pupils/{kai.id}").get_data(as_text=True)
     session.expire_all()
     assert session.get(Pupil, kai.id).recurring is False
-    assert "Recurring: named in several reports" not in session.get(
-        Report, reports[0].id).urgency_reasons
+    assert "recurring" not in session.get(Report, reports[0].id).reason_codes
 
 
 def test_a_send_pupil_makes_the_report_rank_higher_and_says_why(
@@ -151,7 +149,7 @@ def test_a_send_pupil_makes_the_report_rank_higher_and_says_why(
     session.expire_all()
     stored = session.get(Report, report.id)
     assert stored.urgency > before
-    assert "A pupil with SEND is involved" in stored.urgency_reasons
+    assert "send_involved" in stored.reason_codes
     assert "tag--send" in browser.get("/staff/").get_data(as_text=True)
 
 
