@@ -108,7 +108,8 @@ def _reasons(change: Any) -> None:
     for row in conn.execute(sa.select(reports.c.id, reports.c.urgency_reasons)).all():
         if row.urgency_reasons is None:
             continue
-        value = json.loads(crypto.decrypt_text(row.urgency_reasons)) or []
+        plain = crypto.decrypt_text(row.urgency_reasons).strip()
+        value = json.loads(plain) if plain else []  # '' was 0009's default on SQLite
         if not isinstance(value, list):
             value = [value]
         stored = json.dumps(change(value), ensure_ascii=False, separators=(",", ":"))
