@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..vocabulary import ONLINE
+from .. import vocabulary
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def advice_for(*, kinds: list[str], places: list[str], about: str | None) -> lis
     items = list(ALWAYS)
     if about == "someone_else":
         items.extend(SOMEONE_ELSE)
-    if ONLINE in kinds or ONLINE in places:
+    if vocabulary.ONLINE in kinds or vocabulary.ONLINE in places:
         items.extend(ONLINE)
     else:
         items.append(NOT_PHYSICAL_RETALIATION)

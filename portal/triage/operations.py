@@ -23,7 +23,6 @@ from ..models import (
     ItemState,
     Report,
     ReportKind,
-    Role,
     User,
     utcnow,
 )

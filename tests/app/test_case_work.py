@@ -355,7 +355,7 @@ def test_no_staff_route_writes_without_an_audit_event(
     the staff address; a new POST route without an entry here fails this test."""
     report, _ = make_report(school)
     kai = make_pupil(school, "Kai", "Jones")
-    checklists.attach(session, session.get(Report, report.id))  # without acknowledging
+    checklists.sync(session, session.get(Report, report.id))  # without acknowledging
     session.commit()
     item = session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)).first()
     adult = school.trusted_adults[0]

@@ -108,3 +108,13 @@ def test_steps_named_the_old_way_in_earlier_events_still_read():
     assert names["online:4.3"] == names["online:cyber-4.3"] == "Secure and preserve any evidence"
     assert names["responding:interview_all"] == "Interview all parties involved"
     assert checklists.step_words("no-such-step") == "no-such-step"
+
+
+def test_online_advice_follows_the_online_code_from_the_kind_or_the_place():
+    from portal.reporting import advice
+
+    for kinds, places in ((["online"], []), ([], ["online"])):
+        given = advice.advice_for(kinds=kinds, places=places, about="me")
+        assert set(advice.ONLINE) <= set(given), (kinds, places)
+    assert not set(advice.ONLINE) & set(advice.advice_for(kinds=["verbal"], places=[],
+                                                          about="me"))
