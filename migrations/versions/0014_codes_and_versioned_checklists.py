@@ -62,7 +62,7 @@ UNPLACED = "unplaced"
 PREFIX = {"responding": "responding-", "online": "cyber-", "malicious": "cyber-"}
 
 
-def _crypto():  # type: ignore[no-untyped-def]
+def _crypto() -> Any:
     """portal.crypto with a keyring installed: the app's, or the configured one (as 0009)."""
     from portal import crypto
 
