@@ -158,6 +158,8 @@ def _new_report(school: School, source: Source, token: str, **values: object) ->
         followup_code_hash=followup.code_hash(code),
         submission_hash=followup.submission_hash(token),
         sealed_code=followup.seal_code(code, token),
+        # Empty from the start, so attaching the checklists at arrival reads nothing back.
+        checklist_items=[], checklists=[],
         **values,
     )
     return Stored(report, code)
