@@ -7,6 +7,7 @@
     portal demo [--host] [--port] [--no-serve]
     portal seed SLUG --reports N [--pupils P] [--seed S]   synthetic reports (demos, benchmarks)
     portal run [--host] [--port]          serve, never logging client addresses
+    portal checklists-sync                open cases gain steps added to the checklists
 
 Errors are printed as one line (``Error: ...``) with exit code 1, never a traceback; set
 ``PORTAL_TRACEBACK=1`` to see the traceback of an unexpected error.
@@ -336,6 +337,17 @@ def purge_command(apply_: bool, as_of: Any) -> None:
     with app.extensions["portal.engine"].begin() as conn:
         refresh_statistics(conn)  # the nightly job keeps SQLite's planner statistics fresh
     click.echo(f"{removed} report(s) deleted; a stub of each is kept in the audit trail.")
+
+
+@cli.command("checklists-sync")
+def checklists_sync_command() -> None:
+    """Bring every open case's checklists up to the current policy (after a step was added
+    to portal/checklists.py): open cases gain the new steps; closed cases are left alone."""
+    from .checklists import sync_open
+
+    with session_scope(current_app) as session:
+        changed = sync_open(session)
+    click.echo(f"{changed} open case(s) brought up to the current checklists.")
 
 
 @cli.command("rotate-key")

@@ -143,7 +143,7 @@ def seed(session: Session, school: School, dsl: User) -> int:
                             note="Not bullying: handled under the behaviour policy.")
     ops.change_status(session, r7, actor=dsl, status=Status.CLOSED,
                       reason="Both pupils happy; no further concerns in two weeks.")
-    checklists.attach(session, r3)
+    checklists.sync(session, r3)
     session.flush()
     # r4, r5 and r6 stay unread, for the DSL to link from the suggestions ("maybe Mason",
     # "Maya Young"); r4 is past its two school days, so it shows as overdue.

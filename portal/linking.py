@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from . import priority
+from . import checklists, priority
 from .config import PACKAGE_DIR
 from .models import Event, LinkRole, Pupil, Report, ReportPupil, School, User, utcnow
 
@@ -228,7 +228,11 @@ def rescore(session: Session, report: Report, school: School,
         since=report.since_when, extra_dirs=word_dirs,
     )
     report.urgency = urgency.score
-    report.urgency_reasons = list(urgency.reasons)
+    reasons = urgency.stored()
+    if reasons != report.urgency_reasons:
+        report.urgency_reasons = reasons
+        # New reasons may be facts a checklist needs (a threat: cyber policy 5).
+        checklists.sync(session, report)
 
 
 def _pupil_reports(session: Session, pupil_id: int) -> list[Report]:

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, CursorResult, Result, and_, or_, select, u
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .models import OutboxMessage, Report, Role, School, User, utcnow
+from .models import DSL_TEAM, OutboxMessage, Report, School, User, utcnow
 from .priority import URGENT
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def dsl_addresses(session: Session, school_id: int) -> list[str]:
     """Who is told about new reports: the school's active DSL and deputies."""
     return list(session.scalars(
         select(User.email).where(User.school_id == school_id, User.is_active.is_(True),
-                                 User.role.in_([Role.DSL, Role.DEPUTY_DSL]))
+                                 User.role.in_(DSL_TEAM))
         .order_by(User.email)))
 
 

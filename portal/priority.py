@@ -1,6 +1,8 @@
 """Urgency: which reports the DSL must see first, and why.
 
-Every rule returns a reason a DSL reads in the queue. Word lists live in data files
+Every rule gives a reason: a stable code (``portal.vocabulary.Reason``), stored with the
+report, whose words (``REASON_WORDS``) the queue and the case page show; rewording a reason
+never changes a rule. Word lists live in data files
 (``portal/data/risk-words/*.txt``), which a school extends with files of the same name in
 ``instance/risk-words/``. Phrases match on whole words, so "I killed it in the test" is not
 a threat, and lists carry the misspellings children really type.
@@ -9,13 +11,14 @@ a threat, and lists carry the misspellings children really type.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .config import PACKAGE_DIR
-from .vocabulary import concern_codes
+from .vocabulary import ONLINE, REASON_TAGS, REASON_WORDS, Kind, Reason, concern_codes
 
 URGENT = 100
 WORDS_DIR = PACKAGE_DIR / "data" / "risk-words"
@@ -28,7 +31,7 @@ class WordRule:
 
     name: str
     score: int
-    reason: str
+    reason: Reason
     flag: str | None = None
 
 
@@ -38,24 +41,69 @@ class WordRule:
 # illegal or raise child protection issues". KCSIE (Sept 2021): sexual harassment and
 # sexual violence between children are always referred to the DSL.
 WORD_RULES: tuple[WordRule, ...] = (
-    WordRule("self_harm", URGENT, "Words of self-harm or suicide"),
-    WordRule("threats", URGENT, "Threat to kill or hurt"),
-    WordRule("weapons", URGENT, "Weapon mentioned"),
-    WordRule("sexual_images", URGENT, "Sexual images of a child: consider CEOP", CEOP),
-    WordRule("sexual_harassment", URGENT,
-             "Sexual harassment or violence: always a safeguarding matter for the DSL"),
+    WordRule("self_harm", URGENT, Reason.SELF_HARM),
+    WordRule("threats", URGENT, Reason.THREAT_TO_HURT),
+    WordRule("weapons", URGENT, Reason.WEAPON),
+    WordRule("sexual_images", URGENT, Reason.SEXUAL_IMAGES, CEOP),
+    WordRule("sexual_harassment", URGENT, Reason.SEXUAL_HARASSMENT),
 )
+
+
+@dataclass(frozen=True)
+class Found:
+    """One reason a report ranks where it does: its code and, for a word rule, the entries
+    of the word list that matched, as the list writes them ("threaten* to kill"). Never the
+    child's own words around them: the record says which listed phrase fired, and the
+    report's text is kept (encrypted) in one place only."""
+
+    code: Reason
+    matched: tuple[str, ...] = ()
+
+    def stored(self) -> dict[str, Any]:
+        """The form kept in ``reports.urgency_reasons`` (a JSON object)."""
+        if self.matched:
+            return {"code": self.code.value, "matched": list(self.matched)}
+        return {"code": self.code.value}
 
 
 @dataclass(frozen=True)
 class Urgency:
     score: int
-    reasons: tuple[str, ...]
+    reasons: tuple[Found, ...]
     flags: frozenset[str] = frozenset()
 
     @property
     def urgent(self) -> bool:
         return self.score >= URGENT
+
+    @property
+    def codes(self) -> tuple[Reason, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    def stored(self) -> list[dict[str, Any]]:
+        """The reasons as ``reports.urgency_reasons`` keeps them."""
+        return [r.stored() for r in self.reasons]
+
+
+def reason_codes(stored: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The codes of a report's stored reasons, in order."""
+    return [str(item.get("code", "")) for item in stored]
+
+
+def reason_words(item: Mapping[str, Any]) -> str:
+    """What a DSL reads for one stored reason. A code this version does not know (written
+    by a later one, or carried over by migration 0014 from words it could not place) shows
+    the words kept with it, else the code itself: the page never fails on a reason."""
+    code = str(item.get("code", ""))
+    try:
+        return REASON_WORDS[Reason(code)]
+    except ValueError:
+        return str(item.get("words") or code)
+
+
+def reasons_in_words(stored: Iterable[Mapping[str, Any]]) -> list[str]:
+    """A report's stored reasons in words, in order."""
+    return [reason_words(item) for item in stored]
 
 
 def word_dirs(instance_path: str | Path) -> tuple[Path, ...]:
@@ -93,13 +141,27 @@ def _pattern(phrase: str) -> str:
 class WordList:
     match: re.Pattern[str] | None
     exceptions: re.Pattern[str] | None
+    # Each listed phrase with its own pattern: asked only when the list matched, to say
+    # which entries did.
+    entries: tuple[tuple[str, re.Pattern[str]], ...] = ()
+
+    def _clean(self, text: str) -> str:
+        return self.exceptions.sub(" ", text) if self.exceptions is not None else text
 
     def found(self, text: str) -> bool:
         if self.match is None:
             return False
-        if self.exceptions is not None:
-            text = self.exceptions.sub(" ", text)
-        return self.match.search(text) is not None
+        return self.match.search(self._clean(text)) is not None
+
+    def matched(self, text: str) -> tuple[str, ...]:
+        """The list's entries that match ``text`` (normalised), in the list's order."""
+        if self.match is None:
+            return ()
+        clean = self._clean(text)
+        if self.match.search(clean) is None:
+            return ()
+        return tuple(dict.fromkeys(phrase for phrase, pattern in self.entries
+                                   if pattern.search(clean)))
 
 
 def _compile(phrases: Iterable[str]) -> re.Pattern[str] | None:
@@ -120,7 +182,9 @@ def load_list(name: str, extra_dirs: tuple[Path, ...] = ()) -> WordList:
             if not line or line.startswith("#"):
                 continue
             (exclude if line.startswith("!") else include).append(line.lstrip("! ").strip())
-    return WordList(_compile(include), _compile(exclude))
+    entries = tuple((phrase, re.compile(pattern)) for phrase in include
+                    if (pattern := _pattern(phrase)))
+    return WordList(_compile(include), _compile(exclude), entries)
 
 
 @lru_cache(maxsize=8)
@@ -135,22 +199,28 @@ def words_found(text: str, extra_dirs: tuple[Path, ...] = ()) -> list[WordRule]:
     return [rule for rule in WORD_RULES if lists[rule.name].found(clean)]
 
 
+def phrases_found(text: str,
+                  extra_dirs: tuple[Path, ...] = ()) -> list[tuple[WordRule, tuple[str, ...]]]:
+    """The word rules whose lists match ``text``, each with the list entries that matched."""
+    clean = normalise(text)
+    lists = word_lists(extra_dirs)
+    found = ((rule, lists[rule.name].matched(clean)) for rule in WORD_RULES)
+    return [(rule, entries) for rule, entries in found if entries]
+
+
 # A known safeguarding signal short of "urgent": the child's own doubt about being safe,
 # or a long refusal to come to school. Every such report ranks above every other
 # non-urgent one (SIGNAL plus the rest of its score, which is capped below SIGNAL), so a
 # "not sure" from a child is never behind an older report that merely scores many small
 # points. The queue shows the signal's tag.
 SIGNAL = 50
-NOT_SURE_SAFE = "Not sure they feel safe right now"
-LONG_REFUSAL = "Not coming to school for two weeks or more: a safeguarding signal"
-SCHOOL_REFUSAL = "Doesn't want to come to school"
-SIGNAL_TAGS = {NOT_SURE_SAFE: "Unsure if safe", LONG_REFUSAL: "School refusal"}
 LONG_REFUSAL_DAYS = 14
 
 
-def signal_tags(reasons: Iterable[str]) -> list[str]:
+def signal_tags(stored: Iterable[Mapping[str, Any]]) -> list[str]:
     """The queue's short tags for a report's signal reasons ("Unsure if safe")."""
-    return [SIGNAL_TAGS[r] for r in reasons if r in SIGNAL_TAGS]
+    tags = {code.value: tag for code, tag in REASON_TAGS.items()}
+    return [tags[code] for code in reason_codes(stored) if code in tags]
 
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -188,23 +258,23 @@ def assess(*, feels_safe: str | None, kinds: list[str], happened_before: str | N
     Three bands: urgent (URGENT or more), a safeguarding signal (SIGNAL to URGENT - 1),
     then the rest (below SIGNAL)."""
     urgent = 0
-    reasons: list[str] = []
+    reasons: list[Found] = []
     flags: set[str] = set()
     if feels_safe == "no":
         urgent += URGENT
-        reasons.append("Does not feel safe right now")
-    for rule in words_found(text, extra_dirs):
+        reasons.append(Found(Reason.NOT_SAFE))
+    for rule, entries in phrases_found(text, extra_dirs):
         urgent += rule.score
-        reasons.append(rule.reason)
+        reasons.append(Found(rule.reason, entries))
         if rule.flag:
             flags.add(rule.flag)
-    if "sexual" in kinds and not any("Sexual harassment" in r for r in reasons):
+    if Kind.SEXUAL in kinds and Reason.SEXUAL_HARASSMENT not in (r.code for r in reasons):
         urgent += URGENT
-        reasons.append("Sexual harassment or violence: always a safeguarding matter for the DSL")
+        reasons.append(Found(Reason.SEXUAL_HARASSMENT))
     signal = 0
     if feels_safe == "not_sure":
         signal = SIGNAL
-        reasons.append(NOT_SURE_SAFE)
+        reasons.append(Found(Reason.NOT_SURE_SAFE))
     rest = 0
     # A parent may tick several concerns (a list, or codes joined with commas when stored).
     if "school_refusal" in concern_codes(concern):
@@ -213,28 +283,28 @@ def assess(*, feels_safe: str | None, kinds: list[str], happened_before: str | N
             # Persistent absence is a known safeguarding signal (KCSIE: children absent
             # from education for prolonged periods).
             signal = SIGNAL
-            reasons.append(LONG_REFUSAL)
+            reasons.append(Found(Reason.LONG_REFUSAL))
         else:
             rest += 20
-            reasons.append(SCHOOL_REFUSAL)
+            reasons.append(Found(Reason.SCHOOL_REFUSAL))
     if send:
         # "children with SEND ... disproportionately impacted by bullying" (anti-bullying).
         rest += 25
-        reasons.append("A pupil with SEND is involved")
+        reasons.append(Found(Reason.SEND_INVOLVED))
     if recurring:
         rest += 25
-        reasons.append("Recurring: named in several reports")
-    if "physical" in kinds:
+        reasons.append(Found(Reason.RECURRING))
+    if Kind.PHYSICAL in kinds:
         rest += 20
-        reasons.append("Physical harm described")
+        reasons.append(Found(Reason.PHYSICAL_HARM))
     if happened_before == "yes":
         # "behaviour ... repeated over time" is the policy's definition of bullying.
         rest += 15
-        reasons.append("Has happened before")
-    if "online" in kinds or "online" in places or "journey" in places:
+        reasons.append(Found(Reason.HAPPENED_BEFORE))
+    if ONLINE in kinds or ONLINE in places or "journey" in places:
         # Cyber policy 7.4: "the location may be anytime and anywhere"; off-site bullying
         # "will ensure that the concern is fully investigated" (anti-bullying policy).
         rest += 5
-        reasons.append("Online or outside school")
+        reasons.append(Found(Reason.ONLINE))
     score = urgent + signal + rest if urgent else signal + min(rest, SIGNAL - 1)
     return Urgency(score, tuple(reasons), frozenset(flags))

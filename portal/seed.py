@@ -29,6 +29,8 @@ from sqlalchemy import Connection, Table, func, select, text, update
 from . import checklists, linking, priority
 from .db import refresh_statistics
 from .models import (
+    DSL_TEAM,
+    CaseChecklist,
     ChecklistItem,
     Event,
     ItemState,
@@ -44,7 +46,7 @@ from .models import (
     User,
     upn_index,
 )
-from .vocabulary import KINDS, PLACES, Category, Source, Status
+from .vocabulary import KINDS, ONLINE, PLACES, Category, Source, Status
 
 BATCH = 5_000
 SCHOOL_YEARS = 2
@@ -126,7 +128,7 @@ class SeedResult:
 
 @lru_cache(maxsize=4096)
 def _urgency(feels_safe: str | None, kinds: tuple[str, ...], happened_before: str | None,
-             places: tuple[str, ...], text: str) -> tuple[int, tuple[str, ...]]:
+             places: tuple[str, ...], text: str) -> tuple[int, tuple[priority.Found, ...]]:
     result = priority.assess(feels_safe=feels_safe, kinds=list(kinds),
                              happened_before=happened_before, places=list(places), text=text)
     return result.score, result.reasons
@@ -305,7 +307,7 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
         cumulative.append(total)
 
     dsl_ids = list(conn.scalars(select(User.id).where(
-        User.school_id == school_id, User.role.in_([Role.DSL, Role.DEPUTY_DSL]),
+        User.school_id == school_id, User.role.in_(DSL_TEAM),
         User.is_active.is_(True))))
     staff_ids = list(conn.scalars(select(User.id).where(
         User.school_id == school_id, User.role == Role.STAFF))) or dsl_ids
@@ -393,9 +395,9 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
             text = body
         # Only these parts of the answers move the score, so the cache stays small.
         score, reasons = _urgency(feels_safe, tuple(kinds), "yes" if happened == "yes" else None,
-                                  tuple(p for p in places if p in ("online", "journey")), text)
+                                  tuple(p for p in places if p in (ONLINE, "journey")), text)
         row["urgency"] = score
-        row["urgency_reasons"] = list(reasons)
+        row["urgency_reasons"] = [reason.stored() for reason in reasons]
         if status != Status.NEW:
             row["updated_at"] = row["closed_at"] or row["acknowledged_at"]
         report_rows.append(row)
@@ -420,7 +422,8 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
     event_rows: list[dict[str, Any]] = []
     link_rows: list[dict[str, Any]] = []
     step_rows: list[dict[str, Any]] = []
-    responding = checklists.CHECKLISTS["responding"][1]
+    attached_rows: list[dict[str, Any]] = []
+    responding = checklists.CHECKLISTS[checklists.RESPONDING]
     for rid, row, (status, category, created_at) in zip(report_ids, report_rows, meta,
                                                         strict=True):
         event_rows.append({"school_id": school_id, "report_id": rid, "actor_id": None,
@@ -454,9 +457,12 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
                                "staff_address": None,
                                "created_at": seen + timedelta(hours=2)})
         if status == Status.CLOSED:
-            for position, step in enumerate(responding):
+            attached_rows.append({"report_id": rid, "checklist": responding.code,
+                                  "version": responding.version, "attached_at": seen,
+                                  "synced_at": seen})
+            for position, step in enumerate(responding.steps):
                 step_rows.append({
-                    "report_id": rid, "checklist": "responding", "key": step.key,
+                    "report_id": rid, "checklist": responding.code, "key": step.code,
                     "position": position, "required": step.required,
                     "state": (ItemState.DONE if step.required else ItemState.NOT_NEEDED).value,
                     "note": "" if step.required else "Not needed for this case.",
@@ -468,6 +474,7 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
                                "staff_address": None, "created_at": row["closed_at"]})
     _insert(conn, ReportPupil.__table__, link_rows)  # type: ignore[arg-type]
     _insert(conn, ChecklistItem.__table__, step_rows)  # type: ignore[arg-type]
+    _insert(conn, CaseChecklist.__table__, attached_rows)  # type: ignore[arg-type]
     _insert(conn, Event.__table__, event_rows)  # type: ignore[arg-type]
     _store_recurring(conn, school_id)
     refresh_statistics(conn)  # a bulk load: the planners need to see the new shape

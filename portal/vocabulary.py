@@ -85,45 +85,134 @@ class Choice:
     icon: str = ""  # name of an inline SVG symbol in templates/icons.html
 
 
+class Kind(enum.StrEnum):
+    """The kinds of bullying or concern: stable codes, stored in ``report_kinds.kind``.
+
+    Rules key on these codes; the words a child, a parent or a DSL reads are in the tables
+    below (``KINDS``, ``STAFF_KINDS``, ``PREJUDICE``) and may be reworded or translated."""
+
+    PHYSICAL = "physical"
+    VERBAL = "verbal"
+    EMOTIONAL = "emotional"
+    PROPERTY = "property"
+    ONLINE = "online"
+    OTHER = "other"
+    PREJUDICE = "prejudice"
+    SEXUAL = "sexual"
+    PREJUDICE_RACE = "prejudice:race"
+    PREJUDICE_RELIGION = "prejudice:religion"
+    PREJUDICE_DISABILITY = "prejudice:disability"
+    PREJUDICE_SEX = "prejudice:sex"
+    PREJUDICE_SEXUALITY = "prejudice:sexuality"
+    PREJUDICE_GENDER_IDENTITY = "prejudice:gender_identity"
+    PREJUDICE_APPEARANCE = "prejudice:appearance"
+    PREJUDICE_FAMILY = "prejudice:family"
+
+
+# "online" is one code for three answers that mean the same thing to the policies: the
+# kind (what happened), the place (where) and the parent's concern. The cyber-bullying
+# policy's rules (checklists 4.1-4.9, advice, urgency) read it from any of the three.
+ONLINE = Kind.ONLINE
+
+
 # "Bullying can include name calling, taunting, mocking ...; kicking; hitting; taking
 # belongings; ... excluding people from groups" (anti-bullying policy, Definition) and the
 # cyber policy's "sending or posting harmful or upsetting text, images or other messages".
 KINDS: tuple[Choice, ...] = (
-    Choice("physical", "Someone hurt my body", "Physical (hitting, kicking, pushing)", "hand"),
-    Choice("verbal", "Someone called me names or said mean things",
+    Choice(Kind.PHYSICAL, "Someone hurt my body", "Physical (hitting, kicking, pushing)",
+           "hand"),
+    Choice(Kind.VERBAL, "Someone called me names or said mean things",
            "Verbal (name calling, taunting, offensive comments)", "speech"),
-    Choice("emotional", "Someone left me out or spread stories about me",
+    Choice(Kind.EMOTIONAL, "Someone left me out or spread stories about me",
            "Emotional or exclusion (leaving out, rumours)", "people"),
-    Choice("property", "Someone took or broke my things",
-           "Property (taking or damaging belongings)",
-           "bag"),
-    Choice("online", "It happened online, on a phone or in games",
+    Choice(Kind.PROPERTY, "Someone took or broke my things",
+           "Property (taking or damaging belongings)", "bag"),
+    Choice(Kind.ONLINE, "It happened online, on a phone or in games",
            "Online (phone, messages, games, social media)", "phone"),
-    Choice("other", "Something else", "Something else", "dots"),
+    Choice(Kind.OTHER, "Something else", "Something else", "dots"),
 )
 # Added by staff after review (never asked of a child in these words).
 STAFF_KINDS: tuple[Choice, ...] = (
-    Choice("prejudice", "", "Prejudice-based (race, religion, disability/SEND, sex, sexuality, "
-           "gender identity, appearance, family situation)"),
-    Choice("sexual", "", "Sexual harassment or violence"),
+    Choice(Kind.PREJUDICE, "", "Prejudice-based (race, religion, disability/SEND, sex, "
+           "sexuality, gender identity, appearance, family situation)"),
+    Choice(Kind.SEXUAL, "", "Sexual harassment or violence"),
 )
 # Anti-bullying policy, "Preventing bullying": "differences between people that could
 # motivate bullying, such as: ... family situations ... religion, ethnicity, disability,
 # gender, sexuality or appearance".
 PREJUDICE: tuple[Choice, ...] = (
-    Choice("prejudice:race", "", "Prejudice-based: race or ethnicity"),
-    Choice("prejudice:religion", "", "Prejudice-based: religion or belief"),
-    Choice("prejudice:disability", "", "Prejudice-based: disability or SEND"),
-    Choice("prejudice:sex", "", "Prejudice-based: sex (sexism)"),
-    Choice("prejudice:sexuality", "", "Prejudice-based: sexuality"),
-    Choice("prejudice:gender_identity", "", "Prejudice-based: gender identity"),
-    Choice("prejudice:appearance", "", "Prejudice-based: appearance"),
-    Choice("prejudice:family", "", "Prejudice-based: family situation (e.g. looked after, "
+    Choice(Kind.PREJUDICE_RACE, "", "Prejudice-based: race or ethnicity"),
+    Choice(Kind.PREJUDICE_RELIGION, "", "Prejudice-based: religion or belief"),
+    Choice(Kind.PREJUDICE_DISABILITY, "", "Prejudice-based: disability or SEND"),
+    Choice(Kind.PREJUDICE_SEX, "", "Prejudice-based: sex (sexism)"),
+    Choice(Kind.PREJUDICE_SEXUALITY, "", "Prejudice-based: sexuality"),
+    Choice(Kind.PREJUDICE_GENDER_IDENTITY, "", "Prejudice-based: gender identity"),
+    Choice(Kind.PREJUDICE_APPEARANCE, "", "Prejudice-based: appearance"),
+    Choice(Kind.PREJUDICE_FAMILY, "", "Prejudice-based: family situation (e.g. looked after, "
            "young carer)"),
 )
-ALL_KINDS = KINDS[:-1] + STAFF_KINDS + KINDS[-1:]
-KIND_LABELS = {c.value: c.adult for c in ALL_KINDS + PREJUDICE}
-CLASSIFY_KINDS = KINDS[:-1] + STAFF_KINDS[1:] + PREJUDICE + KINDS[-1:]
+KIND_CHOICES: dict[str, Choice] = {c.value: c for c in (*KINDS, *STAFF_KINDS, *PREJUDICE)}
+KIND_LABELS = {code: c.adult for code, c in KIND_CHOICES.items()}
+PREJUDICE_KINDS: tuple[Kind, ...] = tuple(Kind(c.value) for c in PREJUDICE)
+# The queue's kind filter: every kind a report can be filed under, "something else" last.
+ALL_KIND_CODES: tuple[Kind, ...] = (
+    Kind.PHYSICAL, Kind.VERBAL, Kind.EMOTIONAL, Kind.PROPERTY, Kind.ONLINE, Kind.PREJUDICE,
+    Kind.SEXUAL, Kind.OTHER,
+)
+# What a DSL may record after review: the prejudice-based kinds one by one (not the
+# umbrella "prejudice"), "something else" last.
+CLASSIFY_KIND_CODES: tuple[Kind, ...] = (
+    Kind.PHYSICAL, Kind.VERBAL, Kind.EMOTIONAL, Kind.PROPERTY, Kind.ONLINE, Kind.SEXUAL,
+    *PREJUDICE_KINDS, Kind.OTHER,
+)
+ALL_KINDS: tuple[Choice, ...] = tuple(KIND_CHOICES[code] for code in ALL_KIND_CODES)
+CLASSIFY_KINDS: tuple[Choice, ...] = tuple(KIND_CHOICES[code] for code in CLASSIFY_KIND_CODES)
+
+class Reason(enum.StrEnum):
+    """Why a report ranks where it does in the queue (portal.priority): stable codes, kept
+    in ``reports.urgency_reasons``. Rules (the checklists, the queue's tags) key on these;
+    the words are in ``REASON_WORDS`` and may be reworded or translated freely."""
+
+    NOT_SAFE = "not_safe"
+    SELF_HARM = "self_harm"
+    THREAT_TO_HURT = "threat_to_hurt"
+    WEAPON = "weapon"
+    SEXUAL_IMAGES = "sexual_images"
+    SEXUAL_HARASSMENT = "sexual_harassment"
+    NOT_SURE_SAFE = "not_sure_safe"
+    LONG_REFUSAL = "long_refusal"
+    SCHOOL_REFUSAL = "school_refusal"
+    SEND_INVOLVED = "send_involved"
+    RECURRING = "recurring"
+    PHYSICAL_HARM = "physical_harm"
+    HAPPENED_BEFORE = "happened_before"
+    ONLINE = "online"
+
+
+# The words a DSL reads for each reason (the queue, the case page).
+REASON_WORDS: dict[Reason, str] = {
+    Reason.NOT_SAFE: "Does not feel safe right now",
+    Reason.SELF_HARM: "Words of self-harm or suicide",
+    Reason.THREAT_TO_HURT: "Threat to kill or hurt",
+    Reason.WEAPON: "Weapon mentioned",
+    Reason.SEXUAL_IMAGES: "Sexual images of a child: consider CEOP",
+    Reason.SEXUAL_HARASSMENT: "Sexual harassment or violence: always a safeguarding matter "
+                              "for the DSL",
+    Reason.NOT_SURE_SAFE: "Not sure they feel safe right now",
+    Reason.LONG_REFUSAL: "Not coming to school for two weeks or more: a safeguarding signal",
+    Reason.SCHOOL_REFUSAL: "Doesn't want to come to school",
+    Reason.SEND_INVOLVED: "A pupil with SEND is involved",
+    Reason.RECURRING: "Recurring: named in several reports",
+    Reason.PHYSICAL_HARM: "Physical harm described",
+    Reason.HAPPENED_BEFORE: "Has happened before",
+    Reason.ONLINE: "Online or outside school",
+}
+# The queue's short tag for a safeguarding signal short of "urgent" (portal.priority.SIGNAL).
+REASON_TAGS: dict[Reason, str] = {
+    Reason.NOT_SURE_SAFE: "Unsure if safe",
+    Reason.LONG_REFUSAL: "School refusal",
+}
+
 
 HOW_INFORMED: tuple[Choice, ...] = (
     Choice("phone", "", "Phone call"), Choice("meeting", "", "Meeting in school"),
@@ -145,7 +234,7 @@ PLACES: tuple[Choice, ...] = (
     Choice("corridor", "In a corridor", "Corridor"),
     Choice("toilets", "In the toilets", "Toilets"),
     Choice("journey", "On the way to or from school", "On the way to or from school"),
-    Choice("online", "Online, on a phone or in a game", "Online"),
+    Choice(ONLINE, "Online, on a phone or in a game", "Online"),
     Choice("elsewhere", "Somewhere else", "Somewhere else"),
 )
 PLACE_LABELS = {c.value: c.adult for c in PLACES}
@@ -179,7 +268,7 @@ CONCERNS: tuple[Choice, ...] = (
     Choice("bullying", "", "Bullying"),
     Choice("behaviour_change", "", "A change in my child's behaviour"),
     Choice("school_refusal", "", "My child doesn't want to come to school"),
-    Choice("online", "", "Something online or on a phone"),
+    Choice(ONLINE, "", "Something online or on a phone"),
     Choice("other", "", "Something else"),
 )
 CONCERN_LABELS = {c.value: c.adult for c in CONCERNS}

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from .. import kiosk, linking, priority
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from ..models import Device, Pupil, Role, School, SenStatus, TrustedAdult, User
+from ..models import DSL_TEAM, Device, Pupil, Role, School, SenStatus, TrustedAdult, User
 from . import operations as ops
 from .forms import PupilForm, SchoolSettingsForm, TabletForm, ToggleForm, TrustedAdultForm
 
@@ -113,7 +113,7 @@ def trust() -> ResponseReturnValue:
     return render_template("admin/trust.html", figures=figures, trust=user.trust)
 
 
-ROSTER_ROLES = (Role.ADMIN, Role.DSL, Role.DEPUTY_DSL)
+ROSTER_ROLES = (Role.ADMIN, DSL_TEAM)
 
 
 @bp.route("/roster")

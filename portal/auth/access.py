@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-from ..models import Role, User
+from ..models import DSL_TEAM, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-READERS = frozenset({Role.DSL, Role.DEPUTY_DSL})  # "only DSL roles read report text"
+READERS = DSL_TEAM  # "only DSL roles read report text" (portal.models.user.DSL_TEAM)
 ALL_STAFF = frozenset(Role)
 PUBLIC = frozenset[Role]()
 

@@ -1,7 +1,7 @@
 """The portal's data model (SQLAlchemy 2.0, typed)."""
 
 from .base import Base, utcnow
-from .case import ACTION_LABELS, ActionKind, CaseAction, ChecklistItem, ItemState
+from .case import ACTION_LABELS, ActionKind, CaseAction, CaseChecklist, ChecklistItem, ItemState
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event
 from .pupil import (
@@ -15,7 +15,7 @@ from .pupil import (
 )
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
-from .user import READS_REPORTS, Device, RecoveryCode, Role, StaffSession, User
+from .user import DSL_TEAM, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
     "ACTION_LABELS",
@@ -23,6 +23,7 @@ __all__ = [
     "SEN_LABELS",
     "ActionKind",
     "CaseAction",
+    "CaseChecklist",
     "ChecklistItem",
     "Device",
     "RecoveryCode",
@@ -35,7 +36,7 @@ __all__ = [
     "Pupil",
     "ReportPupil",
     "SenStatus",
-    "READS_REPORTS",
+    "DSL_TEAM",
     "AppendOnlyError",
     "Base",
     "Event",

@@ -18,8 +18,23 @@ class ItemState(enum.StrEnum):
     NOT_NEEDED = "not_needed"
 
 
+class CaseChecklist(Base):
+    """A policy checklist this case has, and the version of its definition (portal.
+    checklists) the case's steps were last brought up to."""
+
+    __tablename__ = "case_checklists"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    checklist: Mapped[str] = mapped_column(String(30), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ChecklistItem(Base):
-    """One step a policy requires on this case (portal.checklists names them)."""
+    """One step a policy requires on this case: ``key`` is the step's stable code
+    ("cyber-4.3"); portal.checklists has its words, retired steps' included."""
 
     __tablename__ = "checklist_items"
     __table_args__ = (Index("ix_checklist_items_report", "report_id", "position"),)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..vocabulary import Category, Source, Status
 from .base import Base, EncryptedJSON, EncryptedText, UTCDateTime, enum_column, utcnow
-from .case import CaseAction, ChecklistItem
+from .case import CaseAction, CaseChecklist, ChecklistItem
 from .conversation import Evidence, Message
 from .pupil import ReportPupil
 from .school import School
@@ -49,8 +49,11 @@ class Report(Base):
 
     # Priority rules (portal.priority): a score and the reasons behind it.
     urgency: Mapped[int] = mapped_column(Integer, default=0)
-    # The reasons say what the report describes ("Threat to kill or hurt"): encrypted.
-    urgency_reasons: Mapped[list[str]] = mapped_column(EncryptedJSON(), default=list)
+    # Why, as reason codes (portal.vocabulary.Reason) with the word-list entries that
+    # matched: [{"code": "threat_to_hurt", "matched": ["kill you"]}, {"code": "online"}].
+    # Pages show the words (portal.priority.reason_words). They say what the report
+    # describes: encrypted.
+    urgency_reasons: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON(), default=list)
 
     # Follow-up code: only its SHA-256 is kept.
     followup_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -114,6 +117,9 @@ class Report(Base):
     checklist_items: Mapped[list[ChecklistItem]] = relationship(
         order_by="ChecklistItem.position", cascade="all, delete-orphan"
     )
+    checklists: Mapped[list[CaseChecklist]] = relationship(
+        order_by="CaseChecklist.attached_at", cascade="all, delete-orphan"
+    )
     actions: Mapped[list[CaseAction]] = relationship(
         order_by="CaseAction.happened_on", cascade="all, delete-orphan"
     )
@@ -130,6 +136,11 @@ class Report(Base):
     @property
     def kind_values(self) -> list[str]:
         return [k.kind for k in self.kinds]
+
+    @property
+    def reason_codes(self) -> list[str]:
+        """The codes of the urgency reasons, in order ("threat_to_hurt", "online")."""
+        return [str(item.get("code", "")) for item in self.urgency_reasons or []]
 
     def as_sent(self) -> dict[str, Any]:
         """The fields the reporter filled in, for the follow-up page."""

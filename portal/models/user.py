@@ -32,8 +32,10 @@ ROLE_LABELS = {
     Role.ADMIN: "Administrator",
 }
 
-# Only DSL roles read report text (design, "Least privilege").
-READS_REPORTS = frozenset({Role.DSL, Role.DEPUTY_DSL})
+# The school's DSL team: the DSL and their deputies. Only they read report text (design,
+# "Least privilege"), are told of new reports, and take cases. The one place this set is
+# written; every rule and route that means "the DSL team" uses it.
+DSL_TEAM = frozenset({Role.DSL, Role.DEPUTY_DSL})
 
 
 class User(Base):
@@ -81,7 +83,7 @@ class User(Base):
 
     @property
     def reads_reports(self) -> bool:
-        return self.role in READS_REPORTS
+        return self.role in DSL_TEAM
 
     @property
     def name(self) -> str:

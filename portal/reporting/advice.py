@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import vocabulary
+
 
 @dataclass(frozen=True)
 class Advice:
@@ -50,7 +52,7 @@ def advice_for(*, kinds: list[str], places: list[str], about: str | None) -> lis
     items = list(ALWAYS)
     if about == "someone_else":
         items.extend(SOMEONE_ELSE)
-    if "online" in kinds or "online" in places:
+    if vocabulary.ONLINE in kinds or vocabulary.ONLINE in places:
         items.extend(ONLINE)
     else:
         items.append(NOT_PHYSICAL_RETALIATION)

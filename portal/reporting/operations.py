@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import evidence, followup, notifications, priority
+from .. import checklists, evidence, followup, notifications, priority
 from .. import vocabulary as words
 from ..models import (
     Event,
@@ -23,7 +23,7 @@ from ..models import (
     TrustedAdult,
     utcnow,
 )
-from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, Source, Status, concern_codes
+from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, ONLINE, Source, Status, concern_codes
 
 
 @dataclass
@@ -123,6 +123,9 @@ def _arrive(session: Session, school: School, stored: Stored, extras: Extras) ->
     session.flush()
     session.add(Event(school_id=school.id, report_id=report.id, action="report.received",
                       new_value=report.source.value))
+    # The policy's checklists start with the facts that require them (its kinds, places
+    # and reasons), not when a DSL first looks (portal.checklists).
+    checklists.sync(session, report)
     notifications.report_arrived(session, report, school, extras.base_url)
     files = _keep_evidence(session, report, extras)
     session.flush()
@@ -164,6 +167,8 @@ def _new_report(school: School, source: Source, token: str, **values: object) ->
         followup_code_hash=followup.code_hash(code),
         submission_hash=followup.submission_hash(token),
         sealed_code=followup.seal_code(code, token),
+        # Empty from the start, so attaching the checklists at arrival reads nothing back.
+        checklist_items=[], checklists=[],
         **values,
     )
     return Stored(report, code)
@@ -193,7 +198,7 @@ def submit_pupil_report(
         reporter_class="" if data.anonymous else data.reporter_class,
         preferred_adult=adult_label(session, school, data.adult),
         urgency=urgency.score,
-        urgency_reasons=list(urgency.reasons),
+        urgency_reasons=urgency.stored(),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(data.kinds)],
     )
     return _arrive(session, school, stored, extras)
@@ -207,8 +212,8 @@ def submit_parent_report(
     extras = extras or Extras()
     concerns = concern_codes(data.concern)
     kinds = list(data.kinds)
-    if "online" in concerns and "online" not in kinds:
-        kinds.append("online")
+    if ONLINE in concerns and ONLINE not in kinds:
+        kinds.append(ONLINE)
     urgency = priority.assess(feels_safe=None, kinds=kinds, happened_before=None, places=[],
                               text=data.details, concern=data.concern,
                               since=data.since_when, extra_dirs=extras.word_dirs)
@@ -227,7 +232,7 @@ def submit_parent_report(
         contact_preference=data.contact_preference,
         notify_updates=data.email_updates and bool(data.contact_email),
         urgency=urgency.score,
-        urgency_reasons=list(urgency.reasons),
+        urgency_reasons=urgency.stored(),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(kinds)],
     )
     return _arrive(session, school, stored, extras)

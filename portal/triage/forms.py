@@ -86,7 +86,7 @@ class KindsForm(FlaskForm):
 
 class ChecklistForm(FlaskForm):
     checklist = SelectField("Add a checklist",
-                            choices={k: title for k, (title, _s) in CHECKLISTS.items()},
+                            choices={k: c.title for k, c in CHECKLISTS.items()},
                             validators=[InputRequired("Choose a checklist.")])
 
 

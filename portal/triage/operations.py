@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import checklists, followup, priority
 from ..models import (
+    DSL_TEAM,
     ActionKind,
     CaseAction,
     ChecklistItem,
@@ -21,7 +22,6 @@ from ..models import (
     Message,
     Report,
     ReportKind,
-    Role,
     Sender,
     User,
     utcnow,
@@ -73,7 +73,7 @@ class QueuePage:
 def _visible(user: User) -> list[ColumnElement[bool]]:
     """Who may see what: their school's reports for DSL roles, their own concerns for staff."""
     conditions: list[ColumnElement[bool]] = [Report.school_id == user.school_id]
-    if user.role not in (Role.DSL, Role.DEPUTY_DSL):
+    if user.role not in DSL_TEAM:
         conditions.append(Report.created_by_id == user.id)
     return conditions
 
@@ -220,7 +220,7 @@ def acknowledge(session: Session, report: Report, *, actor: User) -> bool:
         session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                              action="case.acknowledged", created_at=now))
         changed = True
-    if checklists.attach(session, report):
+    if checklists.sync(session, report):
         changed = True
     for message in report.messages:
         if message.sender == Sender.REPORTER and message.read_at is None:
@@ -240,7 +240,7 @@ def viewed_not_acknowledged(session: Session, report_ids: list[int]) -> set[int]
     return set(session.scalars(
         select(Event.report_id).join(User, User.id == Event.actor_id)
         .where(Event.report_id.in_(report_ids), Event.action == "case.viewed",
-               User.role.in_([Role.DSL, Role.DEPUTY_DSL])).distinct()
+               User.role.in_(DSL_TEAM)).distinct()
     ))
 
 
@@ -274,7 +274,7 @@ def change_status(session: Session, report: Report, *, actor: User, status: Stat
     if status == Status.CLOSED:
         blocking = checklists.open_required(report)
         if blocking and len(override.strip()) < REASON_MIN:
-            names = "; ".join(checklists.STEP_TEXT[(i.checklist, i.key)] for i in blocking)
+            names = "; ".join(checklists.step_words(i.key) for i in blocking)
             raise StepsOpen(f"{len(blocking)} required step(s) are still open: {names}. Mark "
                             "them done or not needed, or write why the case closes anyway.")
         if blocking:
@@ -338,7 +338,7 @@ def set_kinds(session: Session, report: Report, *, actor: User, kinds: list[str]
     session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                          action="kinds.changed", old_value=",".join(old)[:80],
                          new_value=",".join(new)[:80], text=text))
-    added = checklists.attach(session, report)
+    added = checklists.sync(session, report)
     session.flush()
     return added
 
@@ -399,7 +399,7 @@ def dsl_team(session: Session, school_id: int) -> list[User]:
     """Who a case can be assigned to: the school's DSL and deputies."""
     return list(session.scalars(
         select(User).where(User.school_id == school_id, User.is_active.is_(True),
-                           User.role.in_([Role.DSL, Role.DEPUTY_DSL]))
+                           User.role.in_(DSL_TEAM))
         .order_by(User.display_name, User.email)
     ))
 
@@ -407,7 +407,7 @@ def dsl_team(session: Session, school_id: int) -> list[User]:
 def assign(session: Session, report: Report, *, actor: User, assignee: User | None) -> None:
     """Give the case to a member of the DSL team (or take it off everyone)."""
     if assignee is not None and (assignee.school_id != report.school_id
-                                 or assignee.role not in (Role.DSL, Role.DEPUTY_DSL)):
+                                 or assignee.role not in DSL_TEAM):
         raise InvalidTransition("Cases can only be assigned to the school's DSL team.")
     if (assignee.id if assignee else None) == report.assigned_to_id:
         raise InvalidTransition("The case is already assigned that way.")
@@ -437,13 +437,13 @@ def record_concern(session: Session, *, actor: User, told_by: str, told_by_class
         places=list(places), when=when, feels_safe=feels_safe,
         people_involved=people_involved, anonymous=False, reporter_name=told_by,
         reporter_class=told_by_class, urgency=urgency.score,
-        urgency_reasons=list(urgency.reasons),
+        urgency_reasons=urgency.stored(),
     )
     session.add(report)
     session.flush()
     session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
                          action="report.received", new_value=Source.STAFF.value))
-    checklists.attach(session, report)
+    checklists.sync(session, report)
     session.flush()
     return report
 

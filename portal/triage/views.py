@@ -120,7 +120,7 @@ def _due(report: Report, school: School) -> Any:
 
 
 @bp.route("/")
-@allow(Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.ADMIN, Role.TRUST_LEAD)
+@allow(READERS, Role.STAFF, Role.ADMIN, Role.TRUST_LEAD)
 def queue() -> ResponseReturnValue:
     user = staff_user()
     if user.role == Role.ADMIN:
@@ -146,6 +146,7 @@ def queue() -> ResponseReturnValue:
         kinds=ALL_KINDS, sources=SOURCE_LABELS, flags=flags, now=now, due=due,
         mine=request.args.get("mine") == "1", viewed=viewed,
         hints={r.id: ops.hint(r) for r in page.reports}, signal_tags_for=priority.signal_tags,
+        reasons_in_words=priority.reasons_in_words,
     )
 
 
@@ -193,16 +194,17 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
         found=found, query=query, flags=flags,
         open_required=checklists.open_required(report),
-        # Before a DSL acknowledges the case its checklists are not stored yet: show the
-        # steps the policy will ask for, read-only (a GET writes nothing but the view).
+        # A case from before checklists started at arrival (migration 0014) has none until
+        # its next recorded change: show the steps the policy will ask for, read-only
+        # (a GET writes nothing but the view).
         preview_steps=[] if report.checklist_items else [
-            (checklists.CHECKLISTS[name][0],
-             [(checklists.STEP_TEXT[(name, step.key)], step.required)
-              for step in checklists.CHECKLISTS[name][1]])
+            (checklists.CHECKLISTS[name].title,
+             [(step.text, step.required) for step in checklists.CHECKLISTS[name].steps])
             for name in checklists.checklists_for(report)],
-        checklist_titles={k: t for k, (t, _s) in checklists.CHECKLISTS.items()},
-        step_text=checklists.STEP_TEXT,
-        step_names={f"{c}:{k}": t for (c, k), t in checklists.STEP_TEXT.items()},
+        checklist_titles=checklists.titles(),
+        step_words=checklists.step_words, step_current=checklists.is_current,
+        reason_words=priority.reason_words,
+        step_names=checklists.event_step_names(),
         recurring_pupils={p.id for p, _role, rec in flags.pupils.get(report.id, []) if rec},
         events=[e for e in events if e.action != "case.viewed"],
         views=[e for e in events if e.action == "case.viewed"],
@@ -568,7 +570,7 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/concerns/new", methods=["GET", "POST"])
-@allow(Role.STAFF, Role.DSL, Role.DEPUTY_DSL)
+@allow(Role.STAFF, READERS)
 def new_concern() -> ResponseReturnValue:
     form = ConcernForm()
     if form.validate_on_submit():

@@ -109,8 +109,7 @@ def test_a_pupil_in_three_reports_within_sixty_days_is_flagged_recurring(
     assert queue.count("tag--recurring") == 3
     session.expire_all()
     for report in reports:
-        assert "Recurring: named in several reports" in session.get(Report, report.id) \
-            .urgency_reasons
+        assert "recurring" in session.get(Report, report.id).reason_codes
     assert "Recurring" in browser.get(f"/staff/cases/{reports[0].id}").get_data(as_text=True)
 
 
@@ -141,8 +140,7 @@ def test_unlinking_a_mistaken_link_takes_the_recurring_flag_off_again(
     assert "tag--recurring" not in browser.get(f"/staff/pupils/{kai.id}").get_data(as_text=True)
     session.expire_all()
     assert session.get(Pupil, kai.id).recurring is False
-    assert "Recurring: named in several reports" not in session.get(
-        Report, reports[0].id).urgency_reasons
+    assert "recurring" not in session.get(Report, reports[0].id).reason_codes
 
 
 def test_a_send_pupil_makes_the_report_rank_higher_and_says_why(
@@ -155,7 +153,7 @@ def test_a_send_pupil_makes_the_report_rank_higher_and_says_why(
     session.expire_all()
     stored = session.get(Report, report.id)
     assert stored.urgency > before
-    assert "A pupil with SEND is involved" in stored.urgency_reasons
+    assert "send_involved" in stored.reason_codes
     assert "tag--send" in browser.get("/staff/").get_data(as_text=True)
 
 
@@ -372,7 +370,7 @@ def test_no_staff_route_writes_without_an_audit_event(
     the staff address; a new POST route without an entry here fails this test."""
     report, _ = make_report(school)
     kai = make_pupil(school, "Kai", "Jones")
-    checklists.attach(session, session.get(Report, report.id))  # without acknowledging
+    checklists.sync(session, session.get(Report, report.id))  # without acknowledging
     session.commit()
     item, second = session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)).all()[:2]
     adult = school.trusted_adults[0]

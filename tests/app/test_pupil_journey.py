@@ -62,7 +62,7 @@ def test_not_feeling_safe_is_urgent_and_tells_the_child_to_go_to_an_adult(
     assert "Mrs Patel" in html
     report = session.scalars(select(Report)).one()
     assert report.urgency >= 100
-    assert "Does not feel safe right now" in report.urgency_reasons
+    assert "not_safe" in report.reason_codes
     assert report.preferred_adult == "Mrs Patel"
 
 
@@ -134,4 +134,7 @@ def test_words_of_harm_make_a_report_urgent_and_say_why(browser, school, session
     browser.submit("/s/oakfield/pupil", {**PUPIL, "what_happened": "he said hes gonna kill me"})
     report = session.scalars(select(Report)).one()
     assert report.urgency >= 100
-    assert "Threat to kill or hurt" in report.urgency_reasons
+    assert "threat_to_hurt" in report.reason_codes
+    # which entries of the threats list matched are kept with it (encrypted)
+    assert {"code": "threat_to_hurt", "matched": ["kill me", "gonna kill"]} \
+        in report.urgency_reasons

@@ -1,6 +1,6 @@
 """The staff pages send a fixed number of SQL queries, however much data they show (no N+1).
 
-Each page is loaded once to settle (the first view of a case attaches its checklists, the
+Each page is loaded once to settle (the first view of a case writes its view event, the
 session's last-seen time may be written), then counted on the second load.
 """
 

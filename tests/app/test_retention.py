@@ -171,5 +171,4 @@ def test_a_purged_report_no_longer_counts_towards_a_childs_recurring_flag(
     assert removed == 1
     session.expire_all()
     assert session.get(Pupil, kai.id).recurring is False
-    assert "Recurring: named in several reports" not in session.get(
-        Report, reports[1].id).urgency_reasons
+    assert "recurring" not in session.get(Report, reports[1].id).reason_codes

@@ -67,14 +67,14 @@ def work_a_case(app, browser, school, make_user, session, tmp_path) -> tuple[Rep
 # What the thief must not read: the child (names, UPN, date of birth, form, SEN status),
 # what they are said to have done and what the DSL decided and why.
 SEALED = [b"Zebedee", b"Quartermain", b"QUARTERMAIN", UPN.encode(), b"2015-03-14",
-          b"Kestrels", MARKER.encode(), b"Threat to kill", b"feel safe",
+          b"Kestrels", MARKER.encode(), b"Threat to kill", b"feel safe", b"threat_to_hurt",
           b":alleged_perpetrator", b"physical,verbal", b"verbal,physical"]
 
 
 def test_a_stolen_database_reads_no_child_role_decision_or_reason(
         app, browser, school, make_user, session, tmp_path):
     report, zebedee = work_a_case(app, browser, school, make_user, session, tmp_path)
-    assert "Threat to kill or hurt" in report.urgency_reasons
+    assert "threat_to_hurt" in report.reason_codes
     assert (zebedee.sen_status, zebedee.form) == (SenStatus.EHC_PLAN, "Kestrels")
     assert session.scalars(select(Event).where(Event.action == "pupil.linked")).one() \
         .new_value == f"{zebedee.id}:alleged_perpetrator"

@@ -247,8 +247,8 @@ def test_0009_encrypts_rows_stored_before_it_and_downgrade_gives_them_back(
                                       "Kestrels", SenStatus.EHC_PLAN)
         assert pupil.upn_hash == upn_index("Q801234567890")
         report = session.get(Report, 1)
-        assert report.urgency_reasons == ["Threat to kill or hurt",
-                                          "Does not feel safe right now"]
+        # sealed by 0009, and turned into reason codes by 0014
+        assert report.urgency_reasons == [{"code": "threat_to_hurt"}, {"code": "not_safe"}]
         assert report.preferred_adult == "Mrs Wolstenholme"
         assert (session.get(Event, 2).old_value, session.get(Event, 2).new_value) == (
             "allegation", "bullying_incident")
@@ -294,12 +294,12 @@ def test_0012_gives_existing_schools_every_year_and_downgrades(
         assert connection.execute(text("SELECT phase FROM schools")).scalar() == "all_through"
         connection.execute(text("UPDATE schools SET phase = 'primary'"))
         connection.commit()
-    assert schema_diff(url) == []
     migrate.downgrade(url, "0011")
     with connect(url) as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("schools")}
         assert "phase" not in columns
         assert connection.execute(text("SELECT name FROM schools")).scalar() == "Old School"
     migrate.upgrade(url, "head")
+    assert schema_diff(url) == []
     with connect(url) as connection:
         assert connection.execute(text("SELECT phase FROM schools")).scalar() == "all_through"
