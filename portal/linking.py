@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import priority
 from .config import PACKAGE_DIR
+from .events import Action
 from .models import Event, LinkRole, Pupil, Report, ReportPupil, School, User, utcnow
 
 
@@ -248,8 +249,8 @@ def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, acto
         raise LinkError(f"{pupil.name} is already linked to this report in that role.")
     row = ReportPupil(report_id=report.id, pupil_id=pupil.id, role=role, linked_by_id=actor.id)
     session.add(row)
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                      action="pupil.linked", new_value=f"{pupil.id}:{role.value}"))
+    session.add(Event.by(actor, Action.PUPIL_LINKED, {"pupil_id": pupil.id, "role": role.value},
+                         school_id=report.school_id, report_id=report.id))
     session.flush()
     session.expire(report, ["pupil_links"])
     store_recurring(session, school, [pupil.id])
@@ -265,9 +266,10 @@ def unlink(session: Session, row: ReportPupil, *, actor: User, school: School, r
     if len(reason.strip()) < 5:
         raise LinkError("Write why this pupil is being unlinked.")
     row.unlinked_at = utcnow()
-    session.add(Event.by(actor, school_id=school.id, report_id=row.report_id,
-                      action="pupil.unlinked", old_value=f"{row.pupil_id}:{row.role.value}",
-                      text=reason.strip()))
+    session.add(Event.by(actor, Action.PUPIL_UNLINKED,
+                         {"pupil_id": row.pupil_id, "role": row.role.value,
+                          "reason": reason.strip()},
+                         school_id=school.id, report_id=row.report_id))
     session.flush()
     store_recurring(session, school, [row.pupil_id])
     report = session.get(Report, row.report_id)

@@ -12,7 +12,7 @@ from .pupil import (
     SenStatus,
     upn_index,
 )
-from .event import AppendOnlyError, Event
+from .event import AppendOnlyError, Event, EventUnlock
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .user import READS_REPORTS, Device, RecoveryCode, Role, StaffSession, User
@@ -39,6 +39,7 @@ __all__ = [
     "AppendOnlyError",
     "Base",
     "Event",
+    "EventUnlock",
     "Report",
     "ReportKind",
     "Role",

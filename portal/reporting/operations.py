@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import evidence, followup, notifications, priority
 from .. import vocabulary as words
+from ..events import Action
 from ..models import Event, Evidence, Message, Report, ReportKind, School, Sender, TrustedAdult
 from ..models import utcnow
 from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, Source, Status, concern_codes
@@ -112,8 +113,8 @@ def _arrive(session: Session, school: School, stored: Stored, extras: Extras) ->
     report = stored.report
     session.add(report)
     session.flush()
-    session.add(Event(school_id=school.id, report_id=report.id, action="report.received",
-                      new_value=report.source.value))
+    session.add(Event.new(Action.REPORT_RECEIVED, {"source": report.source.value},
+                          school_id=school.id, report_id=report.id))
     notifications.report_arrived(session, report, school, extras.base_url)
     files = _keep_evidence(session, report, extras)
     session.flush()
@@ -284,8 +285,8 @@ def reply_to_school(session: Session, report: Report, body: str) -> Message:
     message = Message(report_id=report.id, sender=Sender.REPORTER, body=text)
     session.add(message)
     report.has_unread_reply = True
-    session.add(Event(school_id=report.school_id, report_id=report.id,
-                      action="message.from_reporter"))
+    session.add(Event.new(Action.MESSAGE_FROM_REPORTER, school_id=report.school_id,
+                          report_id=report.id))
     session.flush()
     return message
 

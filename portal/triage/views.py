@@ -23,7 +23,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from .. import checklists, evidence, linking, notifications, overdue, priority, retention
+from .. import checklists, chronology, evidence, linking, overdue, priority, retention
+from ..events import Action
 from ..jobs import send_soon
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
@@ -167,6 +168,7 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
     query = request.args.get("q", "").strip()[:80]
     found = linking.search_pupils(db, report.school_id, query, limit=20) if query else []
     events = ops.chronology(db, report) if events is None else events
+    names = _names(db, report, events)
     flags = linking.flags_for(db, [report.id])
     return render_template(
         "triage/case.html", report=report, school=school,
@@ -195,25 +197,22 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
             for name in checklists.checklists_for(report)],
         checklist_titles={k: t for k, (t, _s) in checklists.CHECKLISTS.items()},
         step_text=checklists.STEP_TEXT,
-        step_names={f"{c}:{k}": t for (c, k), t in checklists.STEP_TEXT.items()},
         recurring_pupils={p.id for p, _role, rec in flags.pupils.get(report.id, []) if rec},
-        events=[e for e in events if e.action != "case.viewed"],
-        views=[e for e in events if e.action == "case.viewed"],
+        events=[(e, chronology.render(e, names)) for e in events
+                if e.action != Action.CASE_VIEWED],
+        views=[e for e in events if e.action == Action.CASE_VIEWED],
         due=_due(report, school), now=utcnow(),
-        users={u.id: u for u in db.scalars(select(User).where(
-            User.school_id == report.school_id))},
-        pupil_names=_linked_names(db, events),
     ), code
 
 
-def _linked_names(db: Any, events: list[Any]) -> dict[str, str]:
-    """Names of the pupils the chronology's link events mention, keyed by pupil id."""
-    ids = {int(value.split(":")[0]) for e in events
-           if e.action in ("pupil.linked", "pupil.unlinked")
-           for value in (e.new_value or e.old_value or "",) if value.split(":")[0].isdigit()}
-    if not ids:
-        return {}
-    return {str(p.id): p.name for p in db.scalars(select(Pupil).where(Pupil.id.in_(ids)))}
+def _names(db: Any, report: Report, events: list[Event]) -> chronology.Names:
+    """Who the chronology names: the pupils its events mention, the school's staff."""
+    ids = chronology.pupil_ids(events)
+    pupils = {p.id: p.name for p in db.scalars(select(Pupil).where(Pupil.id.in_(ids)))} \
+        if ids else {}
+    users = {u.id: u.name for u in db.scalars(select(User).where(
+        User.school_id == report.school_id))}
+    return chronology.Names(pupils=pupils, users=users)
 
 
 @bp.route("/cases/<int:report_id>")
@@ -278,11 +277,6 @@ def acknowledge(report_id: int) -> ResponseReturnValue:
     return _render_case(report, 400)
 
 
-def _tell_parent(db: Any, report: Report) -> None:
-    """A parent who asked is emailed that there is an update (never what it is)."""
-    notifications.parent_update(db, report, _school(), current_app.config["PORTAL_BASE_URL"])
-
-
 @bp.route("/cases/<int:report_id>/status", methods=["POST"])
 @allow(READERS)
 def change_status(report_id: int) -> ResponseReturnValue:
@@ -291,8 +285,8 @@ def change_status(report_id: int) -> ResponseReturnValue:
 
     def change(db: Any) -> None:
         ops.change_status(db, report, actor=staff_user(), status=Status(form.status.data),
-                          reason=form.status_reason.data, override=form.override.data or "")
-        _tell_parent(db, report)
+                          reason=form.status_reason.data, override=form.override.data or "",
+                          base_url=current_app.config["PORTAL_BASE_URL"])
 
     response = _act(report, form, "status", change, "Status changed.", "status-card")
     send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -322,8 +316,8 @@ def message_reporter(report_id: int) -> ResponseReturnValue:
     form = MessageForm()
 
     def change(db: Any) -> None:
-        ops.message_reporter(db, report, actor=staff_user(), body=form.message.data or "")
-        _tell_parent(db, report)
+        ops.message_reporter(db, report, actor=staff_user(), body=form.message.data or "",
+                             base_url=current_app.config["PORTAL_BASE_URL"])
 
     response = _act(report, form, "message", change,
                     "Message sent. The reporter reads it with their follow-up code.", "messages")
@@ -343,8 +337,7 @@ def download_evidence(report_id: int, evidence_id: int) -> ResponseReturnValue:
     path = current_app.config["PORTAL_EVIDENCE_DIR"] / str(report.school_id) / item.stored_name
     if not path.is_file():
         abort(404)
-    db.add(Event.by(staff_user(), school_id=report.school_id, report_id=report.id,
-                    action="evidence.downloaded", new_value=str(item.id)))
+    ops.record_download(db, report, item, actor=staff_user())
     db.commit()
     number = [e.id for e in report.evidence].index(item.id) + 1
     response = send_file(io.BytesIO(evidence.read(path)), mimetype=item.content_type,
@@ -372,12 +365,10 @@ def set_kinds(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     form = KindsForm()
 
-    def change(db: Any) -> None:
-        ops.set_kinds(db, report, actor=staff_user(), kinds=list(form.kinds.data or []),
-                      reason=form.kinds_reason.data)
-        linking.rescore(db, report, _school(), _word_dirs())
-
-    return _act(report, form, "kinds", change, "Kinds recorded.", "kinds-card")
+    return _act(report, form, "kinds", lambda db: ops.set_kinds(
+        db, report, actor=staff_user(), kinds=list(form.kinds.data or []),
+        reason=form.kinds_reason.data, school=_school(), word_dirs=_word_dirs()),
+        "Kinds recorded.", "kinds-card")
 
 
 @bp.route("/cases/<int:report_id>/checklists", methods=["POST"])
@@ -488,8 +479,7 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
     child = db.get(Pupil, pupil_id)
     if child is None or child.school_id != user.school_id:
         abort(404)
-    db.add(Event.by(user, school_id=child.school_id, action="pupil.viewed",
-                    new_value=str(child.id)))
+    ops.record_pupil_view(db, child, actor=user)
     db.commit()
     entries = linking.chronology(db, child)
     return render_template("triage/pupil.html", pupil=child, entries=entries,
