@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DDL, Connection, ForeignKey, Index, String, event, insert
 from sqlalchemy import delete as sql_delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..events import Action, check_payload
@@ -91,10 +92,16 @@ def unlocked(connection: Connection | Session, purpose: str,
     result = connection.execute(insert(EventUnlock).values(purpose=purpose, report_id=report_id)
                                 .returning(EventUnlock.id))
     unlock_id = result.scalar_one()
+    relock = sql_delete(EventUnlock).where(EventUnlock.id == unlock_id)
     try:
         yield
-    finally:
-        connection.execute(sql_delete(EventUnlock).where(EventUnlock.id == unlock_id))
+    except BaseException:
+        # On PostgreSQL a failed statement aborts the transaction, and its rollback takes
+        # the row away; SQLite carries on, so the row is removed here too.
+        with suppress(SQLAlchemyError):
+            connection.execute(relock)
+        raise
+    connection.execute(relock)
 
 
 # The database's own guard. A DELETE passes only for the events of a report the purge has
