@@ -240,6 +240,14 @@ def _pupil_reports(session: Session, pupil_id: int) -> list[Report]:
     ).unique())
 
 
+def _acknowledge(session: Session, report: Report, actor: User) -> None:
+    """The first action of any kind on a case acknowledges it (triage.operations, which
+    imports this module: hence the import here)."""
+    from .triage.operations import acknowledge
+
+    acknowledge(session, report, actor=actor)
+
+
 def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, actor: User,
          school: School, word_dirs: tuple[Path, ...] = ()) -> ReportPupil:
     """Link a roster pupil to a report with a role; every report of that pupil is rescored."""
@@ -256,7 +264,7 @@ def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, acto
     store_recurring(session, school, [pupil.id])
     for other in _pupil_reports(session, pupil.id):
         rescore(session, other, school, word_dirs)
-    session.flush()
+    _acknowledge(session, report, actor)
     return row
 
 
@@ -278,6 +286,8 @@ def unlink(session: Session, row: ReportPupil, *, actor: User, school: School, r
         rescore(session, report, school, word_dirs)
     for other in _pupil_reports(session, row.pupil_id):
         rescore(session, other, school, word_dirs)
+    if report is not None:
+        _acknowledge(session, report, actor)
     session.flush()
 
 

@@ -122,7 +122,11 @@ def set_hold(session: Session, report: Report, *, actor: User, hold: bool, reaso
     session.add(Event.by(actor, Action.HOLD_SET if hold else Action.HOLD_LIFTED,
                          {"reason": reason.strip()}, school_id=report.school_id,
                          report_id=report.id))
-    session.flush()
+    # the first action of any kind acknowledges the case (imported here: triage.operations
+    # is a layer above the retention rule)
+    from .triage.operations import acknowledge
+
+    acknowledge(session, report, actor=actor)
 
 
 def today_utc(now: datetime | None = None) -> date:

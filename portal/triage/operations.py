@@ -15,18 +15,18 @@ from .. import checklists, followup, linking, notifications, priority
 from ..events import Action
 from ..models import (
     ActionKind,
-    Message,
-    Sender,
     CaseAction,
     ChecklistItem,
     Event,
     Evidence,
     ItemState,
+    Message,
     Pupil,
     Report,
     ReportKind,
     Role,
     School,
+    Sender,
     User,
     utcnow,
 )
@@ -295,7 +295,7 @@ def change_status(session: Session, report: Report, *, actor: User, status: Stat
                          {"from": old.value, "to": status.value, "reason": text},
                          school_id=report.school_id, report_id=report.id))
     _tell_parent(session, report, base_url)
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def record_decision(session: Session, report: Report, *, actor: User, category: Category,
@@ -311,7 +311,7 @@ def record_decision(session: Session, report: Report, *, actor: User, category: 
     session.add(Event.by(actor, Action.CATEGORY_CHANGED,
                          {"from": old.value, "to": category.value, "reason": text},
                          school_id=report.school_id, report_id=report.id))
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def add_note(session: Session, report: Report, *, actor: User, note: str) -> None:
@@ -321,7 +321,7 @@ def add_note(session: Session, report: Report, *, actor: User, note: str) -> Non
         raise ReasonRequired("Write the note first.")
     session.add(Event.by(actor, Action.NOTE_ADDED, {"note": text},
                          school_id=report.school_id, report_id=report.id))
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def chronology(session: Session, report: Report) -> list[Event]:
@@ -351,7 +351,7 @@ def set_kinds(session: Session, report: Report, *, actor: User, kinds: list[str]
                          school_id=report.school_id, report_id=report.id))
     added = checklists.attach(session, report)
     linking.rescore(session, report, school, word_dirs)
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
     return added
 
 
@@ -363,7 +363,7 @@ def add_checklist(session: Session, report: Report, *, actor: User, name: str) -
         raise InvalidTransition("The case already has that checklist.")
     session.add(Event.by(actor, Action.CHECKLIST_ADDED, {"checklist": name},
                          school_id=report.school_id, report_id=report.id))
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def update_step(session: Session, item: ChecklistItem, *, actor: User, state: ItemState,
@@ -380,7 +380,9 @@ def update_step(session: Session, item: ChecklistItem, *, actor: User, state: It
                          {"checklist": item.checklist, "step": item.key, "from": old.value,
                           "to": state.value, "note": note.strip() or None},
                          school_id=actor.school_id, report_id=item.report_id))
-    session.flush()
+    report = session.get(Report, item.report_id)
+    if report is not None:
+        acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def record_action(session: Session, report: Report, *, actor: User, kind: ActionKind,
@@ -404,7 +406,7 @@ def record_action(session: Session, report: Report, *, actor: User, kind: Action
     session.add(Event.by(actor, Action.ACTION_RECORDED,
                          {"action": kind.value, "note": note.strip() or None},
                          school_id=report.school_id, report_id=report.id))
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
     return action
 
 
@@ -429,7 +431,7 @@ def assign(session: Session, report: Report, *, actor: User, assignee: User | No
     session.add(Event.by(actor, Action.CASE_ASSIGNED,
                          {"from": old, "to": assignee.id if assignee else None},
                          school_id=report.school_id, report_id=report.id))
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def record_concern(session: Session, *, actor: User, told_by: str, told_by_class: str,
@@ -481,7 +483,7 @@ def message_reporter(session: Session, report: Report, *, actor: User, body: str
     session.add(Event.by(actor, Action.MESSAGE_TO_REPORTER, school_id=report.school_id,
                          report_id=report.id))
     _tell_parent(session, report, base_url)
-    session.flush()
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
     return message
 
 

@@ -234,14 +234,13 @@ def case(report_id: int) -> ResponseReturnValue:
 
 def _act(report: Report, form: FlaskForm, name: str, change: Any, done: str,
          anchor: str | None = None) -> ResponseReturnValue:
-    """Validate ``form``, apply ``change`` (a rule call), commit and go back to the case, to
-    the part of the page the DSL was on (``anchor``). The first action of any kind also
-    acknowledges the report."""
+    """Validate ``form``, apply ``change`` (one operation, which also acknowledges the
+    report if this is the first action on it), commit and go back to the case, to the part
+    of the page the DSL was on (``anchor``)."""
     if form.validate_on_submit():
         db = get_session()
         try:
             change(db)
-            ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
             form.form_errors.append(str(error))
@@ -393,7 +392,6 @@ def update_step(report_id: int, item_id: int) -> ResponseReturnValue:
         try:
             ops.update_step(db, item, actor=staff_user(), state=ItemState(form.state.data),
                             note=form.step_note.data or "")
-            ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
             return _render_case(report, 400, step_error=(item_id, str(error)))  # type: ignore[arg-type]

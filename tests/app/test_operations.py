@@ -168,3 +168,20 @@ def test_a_roster_with_bad_rows_is_refused_whole(session, school):
     assert refused.value.result.errors
     assert session.scalars(select(Pupil)).all() == []
     assert _events(session, Action.ROSTER_IMPORTED) == []
+
+
+def test_the_first_action_of_any_kind_acknowledges_the_case(session, school, make_user,
+                                                            make_report):
+    """Looking is not acting, but a note, a decision or a hold is: the operation itself
+    stops the Overdue clock, whoever calls it."""
+    from portal import retention
+
+    noted, _ = make_report(school)
+    held, _ = make_report(school)
+    dsl = make_user(school=school)
+    ops.add_note(session, noted, actor=dsl, note="Spoke to the class teacher.")
+    retention.set_hold(session, held, actor=dsl, hold=True, reason="Police asked us to.")
+    session.commit()
+    assert noted.acknowledged_at is not None
+    assert held.acknowledged_at is not None
+    assert len(_events(session, Action.CASE_ACKNOWLEDGED)) == 2
