@@ -448,7 +448,7 @@ def prepare_demo(app: Flask) -> tuple[str, str]:
         if has_reports is None:
             from .demo import seed
 
-            seed(session, school, user)
+            seed(session, school, user, base_url=app.config["PORTAL_BASE_URL"])
     return DEMO_DSL_EMAIL, password
 
 
