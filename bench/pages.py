@@ -67,7 +67,8 @@ def _pupil_in_reports(engine: Any, count: int, rng: random.Random) -> tuple[int,
         # each link is in its report's chronology, as linking from the case page records it
         conn.execute(insert(Event), [
             {"school_id": school_id, "report_id": rid, "action": "pupil.linked",
-             "new_value": f"{pupil_id}:{LinkRole.TARGET.value}", "created_at": utcnow()}
+             "payload": {"pupil_id": pupil_id, "role": LinkRole.TARGET.value},
+             "created_at": utcnow()}
             for rid in ids])
     return pupil_id, ids[-1]
 

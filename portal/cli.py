@@ -29,14 +29,11 @@ from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from . import create_app, exits, migrate, priority
-from .auth.passwords import WeakPassword, hash_password, personal_words
+from . import accounts, create_app, exits, migrate, priority
 from .config import Settings
 from .db import refresh_statistics, session_scope
-from .models import Event, Report, Role, School, StaffSession, Trust, TrustedAdult, User, utcnow
-from .vocabulary import Phase
+from .models import Report, Role, User
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -155,53 +152,9 @@ def _check_exit_url(url: str) -> str:
     return url
 
 
-def find_school(session: Session, slug: str) -> School:
-    school = session.scalar(select(School).where(School.slug == slug))
-    if school is None:
-        raise click.ClickException(
-            f"There is no school with slug '{slug}'. Add it with: portal create-school {slug} NAME"
-        )
-    return school
-
-
-def add_school(session: Session, slug: str, name: str, exit_url: str | None = None) -> School:
-    """Add a school, refusing a slug already in use."""
-    if session.scalar(select(School.id).where(School.slug == slug)) is not None:
-        raise click.ClickException(f"A school with slug '{slug}' already exists; nothing changed.")
-    school = School(slug=slug, name=name)
-    if exit_url:
-        school.exit_url = exit_url
-    session.add(school)
-    session.flush()
-    session.add(Event(school_id=school.id, action="school.created", new_value=slug))
-    session.flush()
-    return school
-
-
-def add_user(session: Session, *, email: str, school: School, role: Role, password: str,
-             name: str = "") -> User:
-    """Add a staff account (a trust lead gets the school's trust, made if there is none)."""
-    email = email.strip().lower()
-    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        raise click.ClickException(f"An account for {email} already exists; nothing changed.")
-    try:
-        password_hash = hash_password(password, personal_words(email, name, school.name))
-    except WeakPassword as exc:
-        raise click.ClickException(f"Password refused: {exc}") from exc
-    trust_id = None
-    if role is Role.TRUST_LEAD:
-        if school.trust is None:
-            school.trust = Trust(name=school.name)
-            session.flush()
-        trust_id = school.trust_id
-    user = User(email=email, display_name=name, password_hash=password_hash, role=role,
-                school_id=school.id, trust_id=trust_id)
-    session.add(user)
-    session.flush()
-    session.add(Event(school_id=school.id, action="user.created", new_value=role.value,
-                      text=f"Account {user.id} added from the command line"))
-    session.flush()
-    return user
+def _fails(error: accounts.AccountError) -> click.ClickException:
+    """A named error of a rule, as the command's one-line ``Error: ...``."""
+    return click.ClickException(str(error))
 
 
 @cli.command("create-school")
@@ -218,9 +171,12 @@ def create_school_command(slug: str, name: str, exit_url: str | None) -> None:
                                  param_hint="NAME")
     if exit_url is not None:
         _check_exit_url(exit_url)
-    with session_scope(current_app) as session:
-        school = add_school(session, slug, name, exit_url)
-        click.echo(f"Added {school.name} ({school.slug}): pupils report at /s/{school.slug}/pupil")
+    try:
+        with session_scope(current_app) as session:
+            school = accounts.add_school(session, slug, name, exit_url)
+    except accounts.AccountError as error:
+        raise _fails(error) from error
+    click.echo(f"Added {school.name} ({school.slug}): pupils report at /s/{school.slug}/pupil")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -250,52 +206,37 @@ def create_user_command(email: str, slug: str, role: str, name: str,
     name = name.strip()
     if len(name) > 120:
         raise click.BadParameter("at most 120 characters", param_hint="--name")
-    with session_scope(current_app) as session:
-        school = find_school(session, slug)
-        if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-            raise click.ClickException(f"An account for {email} already exists; nothing changed.")
+    try:
+        with session_scope(current_app) as session:  # refuse before asking for a password
+            accounts.find_school(session, slug)
+            accounts.check_new_email(session, email)
+    except accounts.AccountError as error:
+        raise _fails(error) from error
     password = _read_password(password_stdin)
     try:
         with session_scope(current_app) as session:
-            school = find_school(session, slug)
-            user = add_user(session, email=email, school=school, role=Role(role),
-                            password=password, name=name)
+            school = accounts.find_school(session, slug)
+            user = accounts.add_user(session, email=email, school=school, role=Role(role),
+                                     password=password, name=name)
             label = user.role.label
+    except accounts.AccountError as error:
+        raise _fails(error) from error
     except IntegrityError as exc:
         raise click.ClickException(f"An account for {email} already exists; nothing changed.") \
             from exc
     click.echo(f"Added {email} ({label}) at {school.name}.")
 
 
-def _user_by_email(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"There is no account for {email}.")
-    return user
-
-
-def _end_sessions(session: Session, user: User) -> int:
-    now = utcnow()
-    ended = 0
-    for open_session in session.scalars(select(StaffSession).where(
-            StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))):
-        open_session.ended_at = now
-        ended += 1
-    return ended
-
-
 @cli.command("reset-2fa")
 @click.argument("email")
 def reset_2fa_command(email: str) -> None:
     """Forget an account's authenticator (lost phone): they set it up again at sign-in."""
-    from .auth import twofactor
-
-    with session_scope(current_app) as session:
-        user = _user_by_email(session, email)
-        twofactor.reset(session, user)
-        ended = _end_sessions(session, user)
-        session.add(Event(school_id=user.school_id, action="user.2fa_reset",
-                          new_value=str(user.id)))
+    try:
+        with session_scope(current_app) as session:
+            user = accounts.find_user(session, email)
+            ended = accounts.reset_two_factor(session, user)
+    except accounts.AccountError as error:
+        raise _fails(error) from error
     click.echo(f"Two-step sign-in reset for {user.email}; {ended} session(s) ended. They will "
                "set up their authenticator at their next sign-in.")
 
@@ -304,12 +245,12 @@ def reset_2fa_command(email: str) -> None:
 @click.argument("email")
 def unlock_user_command(email: str) -> None:
     """Lift the sign-in throttle on an account (after too many wrong passwords)."""
-    with session_scope(current_app) as session:
-        user = _user_by_email(session, email)
-        user.throttle_epoch += 1
-        user.is_active = True
-        session.add(Event(school_id=user.school_id, action="user.unlocked",
-                          new_value=str(user.id)))
+    try:
+        with session_scope(current_app) as session:
+            user = accounts.find_user(session, email)
+            accounts.unlock(session, user)
+    except accounts.AccountError as error:
+        raise _fails(error) from error
     click.echo(f"{user.email} can sign in again now.")
 
 
@@ -369,25 +310,18 @@ def rotate_key_command() -> None:
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_pupils_command(slug: str, csv_file: Path) -> None:
     """Import or update the roster from a school MIS export (CSV). All rows or none."""
-    from .roster import RosterError, import_roster
-
     if csv_file.stat().st_size > 20 * 1024 * 1024:
         raise click.ClickException("The file is larger than 20 MB; is it the right export?")
-    with session_scope(current_app) as session:
-        school = find_school(session, slug)
-        try:
-            result = import_roster(session, school, csv_file.read_bytes())
-        except RosterError as exc:
-            raise click.ClickException(f"{exc} Nothing was imported.") from exc
-        if not result.ok:
-            session.rollback()
-            for error in result.errors:
-                click.echo(f"line {error.line}: {error.message}", err=True)
-            raise click.ClickException(
-                f"{len(result.errors)} row(s) need fixing; nothing was imported.")
-        session.add(Event(school_id=school.id, action="roster.imported",
-                          text=f"{result.added} added, {result.updated} updated, "
-                               f"{result.unchanged} unchanged"))
+    try:
+        with session_scope(current_app) as session:
+            school = accounts.find_school(session, slug)
+            result = accounts.import_pupils(session, school, csv_file.read_bytes())
+    except accounts.RosterRefused as error:
+        for row in error.result.errors if error.result else []:
+            click.echo(f"line {row.line}: {row.message}", err=True)
+        raise _fails(error) from error
+    except accounts.AccountError as error:
+        raise _fails(error) from error
     click.echo(f"{school.name}: {result.added} added, {result.updated} updated, "
                f"{result.unchanged} unchanged.")
 
@@ -512,44 +446,22 @@ def prepare_demo(app: Flask) -> tuple[str, str]:
     """Create (or refresh) the demo school and DSL account; return the DSL's email, password."""
     password = new_password()
     with session_scope(app) as session:
-        school = session.scalar(select(School).where(School.slug == DEMO_SLUG))
-        if school is None:
-            school = add_school(session, DEMO_SLUG, DEMO_NAME)
-        # Oakfield is a primary school: Reception to Year 6 on its forms, primary words. A
-        # demo made before phases gets both now (its "Head of Year" is a head teacher).
-        school.phase = Phase.PRIMARY
-        for adult in school.trusted_adults:
-            if adult.description == "Head of Year":
-                adult.description = "Head teacher"
-        if not school.trusted_adults:
-            for position, (name, description) in enumerate(DEMO_ADULTS, start=1):
-                session.add(TrustedAdult(school_id=school.id, name=name,
-                                         description=description, position=position))
-            session.flush()
-            session.refresh(school, ["trusted_adults"])
+        school = accounts.prepare_demo_school(session, accounts.DemoSchool(
+            DEMO_SLUG, DEMO_NAME, DEMO_ADULTS))
         user = session.scalar(select(User).where(func.lower(User.email) == DEMO_DSL_EMAIL))
         if user is None:
-            user = add_user(session, email=DEMO_DSL_EMAIL, school=school, role=Role.DSL,
-                            password=password, name="Demo DSL")
+            user = accounts.add_user(session, email=DEMO_DSL_EMAIL, school=school,
+                                     role=Role.DSL, password=password, name="Demo DSL")
         else:
             # A fresh password each run, so the login printed below always works.
-            user.password_hash = hash_password(password)
-            user.is_active = True
-            now = utcnow()
-            for open_session in session.scalars(
-                select(StaffSession).where(StaffSession.user_id == user.id,
-                                           StaffSession.ended_at.is_(None))
-            ):
-                open_session.ended_at = now
-            session.add(Event(school_id=user.school_id, action="user.password_reset",
-                              text=f"Account {user.id}: demo password renewed"))
+            accounts.renew_password(session, user, password, why="demo password renewed")
         has_reports = session.scalar(
             select(Report.id).where(Report.school_id == school.id).limit(1)
         )
         if has_reports is None:
             from .demo import seed
 
-            seed(session, school, user)
+            seed(session, school, user, base_url=app.config["PORTAL_BASE_URL"])
     return DEMO_DSL_EMAIL, password
 
 

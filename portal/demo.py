@@ -69,8 +69,9 @@ def _parent(session: Session, school: School, days_ago: int, **values: object) -
     return stored.report
 
 
-def seed(session: Session, school: School, dsl: User) -> int:
-    """Fill the demo school: roster, reports from every source, links, decisions, steps."""
+def seed(session: Session, school: School, dsl: User, *, base_url: str) -> int:
+    """Fill the demo school: roster, reports from every source, links, decisions, steps
+    (``base_url``: the portal's address, for any update email a change queues)."""
     kids = roster(session, school)
     adults = {a.name: str(a.id) for a in school.trusted_adults}
     r1 = _pupil(session, school, 20, about="me", kinds=["verbal", "emotional"],
@@ -142,7 +143,8 @@ def seed(session: Session, school: School, dsl: User) -> int:
             ops.update_step(session, item, actor=dsl, state=ItemState.NOT_NEEDED,
                             note="Not bullying: handled under the behaviour policy.")
     ops.change_status(session, r7, actor=dsl, status=Status.CLOSED,
-                      reason="Both pupils happy; no further concerns in two weeks.")
+                      reason="Both pupils happy; no further concerns in two weeks.",
+                      base_url=base_url)
     checklists.sync(session, r3)
     session.flush()
     # r4, r5 and r6 stay unread, for the DSL to link from the suggestions ("maybe Mason",

@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .events import Action
 from .models import Device, Event, School, User, utcnow
 
 COOKIE = "tellus_kiosk"
@@ -35,8 +36,8 @@ def enrol(session: Session, school: School, *, actor: User, label: str,
                     enrolled_by_id=actor.id)
     session.add(device)
     session.flush()
-    session.add(Event.by(actor, school_id=school.id, action="device.enrolled",
-                         new_value=str(device.id)))
+    session.add(Event.by(actor, Action.DEVICE_ENROLLED, {"device_id": device.id},
+                         school_id=school.id))
     session.flush()
     return device, _serializer(secret_key).dumps(token)
 
@@ -58,6 +59,6 @@ def find(session: Session, cookie: str | None, secret_key: str) -> Device | None
 def revoke(session: Session, device: Device, *, actor: User) -> None:
     """Stop a tablet being a kiosk (lost, replaced); its cookie no longer works."""
     device.revoked_at = utcnow()
-    session.add(Event.by(actor, school_id=device.school_id, action="device.revoked",
-                         new_value=str(device.id)))
+    session.add(Event.by(actor, Action.DEVICE_REVOKED, {"device_id": device.id},
+                         school_id=device.school_id))
     session.flush()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import checklists, priority
 from .config import PACKAGE_DIR
+from .events import Action
 from .models import Event, LinkRole, Pupil, Report, ReportPupil, School, User, utcnow
 
 
@@ -243,6 +244,14 @@ def _pupil_reports(session: Session, pupil_id: int) -> list[Report]:
     ).unique())
 
 
+def _acknowledge(session: Session, report: Report, actor: User) -> None:
+    """The first action of any kind on a case acknowledges it (triage.operations, which
+    imports this module: hence the import here)."""
+    from .triage.operations import acknowledge
+
+    acknowledge(session, report, actor=actor)
+
+
 def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, actor: User,
          school: School, word_dirs: tuple[Path, ...] = ()) -> ReportPupil:
     """Link a roster pupil to a report with a role; every report of that pupil is rescored."""
@@ -252,14 +261,14 @@ def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, acto
         raise LinkError(f"{pupil.name} is already linked to this report in that role.")
     row = ReportPupil(report_id=report.id, pupil_id=pupil.id, role=role, linked_by_id=actor.id)
     session.add(row)
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                      action="pupil.linked", new_value=f"{pupil.id}:{role.value}"))
+    session.add(Event.by(actor, Action.PUPIL_LINKED, {"pupil_id": pupil.id, "role": role.value},
+                         school_id=report.school_id, report_id=report.id))
     session.flush()
     session.expire(report, ["pupil_links"])
     store_recurring(session, school, [pupil.id])
     for other in _pupil_reports(session, pupil.id):
         rescore(session, other, school, word_dirs)
-    session.flush()
+    _acknowledge(session, report, actor)
     return row
 
 
@@ -269,9 +278,10 @@ def unlink(session: Session, row: ReportPupil, *, actor: User, school: School, r
     if len(reason.strip()) < 5:
         raise LinkError("Write why this pupil is being unlinked.")
     row.unlinked_at = utcnow()
-    session.add(Event.by(actor, school_id=school.id, report_id=row.report_id,
-                      action="pupil.unlinked", old_value=f"{row.pupil_id}:{row.role.value}",
-                      text=reason.strip()))
+    session.add(Event.by(actor, Action.PUPIL_UNLINKED,
+                         {"pupil_id": row.pupil_id, "role": row.role.value,
+                          "reason": reason.strip()},
+                         school_id=school.id, report_id=row.report_id))
     session.flush()
     store_recurring(session, school, [row.pupil_id])
     report = session.get(Report, row.report_id)
@@ -280,6 +290,8 @@ def unlink(session: Session, row: ReportPupil, *, actor: User, school: School, r
         rescore(session, report, school, word_dirs)
     for other in _pupil_reports(session, row.pupil_id):
         rescore(session, other, school, word_dirs)
+    if report is not None:
+        _acknowledge(session, report, actor)
     session.flush()
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import evidence as evidence_files
 from . import linking
+from .events import Action
 from .models import Event, Pupil, Report, ReportPupil, School, User, utcnow
+from .models.event import PURGE, unlocked
 from .vocabulary import Category, Status
 
 CHILD_PROTECTION = "child_protection"
@@ -91,13 +93,16 @@ def purge(session: Session, due: list[Retention], evidence_dir: Path,
             select(ReportPupil.pupil_id).where(ReportPupil.report_id == report.id)))
         paths = [evidence_dir / str(report.school_id) / e.stored_name for e in report.evidence]
         created = report.created_at.date().isoformat()
-        # Events of the report go with it (the retention rule is the one permitted deleter).
-        session.execute(delete(Event).where(Event.report_id == report.id))
+        # Events of the report go with it: the retention rule is the one permitted deleter,
+        # and the database lets it delete this report's events and no others (unlocked).
+        with unlocked(session, PURGE, report.id):
+            session.execute(delete(Event).where(Event.report_id == report.id))
         session.delete(report)
         session.flush()
-        session.add(Event(school_id=item.school_id, action="report.purged",
-                          old_value=item.retention_class,
-                          new_value=f"report {item.report_id} of {created}"))
+        session.add(Event.new(Action.REPORT_PURGED,
+                              {"retention_class": item.retention_class,
+                               "report_id": item.report_id, "reported_on": created},
+                              school_id=item.school_id))
         session.flush()
         evidence_files.remove(paths)
         removed += 1
@@ -114,9 +119,14 @@ def set_hold(session: Session, report: Report, *, actor: User, hold: bool, reaso
         raise ValueError("Write why (for example, the police asked us to keep it).")
     report.legal_hold = hold
     report.legal_hold_reason = reason.strip() if hold else ""
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                         action="hold.set" if hold else "hold.lifted", text=reason.strip()))
-    session.flush()
+    session.add(Event.by(actor, Action.HOLD_SET if hold else Action.HOLD_LIFTED,
+                         {"reason": reason.strip()}, school_id=report.school_id,
+                         report_id=report.id))
+    # the first action of any kind acknowledges the case (imported here: triage.operations
+    # is a layer above the retention rule)
+    from .triage.operations import acknowledge
+
+    acknowledge(session, report, actor=actor)
 
 
 def today_utc(now: datetime | None = None) -> date:

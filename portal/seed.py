@@ -16,6 +16,7 @@ strings: nobody can follow a synthetic report up. No Flask here.
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from sqlalchemy import Connection, Table, func, select, text, update
 
 from . import checklists, linking, priority
 from .db import refresh_statistics
+from .events import Action
 from .models import (
     DSL_TEAM,
     CaseChecklist,
@@ -193,10 +195,11 @@ def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> N
             value = values[index]
             if value is None:
                 continue
-            if isinstance(value, str):
-                done = memo.get(value)
+            if isinstance(value, str | dict):
+                key = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+                done = memo.get(key)
                 if done is None:
-                    done = memo[value] = proc(value)
+                    done = memo[key] = proc(value)
                 values[index] = done
             else:
                 values[index] = proc(value)
@@ -427,16 +430,16 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
     for rid, row, (status, category, created_at) in zip(report_ids, report_rows, meta,
                                                         strict=True):
         event_rows.append({"school_id": school_id, "report_id": rid, "actor_id": None,
-                           "action": "report.received", "old_value": None,
-                           "new_value": row["source"], "text": None, "staff_address": None,
+                           "action": Action.REPORT_RECEIVED.value,
+                           "payload": {"source": row["source"]}, "staff_address": None,
                            "created_at": created_at})
         if status == Status.NEW:
             continue
         actor = rng.choice(dsl_ids) if dsl_ids else None
         seen = row["acknowledged_at"]
         event_rows.append({"school_id": school_id, "report_id": rid, "actor_id": actor,
-                           "action": "case.viewed", "old_value": None, "new_value": None,
-                           "text": None, "staff_address": None, "created_at": seen})
+                           "action": Action.CASE_VIEWED.value, "payload": {},
+                           "staff_address": None, "created_at": seen})
         # Two out of three reviewed reports have pupils linked: a target and often others.
         if rng.random() < 0.67:
             picked = set(rng.choices(pupil_ids, cum_weights=cumulative, k=rng.randint(1, 3)))
@@ -446,14 +449,15 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
                                   "linked_by_id": actor, "linked_at": seen,
                                   "unlinked_at": None})
                 event_rows.append({"school_id": school_id, "report_id": rid,
-                                   "actor_id": actor, "action": "pupil.linked",
-                                   "old_value": None, "new_value": f"{pupil_id}:{role.value}",
-                                   "text": None, "staff_address": None, "created_at": seen})
+                                   "actor_id": actor, "action": Action.PUPIL_LINKED.value,
+                                   "payload": {"pupil_id": pupil_id, "role": role.value},
+                                   "staff_address": None, "created_at": seen})
         if category != Category.ALLEGATION:
             event_rows.append({"school_id": school_id, "report_id": rid, "actor_id": actor,
-                               "action": "category.changed",
-                               "old_value": Category.ALLEGATION.value,
-                               "new_value": category.value, "text": REASONS[category],
+                               "action": Action.CATEGORY_CHANGED.value,
+                               "payload": {"from": Category.ALLEGATION.value,
+                                           "to": category.value,
+                                           "reason": REASONS[category]},
                                "staff_address": None,
                                "created_at": seen + timedelta(hours=2)})
         if status == Status.CLOSED:
@@ -468,9 +472,10 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
                     "note": "" if step.required else "Not needed for this case.",
                     "done_by_id": actor, "done_at": row["closed_at"]})
             event_rows.append({"school_id": school_id, "report_id": rid, "actor_id": actor,
-                               "action": "status.changed", "old_value": Status.IN_REVIEW.value,
-                               "new_value": Status.CLOSED.value,
-                               "text": "Actions complete; no further concerns.",
+                               "action": Action.STATUS_CHANGED.value,
+                               "payload": {"from": Status.IN_REVIEW.value,
+                                           "to": Status.CLOSED.value,
+                                           "reason": "Actions complete; no further concerns."},
                                "staff_address": None, "created_at": row["closed_at"]})
     _insert(conn, ReportPupil.__table__, link_rows)  # type: ignore[arg-type]
     _insert(conn, ChecklistItem.__table__, step_rows)  # type: ignore[arg-type]

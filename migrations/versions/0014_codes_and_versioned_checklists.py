@@ -1,7 +1,7 @@
 """Urgency reasons and checklist steps kept as stable codes; checklists versioned per case.
 
 Revision ID: 0014
-Revises: 0012 (for the integrator: 0013, once issue 13's audit-event migration is in)
+Revises: 0013
 Create Date: 2026-12-03
 
 - ``reports.urgency_reasons`` held the English words of each reason ("Threat to kill or
@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0014'
-down_revision: str | Sequence[str] | None = '0012'
+down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import linking
+from ..events import Action
 from ..models import Event, Pupil, Report, School, TrustedAdult, User, upn_index
 from ..vocabulary import Category, Status
 
@@ -24,8 +26,8 @@ def add_trusted_adult(session: Session, school: School, *, actor: User, name: st
                          position=position + 1)
     session.add(adult)
     session.flush()
-    session.add(Event.by(actor, school_id=school.id, action="adult.added",
-                      new_value=str(adult.id)))
+    session.add(Event.by(actor, Action.ADULT_ADDED, {"adult_id": adult.id},
+                         school_id=school.id))
     session.flush()
     return adult
 
@@ -34,9 +36,8 @@ def set_trusted_adult_active(session: Session, adult: TrustedAdult, *, actor: Us
                              active: bool) -> None:
     """Show or hide an adult on the pupil form (kept, since old reports name them)."""
     adult.active = active
-    session.add(Event.by(actor, school_id=adult.school_id,
-                      action="adult.shown" if active else "adult.hidden",
-                      new_value=str(adult.id)))
+    session.add(Event.by(actor, Action.ADULT_SHOWN if active else Action.ADULT_HIDDEN,
+                         {"adult_id": adult.id}, school_id=adult.school_id))
     session.flush()
 
 
@@ -92,25 +93,32 @@ def save_pupil(session: Session, school: School, *, actor: User, pupil: Pupil | 
     for key, value in {**values, "upn": upn}.items():
         setattr(pupil, key, value)
     session.flush()
-    session.add(Event.by(actor, school_id=school.id, action="pupil.saved",
-                         new_value=str(pupil.id)))
+    session.add(Event.by(actor, Action.PUPIL_SAVED, {"pupil_id": pupil.id},
+                         school_id=school.id))
     session.flush()
     return pupil
+
+
+def _plain(value: object) -> object:
+    """A setting's value as JSON keeps it: numbers, words, flags; an enum as its code."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return value.value if isinstance(value, enum.Enum) else str(value)
 
 
 def save_settings(session: Session, school: School, *, actor: User,
                   values: dict[str, object], word_dirs: tuple[Path, ...] = ()) -> None:
     """Change the school's own settings; the event lists what changed, old → new. A new
     recurring rule flags (and scores) the children again at once."""
-    changes = []
+    changes: list[dict[str, object]] = []
     for key, value in values.items():
         old = getattr(school, key)
         if old != value:
-            changes.append(f"{key}: {old} → {value}")
+            changes.append({"setting": key, "from": _plain(old), "to": _plain(value)})
             setattr(school, key, value)
     if changes:
-        session.add(Event.by(actor, school_id=school.id, action="school.settings",
-                             text="; ".join(changes)))
+        session.add(Event.by(actor, Action.SCHOOL_SETTINGS, {"changes": changes},
+                             school_id=school.id))
     session.flush()
-    if any(c.startswith(("recurring_count:", "recurring_days:")) for c in changes):
+    if any(c["setting"] in ("recurring_count", "recurring_days") for c in changes):
         linking.refresh_pupils(session, school, word_dirs=word_dirs)

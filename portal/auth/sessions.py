@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import StaffSession, User, utcnow
+from ..events import Action
+from ..models import Event, StaffSession, User, utcnow
 
 IDLE = timedelta(minutes=30)  # ASVS 7.3.1; SECURITY.md P6
 ABSOLUTE = timedelta(hours=12)  # ASVS 7.3.2
@@ -20,11 +21,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(session: Session, user: User) -> str:
-    """Open a new session for ``user``; returns the token the cookie will carry."""
+def start(session: Session, user: User, *, method: str) -> str:
+    """Open a new session for ``user`` after both factors passed (``method``: totp,
+    recovery_code, totp_enrolment), with its sign-in event; returns the cookie's token."""
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(user_id=user.id, token_hash=_hash(token)))
     user.last_login_at = utcnow()
+    session.add(Event.by(user, Action.STAFF_LOGIN, {"method": method},
+                         school_id=user.school_id))
     session.flush()
     return token
 
@@ -48,9 +52,11 @@ def resume(session: Session, token: str, *, now: datetime | None = None,
     return user
 
 
-def end(session: Session, token: str) -> None:
-    """End the session behind ``token`` (logout)."""
-    row = session.scalar(select(StaffSession).where(StaffSession.token_hash == _hash(token)))
+def end(session: Session, user: User) -> None:
+    """``user`` signs out: end the session of their token, with the sign-out event."""
+    row = session.scalar(select(StaffSession).where(
+        StaffSession.token_hash == _hash(user.session_token)))
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
-        session.flush()
+    session.add(Event.by(user, Action.STAFF_LOGOUT, school_id=user.school_id))
+    session.flush()

@@ -19,7 +19,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
-from ..models import RecoveryCode, User, utcnow
+from ..events import Action
+from ..models import Event, RecoveryCode, User, utcnow
 
 ISSUER = "Tell Us"
 STEP = 30
@@ -111,14 +112,15 @@ def _changed_one(result: object) -> bool:
 
 def confirm_enrolment(session: Session, user: User, secret: str, code: str, *,
                       now: float | None = None) -> list[str] | None:
-    """Turn on 2FA when the first code from the new secret is right; returns the recovery
-    codes to show once, or None when the code is wrong."""
+    """Turn on 2FA when the first code from the new secret is right (an audit event);
+    returns the recovery codes to show once, or None when the code is wrong."""
     step = _matching_step(secret, code, time.time() if now is None else now)
     if step is None:
         return None
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
+    session.add(Event.by(user, Action.STAFF_2FA_ENROLLED, school_id=user.school_id))
     return new_recovery_codes(session, user)
 
 

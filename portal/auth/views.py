@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..db import get_session
 from ..forms import clean_text
-from ..models import Event, User
+from ..models import User
 from ..security import hashed, limiter, network_key, network_login_limits
 from . import devices, sessions, twofactor
 from .access import ALL_STAFF, allow, public, staff_user
@@ -129,9 +129,8 @@ def _finish(user: User, method: str) -> ResponseReturnValue:
     """Both factors passed: a brand-new server-side session, then on to the page asked for."""
     db = get_session()
     next_url = _safe_next(session.get("pending_next"))
-    token = sessions.start(db, user)
     user.address = request.remote_addr
-    db.add(Event.by(user, school_id=user.school_id, action="staff.login", new_value=method))
+    token = sessions.start(db, user, method=method)
     db.commit()
     session.clear()  # a new session at sign-in: nothing from before carries over
     user.session_token = token
@@ -208,10 +207,9 @@ def enrol() -> ResponseReturnValue:
         session["enrol_secret"] = twofactor.seal(user.id, secret)
     form = OtpForm()
     if form.validate_on_submit():
+        user.address = request.remote_addr
         codes = twofactor.confirm_enrolment(db, user, secret, form.otp.data or "")
         if codes is not None:
-            user.address = request.remote_addr
-            db.add(Event.by(user, school_id=user.school_id, action="staff.2fa_enrolled"))
             response = _finish(user, "totp_enrolment")
             page = make_response(render_template(
                 "auth/recovery_codes.html", codes=codes,
@@ -230,8 +228,7 @@ def logout() -> ResponseReturnValue:
     if request.method == "POST" and form.validate_on_submit():
         user = staff_user()
         db = get_session()
-        sessions.end(db, user.session_token)
-        db.add(Event.by(user, school_id=user.school_id, action="staff.logout"))
+        sessions.end(db, user)
         db.commit()
         logout_user()
         session.clear()

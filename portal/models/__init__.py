@@ -3,7 +3,7 @@
 from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, CaseChecklist, ChecklistItem, ItemState
 from .conversation import Evidence, Message, OutboxMessage, Sender
-from .event import AppendOnlyError, Event
+from .event import AppendOnlyError, Event, EventUnlock
 from .pupil import (
     LINK_ROLE_LABELS,
     SEN_LABELS,
@@ -40,6 +40,7 @@ __all__ = [
     "AppendOnlyError",
     "Base",
     "Event",
+    "EventUnlock",
     "Report",
     "ReportKind",
     "Role",

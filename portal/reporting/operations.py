@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import checklists, evidence, followup, notifications, priority
 from .. import vocabulary as words
+from ..events import Action
 from ..models import (
     Event,
     Evidence,
@@ -121,8 +122,8 @@ def _arrive(session: Session, school: School, stored: Stored, extras: Extras) ->
     report = stored.report
     session.add(report)
     session.flush()
-    session.add(Event(school_id=school.id, report_id=report.id, action="report.received",
-                      new_value=report.source.value))
+    session.add(Event.new(Action.REPORT_RECEIVED, {"source": report.source.value},
+                          school_id=school.id, report_id=report.id))
     # The policy's checklists start with the facts that require them (its kinds, places
     # and reasons), not when a DSL first looks (portal.checklists).
     checklists.sync(session, report)
@@ -298,8 +299,8 @@ def reply_to_school(session: Session, report: Report, body: str) -> Message:
     message = Message(report_id=report.id, sender=Sender.REPORTER, body=text)
     session.add(message)
     report.has_unread_reply = True
-    session.add(Event(school_id=report.school_id, report_id=report.id,
-                      action="message.from_reporter"))
+    session.add(Event.new(Action.MESSAGE_FROM_REPORTER, school_id=report.school_id,
+                          report_id=report.id))
     session.flush()
     return message
 

@@ -11,17 +11,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, exists, func, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from .. import checklists, followup, priority
+from .. import checklists, followup, linking, notifications, priority
+from ..events import Action
 from ..models import (
     DSL_TEAM,
     ActionKind,
     CaseAction,
     ChecklistItem,
     Event,
+    Evidence,
     ItemState,
     Message,
+    Pupil,
     Report,
     ReportKind,
+    School,
     Sender,
     User,
     utcnow,
@@ -193,15 +197,15 @@ def record_view(session: Session, report: Report, *, actor: User,
     dozen changes in a few minutes stays one visit (issue 12 item 8)."""
     now = utcnow()
     history = chronology(session, report) if events is None else events
-    mine = [e for e in history if e.action == "case.viewed" and e.actor_id == actor.id]
+    mine = [e for e in history if e.action == Action.CASE_VIEWED and e.actor_id == actor.id]
     if mine:
         last = mine[-1]
-        changed = any(e.id > last.id and e.action != "case.viewed" and e.actor_id != actor.id
-                      for e in history)
+        changed = any(e.id > last.id and e.action != Action.CASE_VIEWED
+                      and e.actor_id != actor.id for e in history)
         if not changed and now - last.created_at < VIEW_AGAIN_AFTER:
             return None
-    view = Event.by(actor, school_id=report.school_id, report_id=report.id,
-                    action="case.viewed", created_at=now)
+    view = Event.by(actor, Action.CASE_VIEWED, school_id=report.school_id,
+                    report_id=report.id, created_at=now)
     session.add(view)
     session.flush()
     return view
@@ -217,8 +221,8 @@ def acknowledge(session: Session, report: Report, *, actor: User) -> bool:
     changed = False
     if report.acknowledged_at is None:
         report.acknowledged_at = now
-        session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                             action="case.acknowledged", created_at=now))
+        session.add(Event.by(actor, Action.CASE_ACKNOWLEDGED, school_id=report.school_id,
+                             report_id=report.id, created_at=now))
         changed = True
     if checklists.sync(session, report):
         changed = True
@@ -239,7 +243,7 @@ def viewed_not_acknowledged(session: Session, report_ids: list[int]) -> set[int]
         return set()
     return set(session.scalars(
         select(Event.report_id).join(User, User.id == Event.actor_id)
-        .where(Event.report_id.in_(report_ids), Event.action == "case.viewed",
+        .where(Event.report_id.in_(report_ids), Event.action == Action.CASE_VIEWED.value,
                User.role.in_(DSL_TEAM)).distinct()
     ))
 
@@ -258,9 +262,18 @@ ALLOWED = {
 }
 
 
+def _tell_parent(session: Session, report: Report, base_url: str) -> None:
+    """A parent who asked is emailed that there is an update (never what it is)."""
+    school = session.get(School, report.school_id)
+    if school is not None:
+        notifications.parent_update(session, report, school, base_url)
+
+
 def change_status(session: Session, report: Report, *, actor: User, status: Status,
-                  reason: str | None, override: str = "") -> None:
-    """Move a report on (new → in review → closed, or reopen) with a written reason.
+                  reason: str | None, override: str = "", base_url: str) -> None:
+    """Move a report on (new → in review → closed, or reopen) with a written reason; a
+    parent who asked for updates is emailed that there is one (``base_url``: the portal's
+    address for the link).
 
     A case can't be closed while a step the policy requires is open, unless the DSL writes
     why (``override``), which is kept with the case.
@@ -284,10 +297,11 @@ def change_status(session: Session, report: Report, *, actor: User, status: Stat
     old = report.status
     report.status = status
     report.closed_at = utcnow() if status == Status.CLOSED else None
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                      action="status.changed", old_value=old.value, new_value=status.value,
-                      text=text))
-    session.flush()
+    session.add(Event.by(actor, Action.STATUS_CHANGED,
+                         {"from": old.value, "to": status.value, "reason": text},
+                         school_id=report.school_id, report_id=report.id))
+    _tell_parent(session, report, base_url)
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def record_decision(session: Session, report: Report, *, actor: User, category: Category,
@@ -300,10 +314,10 @@ def record_decision(session: Session, report: Report, *, actor: User, category: 
     report.category = category
     if report.status == Status.NEW:
         report.status = Status.IN_REVIEW
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                      action="category.changed", old_value=old.value, new_value=category.value,
-                      text=text))
-    session.flush()
+    session.add(Event.by(actor, Action.CATEGORY_CHANGED,
+                         {"from": old.value, "to": category.value, "reason": text},
+                         school_id=report.school_id, report_id=report.id))
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def add_note(session: Session, report: Report, *, actor: User, note: str) -> None:
@@ -311,9 +325,9 @@ def add_note(session: Session, report: Report, *, actor: User, note: str) -> Non
     text = note.strip()
     if not text:
         raise ReasonRequired("Write the note first.")
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                      action="note.added", text=text))
-    session.flush()
+    session.add(Event.by(actor, Action.NOTE_ADDED, {"note": text},
+                         school_id=report.school_id, report_id=report.id))
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def chronology(session: Session, report: Report) -> list[Event]:
@@ -325,9 +339,11 @@ def chronology(session: Session, report: Report) -> list[Event]:
 
 
 def set_kinds(session: Session, report: Report, *, actor: User, kinds: list[str],
-              reason: str | None) -> list[str]:
-    """Record what kind of bullying this is after review (prejudice-based ones included);
-    returns the checklists this added."""
+              reason: str | None, school: School,
+              word_dirs: tuple[Path, ...] = ()) -> list[str]:
+    """Record what kind of bullying this is after review (prejudice-based ones included)
+    and score the report again (kinds weigh in its urgency; ``word_dirs``: the school's
+    extra word lists); returns the checklists this added."""
     text = _reason(reason)
     old = report.kind_values
     new = list(dict.fromkeys(kinds))
@@ -335,11 +351,13 @@ def set_kinds(session: Session, report: Report, *, actor: User, kinds: list[str]
         raise InvalidTransition("Those are already the kinds recorded.")
     report.kinds = [ReportKind(kind=k) for k in new]
     session.flush()
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                         action="kinds.changed", old_value=",".join(old)[:80],
-                         new_value=",".join(new)[:80], text=text))
+    # The whole lists: the old ReportKind rows are gone, so this event is their record.
+    session.add(Event.by(actor, Action.KINDS_CHANGED,
+                         {"from": old, "to": new, "reason": text, "complete": True},
+                         school_id=report.school_id, report_id=report.id))
     added = checklists.sync(session, report)
-    session.flush()
+    linking.rescore(session, report, school, word_dirs)  # re-syncs if the reasons change
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
     return added
 
 
@@ -349,9 +367,9 @@ def add_checklist(session: Session, report: Report, *, actor: User, name: str) -
         raise InvalidTransition("There is no such checklist.")
     if not checklists.attach(session, report, [name]):
         raise InvalidTransition("The case already has that checklist.")
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                         action="checklist.added", new_value=name))
-    session.flush()
+    session.add(Event.by(actor, Action.CHECKLIST_ADDED, {"checklist": name},
+                         school_id=report.school_id, report_id=report.id))
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def update_step(session: Session, item: ChecklistItem, *, actor: User, state: ItemState,
@@ -364,10 +382,13 @@ def update_step(session: Session, item: ChecklistItem, *, actor: User, state: It
     item.note = note.strip()
     item.done_by_id = actor.id if state != ItemState.OPEN else None
     item.done_at = utcnow() if state != ItemState.OPEN else None
-    session.add(Event.by(actor, school_id=actor.school_id, report_id=item.report_id,
-                         action="step.updated", old_value=f"{item.checklist}:{item.key}",
-                         new_value=f"{old.value}->{state.value}", text=note.strip() or None))
-    session.flush()
+    session.add(Event.by(actor, Action.STEP_UPDATED,
+                         {"checklist": item.checklist, "step": item.key, "from": old.value,
+                          "to": state.value, "note": note.strip() or None},
+                         school_id=actor.school_id, report_id=item.report_id))
+    report = session.get(Report, item.report_id)
+    if report is not None:
+        acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def record_action(session: Session, report: Report, *, actor: User, kind: ActionKind,
@@ -388,10 +409,10 @@ def record_action(session: Session, report: Report, *, actor: User, kind: Action
                         recorded_by_id=actor.id)
     session.add(action)
     session.flush()
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                         action="action.recorded", new_value=kind.value,
-                         text=note.strip() or None))
-    session.flush()
+    session.add(Event.by(actor, Action.ACTION_RECORDED,
+                         {"action": kind.value, "note": note.strip() or None},
+                         school_id=report.school_id, report_id=report.id))
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
     return action
 
 
@@ -413,10 +434,10 @@ def assign(session: Session, report: Report, *, actor: User, assignee: User | No
         raise InvalidTransition("The case is already assigned that way.")
     old = report.assigned_to_id
     report.assigned_to_id = assignee.id if assignee else None
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                         action="case.assigned", old_value=str(old or ""),
-                         new_value=str(assignee.id if assignee else "")))
-    session.flush()
+    session.add(Event.by(actor, Action.CASE_ASSIGNED,
+                         {"from": old, "to": assignee.id if assignee else None},
+                         school_id=report.school_id, report_id=report.id))
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
 def record_concern(session: Session, *, actor: User, told_by: str, told_by_class: str,
@@ -441,8 +462,8 @@ def record_concern(session: Session, *, actor: User, told_by: str, told_by_class
     )
     session.add(report)
     session.flush()
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                         action="report.received", new_value=Source.STAFF.value))
+    session.add(Event.by(actor, Action.REPORT_RECEIVED, {"source": Source.STAFF.value},
+                         school_id=report.school_id, report_id=report.id))
     checklists.sync(session, report)
     session.flush()
     return report
@@ -451,9 +472,11 @@ def record_concern(session: Session, *, actor: User, told_by: str, told_by_class
 MESSAGE_LIMIT = 5000
 
 
-def message_reporter(session: Session, report: Report, *, actor: User, body: str) -> Message:
+def message_reporter(session: Session, report: Report, *, actor: User, body: str,
+                     base_url: str) -> Message:
     """Write to the reporter through their follow-up code ("reassurance that it was right to
-    report the incident and that something will be done about it", cyber policy 8.1).
+    report the incident and that something will be done about it", cyber policy 8.1); a
+    parent who asked for updates is emailed that there is one.
 
     The audit event records that a message went, not what it said."""
     text = body.strip()
@@ -463,7 +486,23 @@ def message_reporter(session: Session, report: Report, *, actor: User, body: str
         raise ReasonRequired(f"Keep the message to {MESSAGE_LIMIT} characters.")
     message = Message(report_id=report.id, sender=Sender.STAFF, author_id=actor.id, body=text)
     session.add(message)
-    session.add(Event.by(actor, school_id=report.school_id, report_id=report.id,
-                         action="message.to_reporter"))
-    session.flush()
+    session.add(Event.by(actor, Action.MESSAGE_TO_REPORTER, school_id=report.school_id,
+                         report_id=report.id))
+    _tell_parent(session, report, base_url)
+    acknowledge(session, report, actor=actor)  # the first action acknowledges
     return message
+
+
+def record_download(session: Session, report: Report, item: Evidence, *,
+                    actor: User) -> None:
+    """Every download of an evidence file is an audit event (which file, by whom)."""
+    session.add(Event.by(actor, Action.EVIDENCE_DOWNLOADED, {"evidence_id": item.id},
+                         school_id=report.school_id, report_id=report.id))
+    session.flush()
+
+
+def record_pupil_view(session: Session, pupil: Pupil, *, actor: User) -> None:
+    """Opening a child's page (every concern about them) is an audit event."""
+    session.add(Event.by(actor, Action.PUPIL_VIEWED, {"pupil_id": pupil.id},
+                         school_id=pupil.school_id))
+    session.flush()

@@ -23,9 +23,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from .. import checklists, evidence, linking, notifications, overdue, priority, retention
+from .. import checklists, chronology, evidence, linking, overdue, priority, retention
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
+from ..events import Action
 from ..forms import required
 from ..jobs import send_soon
 from ..models import (
@@ -173,6 +174,7 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
     query = request.args.get("q", "").strip()[:80]
     found = linking.search_pupils(db, report.school_id, query, limit=20) if query else []
     events = ops.chronology(db, report) if events is None else events
+    names = _names(db, report, events)
     flags = linking.flags_for(db, [report.id])
     return render_template(
         "triage/case.html", report=report, school=school,
@@ -204,25 +206,22 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         checklist_titles=checklists.titles(),
         step_words=checklists.step_words, step_current=checklists.is_current,
         reason_words=priority.reason_words,
-        step_names=checklists.event_step_names(),
         recurring_pupils={p.id for p, _role, rec in flags.pupils.get(report.id, []) if rec},
-        events=[e for e in events if e.action != "case.viewed"],
-        views=[e for e in events if e.action == "case.viewed"],
+        events=[(e, chronology.render(e, names)) for e in events
+                if e.action != Action.CASE_VIEWED],
+        views=[e for e in events if e.action == Action.CASE_VIEWED],
         due=_due(report, school), now=utcnow(),
-        users={u.id: u for u in db.scalars(select(User).where(
-            User.school_id == report.school_id))},
-        pupil_names=_linked_names(db, events),
     ), code
 
 
-def _linked_names(db: Any, events: list[Any]) -> dict[str, str]:
-    """Names of the pupils the chronology's link events mention, keyed by pupil id."""
-    ids = {int(value.split(":")[0]) for e in events
-           if e.action in ("pupil.linked", "pupil.unlinked")
-           for value in (e.new_value or e.old_value or "",) if value.split(":")[0].isdigit()}
-    if not ids:
-        return {}
-    return {str(p.id): p.name for p in db.scalars(select(Pupil).where(Pupil.id.in_(ids)))}
+def _names(db: Any, report: Report, events: list[Event]) -> chronology.Names:
+    """Who the chronology names: the pupils its events mention, the school's staff."""
+    ids = chronology.pupil_ids(events)
+    pupils = {p.id: p.name for p in db.scalars(select(Pupil).where(Pupil.id.in_(ids)))} \
+        if ids else {}
+    users = {u.id: u.name for u in db.scalars(select(User).where(
+        User.school_id == report.school_id))}
+    return chronology.Names(pupils=pupils, users=users)
 
 
 @bp.route("/cases/<int:report_id>")
@@ -244,14 +243,13 @@ def case(report_id: int) -> ResponseReturnValue:
 
 def _act(report: Report, form: FlaskForm, name: str, change: Any, done: str,
          anchor: str | None = None) -> ResponseReturnValue:
-    """Validate ``form``, apply ``change`` (a rule call), commit and go back to the case, to
-    the part of the page the DSL was on (``anchor``). The first action of any kind also
-    acknowledges the report."""
+    """Validate ``form``, apply ``change`` (one operation, which also acknowledges the
+    report if this is the first action on it), commit and go back to the case, to the part
+    of the page the DSL was on (``anchor``)."""
     if form.validate_on_submit():
         db = get_session()
         try:
             change(db)
-            ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
             form.form_errors.append(str(error))
@@ -285,8 +283,8 @@ def decide_and_close(report_id: int) -> ResponseReturnValue:
         ops.record_decision(db, report, actor=staff_user(),
                             category=Category(form.category.data), reason=form.reason.data)
         ops.change_status(db, report, actor=staff_user(), status=Status.CLOSED,
-                          reason=form.reason.data, override=form.close_override.data or "")
-        _tell_parent(db, report)
+                          reason=form.reason.data, override=form.close_override.data or "",
+                          base_url=current_app.config["PORTAL_BASE_URL"])
 
     response = _act(report, form, "decision", change, "Decision recorded. Case closed.",
                     "decision-card")
@@ -309,11 +307,6 @@ def acknowledge(report_id: int) -> ResponseReturnValue:
     return _render_case(report, 400)
 
 
-def _tell_parent(db: Any, report: Report) -> None:
-    """A parent who asked is emailed that there is an update (never what it is)."""
-    notifications.parent_update(db, report, _school(), current_app.config["PORTAL_BASE_URL"])
-
-
 @bp.route("/cases/<int:report_id>/status", methods=["POST"])
 @allow(READERS)
 def change_status(report_id: int) -> ResponseReturnValue:
@@ -322,8 +315,8 @@ def change_status(report_id: int) -> ResponseReturnValue:
 
     def change(db: Any) -> None:
         ops.change_status(db, report, actor=staff_user(), status=Status(form.status.data),
-                          reason=form.status_reason.data, override=form.override.data or "")
-        _tell_parent(db, report)
+                          reason=form.status_reason.data, override=form.override.data or "",
+                          base_url=current_app.config["PORTAL_BASE_URL"])
 
     response = _act(report, form, "status", change, "Status changed.", "status-card")
     send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -353,8 +346,8 @@ def message_reporter(report_id: int) -> ResponseReturnValue:
     form = MessageForm()
 
     def change(db: Any) -> None:
-        ops.message_reporter(db, report, actor=staff_user(), body=form.message.data or "")
-        _tell_parent(db, report)
+        ops.message_reporter(db, report, actor=staff_user(), body=form.message.data or "",
+                             base_url=current_app.config["PORTAL_BASE_URL"])
 
     response = _act(report, form, "message", change,
                     "Message sent. The reporter reads it with their follow-up code.", "messages")
@@ -374,8 +367,7 @@ def download_evidence(report_id: int, evidence_id: int) -> ResponseReturnValue:
     path = current_app.config["PORTAL_EVIDENCE_DIR"] / str(report.school_id) / item.stored_name
     if not path.is_file():
         abort(404)
-    db.add(Event.by(staff_user(), school_id=report.school_id, report_id=report.id,
-                    action="evidence.downloaded", new_value=str(item.id)))
+    ops.record_download(db, report, item, actor=staff_user())
     db.commit()
     number = [e.id for e in report.evidence].index(item.id) + 1
     response = send_file(io.BytesIO(evidence.read(path)), mimetype=item.content_type,
@@ -403,12 +395,10 @@ def set_kinds(report_id: int) -> ResponseReturnValue:
     report = _case(report_id)
     form = KindsForm()
 
-    def change(db: Any) -> None:
-        ops.set_kinds(db, report, actor=staff_user(), kinds=list(form.kinds.data or []),
-                      reason=form.kinds_reason.data)
-        linking.rescore(db, report, _school(), _word_dirs())
-
-    return _act(report, form, "kinds", change, "Kinds recorded.", "kinds-card")
+    return _act(report, form, "kinds", lambda db: ops.set_kinds(
+        db, report, actor=staff_user(), kinds=list(form.kinds.data or []),
+        reason=form.kinds_reason.data, school=_school(), word_dirs=_word_dirs()),
+        "Kinds recorded.", "kinds-card")
 
 
 @bp.route("/cases/<int:report_id>/checklists", methods=["POST"])
@@ -433,7 +423,6 @@ def update_step(report_id: int, item_id: int) -> ResponseReturnValue:
         try:
             ops.update_step(db, item, actor=staff_user(), state=ItemState(form.state.data),
                             note=form.step_note.data or "")
-            ops.acknowledge(db, report, actor=staff_user())
         except CHANGES as error:
             db.rollback()
             return _render_case(report, 400, steps=_step_refused(
@@ -561,8 +550,7 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
     child = db.get(Pupil, pupil_id)
     if child is None or child.school_id != user.school_id:
         abort(404)
-    db.add(Event.by(user, school_id=child.school_id, action="pupil.viewed",
-                    new_value=str(child.id)))
+    ops.record_pupil_view(db, child, actor=user)
     db.commit()
     entries = linking.chronology(db, child)
     return render_template("triage/pupil.html", pupil=child, entries=entries,

@@ -170,7 +170,7 @@ def test_a_view_is_recorded_again_after_ten_minutes(browser, school, make_user, 
     report, _ = make_report(school)
     dsl = make_user(school=school)
     session.add(Event(actor_id=dsl.id, school_id=school.id, report_id=report.id,
-                      action="case.viewed",
+                      action="case.viewed", payload={},
                       created_at=datetime.now(UTC) - VIEW_AGAIN_AFTER - timedelta(minutes=1)))
     session.commit()
     browser.login(dsl.email)

@@ -37,7 +37,8 @@ def test_staff_notes_and_names_of_others_are_never_shown_to_the_reporter(
     report, code = make_report(school, who_involved="Kai from 6C")
     dsl = make_user(school=school)
     session.add(Event(school_id=school.id, report_id=report.id, actor_id=dsl.id,
-                      action="note.added", text="Spoke to Kai's mum; STAFF-ONLY-MARKER"))
+                      action="note.added",
+                      payload={"note": "Spoke to Kai's mum; STAFF-ONLY-MARKER"}))
     session.commit()
     html = browser.submit("/follow-up", {"code": code}).get_data(as_text=True)
     assert "STAFF-ONLY-MARKER" not in html

@@ -72,7 +72,7 @@ def link(session, report: Report, pupil: Pupil, dsl, role=LinkRole.TARGET) -> No
     session.add(ReportPupil(report_id=report.id, pupil_id=pupil.id, role=role,
                             linked_by_id=dsl.id))
     session.add(Event(school_id=report.school_id, report_id=report.id, actor_id=dsl.id,
-                      action="pupil.linked", new_value=f"{pupil.id}:{role.value}"))
+                      action="pupil.linked", payload={"pupil_id": pupil.id, "role": role.value}))
 
 
 def reports_with_everything(session, school, dsl, make_report, roster, n: int) -> list[Report]:

@@ -72,8 +72,9 @@ def test_an_unsubstantiated_report_goes_a_year_after_closing_leaving_a_stub(
         assert session.scalar(select(func.count()).select_from(model)) == 0
     assert files(app) == []
     stub = session.scalars(select(Event)).one()
-    assert (stub.action, stub.report_id, stub.old_value) == ("report.purged", None,
-                                                             UNSUBSTANTIATED)
+    assert (stub.action, stub.report_id, stub.payload["retention_class"]) == (
+        "report.purged", None, UNSUBSTANTIATED)
+    assert stub.payload["report_id"] == due[0].report_id
     assert "PURGE-MARKER" not in repr(session.execute(text("SELECT * FROM events")).all())
 
 

@@ -111,8 +111,9 @@ def test_decision_needs_a_reason_and_is_kept_in_the_chronology(
     assert stored.category == Category.BULLYING_INCIDENT
     assert stored.status == Status.IN_REVIEW
     event = session.scalars(select(Event).where(Event.action == "category.changed")).one()
-    assert (event.old_value, event.new_value, event.actor_id) == (
-        "allegation", "bullying_incident", dsl.id)
+    assert (event.payload, event.actor_id) == (
+        {"from": "allegation", "to": "bullying_incident",
+         "reason": "Repeated name-calling over three weeks."}, dsl.id)
     html = browser.get(page).get_data(as_text=True)
     assert "Repeated name-calling over three weeks." in html
     assert "Allegation of Bullying → Bullying Incident" in html

@@ -193,7 +193,8 @@ class LiveServer:
             if from_school:
                 actor = db.scalar(select(User).where(User.email == by))
                 assert actor is not None
-                triage.message_reporter(db, report, actor=actor, body=body)
+                triage.message_reporter(db, report, actor=actor, body=body,
+                                        base_url=self.url)
             else:
                 operations.reply_to_school(db, report, body)
 

@@ -116,7 +116,7 @@ def record(live: LiveServer, report_id: int) -> dict[str, Any]:
                                  .order_by(ChecklistItem.position))],
             "messages": [(m.sender.value, m.body) for m in db.scalars(
                 select(Message).where(Message.report_id == report_id).order_by(Message.id))],
-            "trail": [(e.action, e.old_value, e.new_value, e.text) for e in events
+            "trail": [(e.action, e.payload) for e in events
                       if e.action != "case.viewed"],
             "views": sum(e.action == "case.viewed" for e in events),
         }

@@ -227,7 +227,7 @@ def test_0009_encrypts_rows_stored_before_it_and_downgrade_gives_them_back(
             connection.execute(text(statement), {"hash": "a" * 64})
         connection.commit()
 
-    migrate.upgrade(url, "head")  # through 0009, which seals them, and what follows
+    migrate.upgrade(url, "0012")  # through 0009, which seals them (0013 reshapes events)
     sealed = _raw(url)
     for key, plain in OLD_TEXT.items():
         assert sealed[key].startswith("enc1:"), key
@@ -239,6 +239,7 @@ def test_0009_encrypts_rows_stored_before_it_and_downgrade_gives_them_back(
         for needle in (b"Zebedee", b"Quartermain", b"Q801234567890", b"Kestrels",
                        b"Threat to kill", b"Wolstenholme", b"1:alleged_perpetrator"):
             assert needle not in raw, needle
+    migrate.upgrade(url, "head")
     engine = create_engine(url)
     with Session(engine) as session:  # the application reads them as before
         pupil = session.get(Pupil, 1)
@@ -250,8 +251,8 @@ def test_0009_encrypts_rows_stored_before_it_and_downgrade_gives_them_back(
         # sealed by 0009, and turned into reason codes by 0014
         assert report.urgency_reasons == [{"code": "threat_to_hurt"}, {"code": "not_safe"}]
         assert report.preferred_adult == "Mrs Wolstenholme"
-        assert (session.get(Event, 2).old_value, session.get(Event, 2).new_value) == (
-            "allegation", "bullying_incident")
+        assert session.get(Event, 2).payload == {"from": "allegation",
+                                                 "to": "bullying_incident", "reason": ""}
         assert "zebedee.parent" in session.get(OutboxMessage, 1).last_error
         # the blind index keeps the UPN unique in the school
         session.add(Pupil(school_id=1, upn="Q801234567890", first_name="A", last_name="B"))
@@ -303,3 +304,183 @@ def test_0012_gives_existing_schools_every_year_and_downgrades(
     assert schema_diff(url) == []
     with connect(url) as connection:
         assert connection.execute(text("SELECT phase FROM schools")).scalar() == "all_through"
+
+
+# --- 0013: events get a structured payload; the old packed strings are parsed -------------
+
+LONG_KINDS = ["verbal", "physical", "emotional", "property", "online", "prejudice_race",
+              "prejudice_religion", "prejudice_disability", "prejudice_sexual_orientation"]
+# (id, report, action, old_value, new_value, text) exactly as the code before 0013 wrote them,
+# and the payload 0013 must make of each: every action, every packed shape.
+EVENTS_0012: list[tuple[int, int | None, str, str | None, str | None, str | None,
+                        dict[str, Any]]] = [
+    (10, 1, "report.received", None, "pupil", None, {"source": "pupil"}),
+    (11, 1, "case.viewed", None, None, None, {}),
+    (12, 1, "case.acknowledged", None, None, None, {}),
+    (13, 1, "case.assigned", "", "1", None, {"from": None, "to": 1}),
+    (14, 1, "case.assigned", "1", "", None, {"from": 1, "to": None}),
+    (15, 1, "status.changed", "new", "in_review", "Looking into it now.",
+     {"from": "new", "to": "in_review", "reason": "Looking into it now."}),
+    (16, 1, "category.changed", "allegation", "bullying_incident", "Three weeks of it.",
+     {"from": "allegation", "to": "bullying_incident", "reason": "Three weeks of it."}),
+    (17, 1, "note.added", None, None, "Spoke to the class teacher.",
+     {"note": "Spoke to the class teacher."}),
+    # a change whose "to" was cut: not the latest, so it can't be recovered
+    (18, 1, "kinds.changed", "verbal", ",".join(LONG_KINDS)[:80], "After review.",
+     {"from": ["verbal"], "to": ",".join(LONG_KINDS)[:80].split(","),
+      "reason": "After review.", "complete": False}),
+    # the latest change: its cut "to" is the report's kinds now, so it comes back whole
+    (19, 1, "kinds.changed", ",".join(LONG_KINDS)[:80], ",".join(LONG_KINDS)[:80],
+     "Added prejudice-based kinds.",
+     {"from": ",".join(LONG_KINDS)[:80].split(","), "to": LONG_KINDS,
+      "reason": "Added prejudice-based kinds.", "complete": False}),
+    (20, 1, "checklist.added", None, "malicious", None, {"checklist": "malicious"}),
+    (21, 1, "step.updated", "online:4.3", "open->done", "Screenshots kept.",
+     {"checklist": "online", "step": "4.3", "from": "open", "to": "done",
+      "note": "Screenshots kept."}),
+    (22, 1, "step.updated", "responding:interview_all", "done->open", None,
+     {"checklist": "responding", "step": "interview_all", "from": "done", "to": "open",
+      "note": None}),
+    (23, 1, "action.recorded", None, "parents_informed", "Phoned mum.",
+     {"action": "parents_informed", "note": "Phoned mum."}),
+    (24, 1, "action.recorded", None, "agency", None, {"action": "agency", "note": None}),
+    (25, 1, "message.to_reporter", None, None, None, {}),
+    (26, 1, "message.from_reporter", None, None, None, {}),
+    (27, 1, "evidence.downloaded", None, "4", None, {"evidence_id": 4}),
+    (28, 1, "hold.set", None, None, "The police asked us to keep it.",
+     {"reason": "The police asked us to keep it."}),
+    (29, 1, "hold.lifted", None, None, "Case closed by the police.",
+     {"reason": "Case closed by the police."}),
+    (30, 1, "pupil.linked", None, "1:alleged_perpetrator", None,
+     {"pupil_id": 1, "role": "alleged_perpetrator"}),
+    (31, 1, "pupil.unlinked", "1:witness", None, "Wrong child picked.",
+     {"pupil_id": 1, "role": "witness", "reason": "Wrong child picked."}),
+    (32, None, "report.purged", "unsubstantiated", "report 7 of 2025-01-02", None,
+     {"retention_class": "unsubstantiated", "report_id": 7, "reported_on": "2025-01-02"}),
+    (33, None, "pupil.viewed", None, "1", None, {"pupil_id": 1}),
+    (34, None, "pupil.saved", None, "1", None, {"pupil_id": 1}),
+    (35, None, "roster.imported", None, None, "3 added, 1 updated, 20 unchanged",
+     {"added": 3, "updated": 1, "unchanged": 20}),
+    (36, None, "adult.added", None, "2", None, {"adult_id": 2}),
+    (37, None, "adult.shown", None, "2", None, {"adult_id": 2}),
+    (38, None, "adult.hidden", None, "2", None, {"adult_id": 2}),
+    (39, None, "school.created", None, "oak", None, {"slug": "oak"}),
+    (40, None, "school.settings", None, None, "recurring_count: 3 → 4; phase: all_through → "
+     "primary", {"changes": [{"setting": "recurring_count", "from": "3", "to": "4"},
+                             {"setting": "phase", "from": "all_through", "to": "primary"}]}),
+    (41, None, "device.enrolled", None, "5", None, {"device_id": 5}),
+    (42, None, "device.revoked", None, "5", None, {"device_id": 5}),
+    (43, None, "user.created", None, "dsl", "Account 1 added from the command line",
+     {"user_id": 1, "role": "dsl"}),
+    (44, None, "user.2fa_reset", None, "1", None, {"user_id": 1}),
+    (45, None, "user.unlocked", None, "1", None, {"user_id": 1}),
+    (46, None, "user.password_reset", None, None, "Account 1: demo password renewed",
+     {"user_id": 1, "why": "demo password renewed"}),
+    (47, None, "staff.login", None, "recovery_code", None, {"method": "recovery_code"}),
+    (48, None, "staff.2fa_enrolled", None, None, None, {}),
+    (49, None, "staff.logout", None, None, None, {}),
+]
+
+
+def _old_events(url: str, rows: list[tuple[Any, ...]]) -> None:
+    """Write ``rows`` as the code before 0013 did: values encrypted, in the old columns."""
+    from portal import crypto
+
+    with connect(url) as connection:
+        for row_id, report_id, action, old, new, note, _payload in rows:
+            connection.execute(text(
+                "INSERT INTO events (id, school_id, report_id, actor_id, action, old_value,"
+                " new_value, text, created_at) VALUES (:id, 1, :report, NULL, :action, :old,"
+                " :new, :text, :at)"), {
+                "id": row_id, "report": report_id, "action": action,
+                "old": None if old is None else crypto.encrypt_text(old),
+                "new": None if new is None else crypto.encrypt_text(new),
+                "text": None if note is None else crypto.encrypt_text(note),
+                "at": f"2026-01-03 00:00:{row_id:02d}"})
+        connection.commit()
+
+
+def _at_0012(url: str) -> None:
+    migrate.upgrade(url, "0005")
+    with connect(url) as connection:
+        for statement in OLD_ROWS:
+            connection.execute(text(statement), {"hash": "a" * 64})
+        connection.commit()
+    migrate.upgrade(url, "0012")
+
+
+@backends
+def test_0013_turns_every_old_event_shape_into_its_payload_and_back(
+        new_database: Callable[[], str]) -> None:
+    from sqlalchemy.orm import Session
+
+    from portal import crypto
+    from portal.events import check_payload
+    from portal.models import Event
+
+    crypto.install(crypto.Keyring(crypto.decode_key(crypto.new_key_text())))
+    url = new_database()
+    _at_0012(url)
+    with connect(url) as connection:  # the report's kinds now: the latest change's "to"
+        for kind in LONG_KINDS:
+            connection.execute(text("INSERT INTO report_kinds (report_id, kind) VALUES "
+                                    "(1, :kind)"), {"kind": kind})
+        connection.commit()
+    _old_events(url, EVENTS_0012)
+
+    migrate.upgrade(url, "0013")
+    assert schema_diff(url) == []
+    engine = create_engine(url)
+    with Session(engine) as session:
+        for row_id, _report, action, *_old, payload in EVENTS_0012:
+            event = session.get(Event, row_id)
+            expected = dict(payload)
+            if row_id == 19:  # recovered whole from the report's kinds; "from" stays cut
+                expected["to"] = LONG_KINDS
+            assert event.payload == expected, action
+            assert check_payload(event.action, event.payload) == event.payload, action
+        # 0009's rows too
+        assert session.get(Event, 1).payload == {"pupil_id": 1, "role": "alleged_perpetrator"}
+    engine.dispose()
+    with connect(url) as connection:  # sealed at rest
+        payloads = connection.execute(text("SELECT payload FROM events")).scalars().all()
+        assert payloads
+        assert all(p.startswith("enc1:") for p in payloads)
+        with pytest.raises(Exception, match="append-only"):
+            connection.execute(text("UPDATE events SET action = 'note.added'"))
+        connection.rollback()
+        with pytest.raises(Exception, match="append-only"):
+            connection.execute(text("DELETE FROM events"))
+        connection.rollback()
+
+    migrate.downgrade(url, "0012")
+    with connect(url) as connection:
+        back = {row.id: tuple(None if v is None else crypto.decrypt_text(v)
+                              for v in (row.old_value, row.new_value, row.text))
+                for row in connection.execute(text(
+                    "SELECT id, old_value, new_value, text FROM events"))}
+        connection.execute(text("UPDATE events SET action = action"))  # no triggers at 0012
+        connection.rollback()
+    for row_id, _report, action, old, new, note, _payload in EVENTS_0012:
+        if row_id == 19:  # downgrade writes the recovered list whole (text since 0009)
+            assert back[row_id] == (old, ",".join(LONG_KINDS), note)
+        else:
+            assert back[row_id] == (old, new, note), action
+    migrate.upgrade(url, "head")
+    assert schema_diff(url) == []
+
+
+@backends
+def test_0013_stops_on_an_event_it_cannot_read_without_loss(
+        new_database: Callable[[], str]) -> None:
+    from portal import crypto
+
+    crypto.install(crypto.Keyring(crypto.decode_key(crypto.new_key_text())))
+    url = new_database()
+    _at_0012(url)
+    _old_events(url, [(10, 1, "pupil.linked", None, "Zebedee", None, {})])
+    with pytest.raises(Exception, match=r"event 10 \(pupil\.linked\)"):
+        migrate.upgrade(url, "0013")
+    assert migrate.current(url) == "0012"
+    with connect(url) as connection:  # read before anything changed: still the 0012 table
+        assert "payload" not in {c["name"] for c in inspect(connection).get_columns("events")}

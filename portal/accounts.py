@@ -1,0 +1,211 @@
+"""Schools, staff accounts and the roster import, as the command line changes them. No Flask
+and no click here: each rule raises a named error (``AccountError``) with the sentence to
+show, and ``portal.cli`` turns it into the one-line ``Error: ...`` of the command contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .auth import twofactor
+from .auth.passwords import WeakPassword, hash_password, personal_words
+from .events import Action
+from .models import Event, Role, School, StaffSession, Trust, TrustedAdult, User, utcnow
+from .roster import ImportResult, RosterError, import_roster
+from .vocabulary import Phase
+
+
+class AccountError(ValueError):
+    """A change the command line asked for that can't be made; the message says why."""
+
+
+class NoSuchSchool(AccountError):
+    """No school has that slug."""
+
+
+class SchoolExists(AccountError):
+    """A school already has that slug."""
+
+
+class NoSuchAccount(AccountError):
+    """No account has that email address."""
+
+
+class AccountExists(AccountError):
+    """An account already has that email address."""
+
+
+class PasswordRefused(AccountError):
+    """The password is too weak (portal.auth.passwords)."""
+
+
+class RosterRefused(AccountError):
+    """The roster file could not be read, or some rows need fixing; nothing imported."""
+
+    def __init__(self, message: str, result: ImportResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def find_school(session: Session, slug: str) -> School:
+    """The school with ``slug``; NoSuchSchool otherwise."""
+    school = session.scalar(select(School).where(School.slug == slug))
+    if school is None:
+        raise NoSuchSchool(
+            f"There is no school with slug '{slug}'. Add it with: portal create-school {slug} NAME"
+        )
+    return school
+
+
+def add_school(session: Session, slug: str, name: str, exit_url: str | None = None) -> School:
+    """Add a school, refusing a slug already in use."""
+    if session.scalar(select(School.id).where(School.slug == slug)) is not None:
+        raise SchoolExists(f"A school with slug '{slug}' already exists; nothing changed.")
+    school = School(slug=slug, name=name)
+    if exit_url:
+        school.exit_url = exit_url
+    session.add(school)
+    session.flush()
+    session.add(Event.new(Action.SCHOOL_CREATED, {"slug": slug}, school_id=school.id))
+    session.flush()
+    return school
+
+
+def check_new_email(session: Session, email: str) -> str:
+    """``email`` normalised, if no account has it yet; AccountExists otherwise."""
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise AccountExists(f"An account for {email} already exists; nothing changed.")
+    return email
+
+
+def add_user(session: Session, *, email: str, school: School, role: Role, password: str,
+             name: str = "") -> User:
+    """Add a staff account (a trust lead gets the school's trust, made if there is none)."""
+    email = check_new_email(session, email)
+    try:
+        password_hash = hash_password(password, personal_words(email, name, school.name))
+    except WeakPassword as exc:
+        raise PasswordRefused(f"Password refused: {exc}") from exc
+    trust_id = None
+    if role is Role.TRUST_LEAD:
+        if school.trust is None:
+            school.trust = Trust(name=school.name)
+            session.flush()
+        trust_id = school.trust_id
+    user = User(email=email, display_name=name, password_hash=password_hash, role=role,
+                school_id=school.id, trust_id=trust_id)
+    session.add(user)
+    session.flush()
+    session.add(Event.new(Action.USER_CREATED, {"user_id": user.id, "role": role.value},
+                          school_id=school.id))
+    session.flush()
+    return user
+
+
+def find_user(session: Session, email: str) -> User:
+    """The account with ``email`` (any case); NoSuchAccount otherwise."""
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise NoSuchAccount(f"There is no account for {email}.")
+    return user
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every open session of ``user``; returns how many."""
+    now = utcnow()
+    ended = 0
+    for open_session in session.scalars(select(StaffSession).where(
+            StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))):
+        open_session.ended_at = now
+        ended += 1
+    session.flush()
+    return ended
+
+
+def reset_two_factor(session: Session, user: User) -> int:
+    """Forget the account's authenticator (lost phone) and end its sessions; returns how
+    many sessions ended. They set up an authenticator again at their next sign-in."""
+    twofactor.reset(session, user)
+    ended = end_sessions(session, user)
+    session.add(Event.new(Action.USER_2FA_RESET, {"user_id": user.id},
+                          school_id=user.school_id))
+    session.flush()
+    return ended
+
+
+def unlock(session: Session, user: User) -> None:
+    """Lift the sign-in throttle on an account (after too many wrong passwords)."""
+    user.throttle_epoch += 1
+    user.is_active = True
+    session.add(Event.new(Action.USER_UNLOCKED, {"user_id": user.id},
+                          school_id=user.school_id))
+    session.flush()
+
+
+def renew_password(session: Session, user: User, password: str, *, why: str) -> None:
+    """Give an account a new password (``why``: for the audit trail) and end its sessions."""
+    user.password_hash = hash_password(password)
+    user.is_active = True
+    end_sessions(session, user)
+    session.add(Event.new(Action.USER_PASSWORD_RESET, {"user_id": user.id, "why": why},
+                          school_id=user.school_id))
+    session.flush()
+
+
+def import_pupils(session: Session, school: School, data: bytes) -> ImportResult:
+    """Import or update the roster from a school MIS export (CSV): all rows or none
+    (RosterRefused, with the rows to fix, and the session rolled back)."""
+    try:
+        result = import_roster(session, school, data)
+    except RosterError as exc:
+        raise RosterRefused(f"{exc} Nothing was imported.") from exc
+    if not result.ok:
+        session.rollback()
+        raise RosterRefused(f"{len(result.errors)} row(s) need fixing; nothing was imported.",
+                            result)
+    session.add(Event.new(Action.ROSTER_IMPORTED,
+                          {"added": result.added, "updated": result.updated,
+                           "unchanged": result.unchanged}, school_id=school.id))
+    session.flush()
+    return result
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    """What ``portal demo`` sets up: a primary school with three trusted adults."""
+
+    slug: str
+    name: str
+    adults: tuple[tuple[str, str], ...]
+
+
+def prepare_demo_school(session: Session, demo: DemoSchool) -> School:
+    """Create the demo school, or bring one made by an older version up to date."""
+    school = session.scalar(select(School).where(School.slug == demo.slug))
+    if school is None:
+        school = add_school(session, demo.slug, demo.name)
+    # Oakfield is a primary school: Reception to Year 6 on its forms, primary words. A
+    # demo made before phases gets both now (its "Head of Year" is a head teacher).
+    school.phase = Phase.PRIMARY
+    for adult in school.trusted_adults:
+        if adult.description == "Head of Year":
+            adult.description = "Head teacher"
+    if not school.trusted_adults:
+        for position, (name, description) in enumerate(demo.adults, start=1):
+            session.add(TrustedAdult(school_id=school.id, name=name,
+                                     description=description, position=position))
+        session.flush()
+        session.refresh(school, ["trusted_adults"])
+    return school
+
+
+__all__ = [
+    "AccountError", "AccountExists", "DemoSchool", "NoSuchAccount", "NoSuchSchool",
+    "PasswordRefused", "RosterRefused", "SchoolExists", "add_school", "add_user",
+    "check_new_email", "end_sessions", "find_school", "find_user", "import_pupils",
+    "prepare_demo_school", "renew_password", "reset_two_factor", "unlock",
+]

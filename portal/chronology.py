@@ -1,0 +1,271 @@
+"""The words of the case chronology: one renderer per ``Action``. No Flask here.
+
+Each renderer reads the event's structured payload (``portal.events.SCHEMAS``) and returns
+a ``Line``: what happened, and the staff's own words with it (a reason, a note) when it
+has some. ``RENDERERS`` holds one for every action; a test checks none is missing.
+The page escapes what these return (Jinja autoescape), so they return plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import checklists
+from .events import Action
+from .models import ACTION_LABELS, LINK_ROLE_LABELS, Event
+from .vocabulary import CATEGORY_LABELS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS
+
+
+@dataclass(frozen=True)
+class Line:
+    """One chronology entry's words: what happened, and the staff's words with it."""
+
+    what: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Names:
+    """Who the events name by id, read once for the whole chronology."""
+
+    pupils: Mapping[int, str] = field(default_factory=dict)
+    users: Mapping[int, str] = field(default_factory=dict)
+
+
+Renderer = Callable[[dict[str, Any], Names], Line]
+RENDERERS: dict[Action, Renderer] = {}
+
+
+def renders(*actions: Action) -> Callable[[Renderer], Renderer]:
+    """Register a renderer for ``actions`` (one renderer per action, never two)."""
+
+    def register(function: Renderer) -> Renderer:
+        for action in actions:
+            if action in RENDERERS:
+                raise ValueError(f"{action} already has a renderer")
+            RENDERERS[action] = function
+        return function
+
+    return register
+
+
+def _label(labels: Mapping[Any, str], code: str) -> str:
+    """The words for a code, or the code itself if it has none now (a renamed code)."""
+    for key, label in labels.items():
+        if str(key) == code:
+            return label
+    return code
+
+
+def _pupil(names: Names, pupil_id: int) -> str:
+    return names.pupils.get(pupil_id, "a pupil")
+
+
+def _step(checklist: str, step: str) -> str:
+    return checklists.step_words(step, checklist)
+
+
+@renders(Action.REPORT_RECEIVED)
+def _received(p: dict[str, Any], _n: Names) -> Line:
+    source = p["source"]
+    by = f" from {_label(SOURCE_LABELS, source).lower()}" if source else ""
+    return Line(f"Report received{by}, logged as Allegation of Bullying")
+
+
+@renders(Action.REPORT_PURGED)
+def _purged(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Report {p['report_id']} of {p['reported_on']} deleted at the end of its "
+                f"retention period ({p['retention_class'].replace('_', ' ')})")
+
+
+@renders(Action.CASE_VIEWED)
+def _viewed(_p: dict[str, Any], _n: Names) -> Line:
+    return Line("Viewed")
+
+
+@renders(Action.CASE_ACKNOWLEDGED)
+def _acknowledged(_p: dict[str, Any], _n: Names) -> Line:
+    return Line("Acknowledged")
+
+
+@renders(Action.CASE_ASSIGNED)
+def _assigned(p: dict[str, Any], n: Names) -> Line:
+    if p["to"] is None:
+        return Line("Unassigned")
+    return Line(f"Assigned to {n.users.get(p['to'], 'someone')}")
+
+
+@renders(Action.STATUS_CHANGED)
+def _status(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Status: {_label(STATUS_LABELS, p['from'])} → "
+                f"{_label(STATUS_LABELS, p['to'])}", p["reason"])
+
+
+@renders(Action.CATEGORY_CHANGED)
+def _category(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Decision: {_label(CATEGORY_LABELS, p['from'])} → "
+                f"{_label(CATEGORY_LABELS, p['to'])}", p["reason"])
+
+
+@renders(Action.NOTE_ADDED)
+def _note(p: dict[str, Any], _n: Names) -> Line:
+    return Line("Staff note", p["note"])
+
+
+@renders(Action.KINDS_CHANGED)
+def _kinds(p: dict[str, Any], _n: Names) -> Line:
+    def words(codes: list[str]) -> str:
+        return "; ".join(KIND_LABELS.get(k, k) for k in codes) or "none"
+
+    was = f" (before: {words(p['from'])})" if p["from"] else ""
+    cut = "" if p["complete"] else " (the old record of this change was cut short)"
+    return Line(f"Kinds recorded: {words(p['to'])}{was}{cut}", p["reason"])
+
+
+@renders(Action.CHECKLIST_ADDED)
+def _checklist(p: dict[str, Any], _n: Names) -> Line:
+    title = checklists.titles().get(p["checklist"], p["checklist"])
+    return Line(f"Checklist added: {title}")
+
+
+@renders(Action.STEP_UPDATED)
+def _step_updated(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Step “{_step(p['checklist'], p['step'])}”: {p['to'].replace('_', ' ')}",
+                p["note"])
+
+
+@renders(Action.ACTION_RECORDED)
+def _action(p: dict[str, Any], _n: Names) -> Line:
+    return Line(_label(ACTION_LABELS, p["action"]), p["note"])
+
+
+@renders(Action.MESSAGE_TO_REPORTER)
+def _message_out(_p: dict[str, Any], _n: Names) -> Line:
+    return Line("Message sent to the reporter")
+
+
+@renders(Action.MESSAGE_FROM_REPORTER)
+def _message_in(_p: dict[str, Any], _n: Names) -> Line:
+    return Line("The reporter replied")
+
+
+@renders(Action.EVIDENCE_DOWNLOADED)
+def _downloaded(_p: dict[str, Any], _n: Names) -> Line:
+    return Line("Evidence file downloaded")
+
+
+@renders(Action.HOLD_SET)
+def _hold_set(p: dict[str, Any], _n: Names) -> Line:
+    return Line("Legal hold placed", p["reason"])
+
+
+@renders(Action.HOLD_LIFTED)
+def _hold_lifted(p: dict[str, Any], _n: Names) -> Line:
+    return Line("Legal hold lifted", p["reason"])
+
+
+@renders(Action.PUPIL_LINKED)
+def _linked(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Linked {_pupil(n, p['pupil_id'])} as "
+                f"{_label(LINK_ROLE_LABELS, p['role']).lower()}")
+
+
+@renders(Action.PUPIL_UNLINKED)
+def _unlinked(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Unlinked {_pupil(n, p['pupil_id'])} "
+                f"({_label(LINK_ROLE_LABELS, p['role']).lower()})", p["reason"])
+
+
+@renders(Action.PUPIL_VIEWED)
+def _pupil_viewed(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Viewed the page of {_pupil(n, p['pupil_id'])}")
+
+
+@renders(Action.PUPIL_SAVED)
+def _pupil_saved(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Saved the roster entry of {_pupil(n, p['pupil_id'])}")
+
+
+@renders(Action.ROSTER_IMPORTED)
+def _roster(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Roster imported: {p['added']} added, {p['updated']} updated, "
+                f"{p['unchanged']} unchanged")
+
+
+def _numbered(words: str, key: str) -> Renderer:
+    """A renderer for an event that names one thing by its id: "Tablet 3 revoked"."""
+
+    def render_numbered(p: dict[str, Any], _n: Names) -> Line:
+        return Line(words.format(p[key]))
+
+    return render_numbered
+
+
+for _numbered_action, _words, _key in (
+        (Action.ADULT_ADDED, "Trusted adult {} added", "adult_id"),
+        (Action.ADULT_SHOWN, "Trusted adult {} shown on the pupil form", "adult_id"),
+        (Action.ADULT_HIDDEN, "Trusted adult {} hidden from the pupil form", "adult_id"),
+        (Action.DEVICE_ENROLLED, "Tablet {} enrolled", "device_id"),
+        (Action.DEVICE_REVOKED, "Tablet {} revoked", "device_id")):
+    renders(_numbered_action)(_numbered(_words, _key))
+
+
+@renders(Action.SCHOOL_CREATED)
+def _school(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"School {p['slug']} added")
+
+
+@renders(Action.SCHOOL_SETTINGS)
+def _settings(p: dict[str, Any], _n: Names) -> Line:
+    return Line("Settings changed: " + "; ".join(
+        f"{c['setting']}: {c['from']} → {c['to']}" for c in p["changes"]))
+
+
+@renders(Action.USER_CREATED)
+def _user_created(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Account {n.users.get(p['user_id'], p['user_id'])} added ({p['role']})")
+
+
+@renders(Action.USER_2FA_RESET)
+def _two_factor_reset(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Two-step sign-in of {n.users.get(p['user_id'], p['user_id'])} reset")
+
+
+@renders(Action.USER_UNLOCKED)
+def _unlocked(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Sign-in of {n.users.get(p['user_id'], p['user_id'])} unlocked")
+
+
+@renders(Action.USER_PASSWORD_RESET)
+def _password(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Password of {n.users.get(p['user_id'], p['user_id'])} renewed", p["why"])
+
+
+@renders(Action.STAFF_LOGIN)
+def _login(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Signed in ({p['method'].replace('_', ' ')})")
+
+
+@renders(Action.STAFF_2FA_ENROLLED)
+def _enrolled(_p: dict[str, Any], _n: Names) -> Line:
+    return Line("Set up two-step sign-in")
+
+
+@renders(Action.STAFF_LOGOUT)
+def _logout(_p: dict[str, Any], _n: Names) -> Line:
+    return Line("Signed out")
+
+
+def render(event: Event, names: Names) -> Line:
+    """The words of one event."""
+    return RENDERERS[Action(event.action)](event.payload, names)
+
+
+def pupil_ids(events: list[Event]) -> set[int]:
+    """The pupils a list of events names (to read their names in one query)."""
+    return {e.payload["pupil_id"] for e in events if "pupil_id" in e.payload}
+
+
+__all__ = ["RENDERERS", "Line", "Names", "pupil_ids", "render", "renders"]

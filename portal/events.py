@@ -1,0 +1,177 @@
+"""Every action the audit trail records, and the payload each one carries. No Flask here.
+
+An event is a named ``Action`` with a structured payload (JSON, encrypted at rest, never
+cut): ``kinds.changed`` keeps the whole lists it changed from and to, ``pupil.linked`` the
+pupil's id and role. ``check_payload`` refuses a payload with a key its action does not
+have, or without one it needs, or with a value of the wrong type, so a chronology can be
+read back the same way by the case page, an export or a migration. The words each event
+shows are in ``portal.chronology`` (one renderer per action).
+
+The values are the dotted strings stored before (``"status.changed"``): tests, the
+documentation and other tools read them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from types import MappingProxyType, NoneType
+from typing import Any
+
+
+class Action(enum.StrEnum):
+    """Everything that can happen to a record, a school or an account."""
+
+    # a report's life
+    REPORT_RECEIVED = "report.received"
+    REPORT_PURGED = "report.purged"
+    CASE_VIEWED = "case.viewed"
+    CASE_ACKNOWLEDGED = "case.acknowledged"
+    CASE_ASSIGNED = "case.assigned"
+    STATUS_CHANGED = "status.changed"
+    CATEGORY_CHANGED = "category.changed"
+    NOTE_ADDED = "note.added"
+    KINDS_CHANGED = "kinds.changed"
+    CHECKLIST_ADDED = "checklist.added"
+    STEP_UPDATED = "step.updated"
+    ACTION_RECORDED = "action.recorded"
+    MESSAGE_TO_REPORTER = "message.to_reporter"
+    MESSAGE_FROM_REPORTER = "message.from_reporter"
+    EVIDENCE_DOWNLOADED = "evidence.downloaded"
+    HOLD_SET = "hold.set"
+    HOLD_LIFTED = "hold.lifted"
+    PUPIL_LINKED = "pupil.linked"
+    PUPIL_UNLINKED = "pupil.unlinked"
+    # the roster and the school
+    PUPIL_VIEWED = "pupil.viewed"
+    PUPIL_SAVED = "pupil.saved"
+    ROSTER_IMPORTED = "roster.imported"
+    ADULT_ADDED = "adult.added"
+    ADULT_SHOWN = "adult.shown"
+    ADULT_HIDDEN = "adult.hidden"
+    SCHOOL_CREATED = "school.created"
+    SCHOOL_SETTINGS = "school.settings"
+    DEVICE_ENROLLED = "device.enrolled"
+    DEVICE_REVOKED = "device.revoked"
+    # accounts
+    USER_CREATED = "user.created"
+    USER_2FA_RESET = "user.2fa_reset"
+    USER_UNLOCKED = "user.unlocked"
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action name
+    STAFF_LOGIN = "staff.login"
+    STAFF_2FA_ENROLLED = "staff.2fa_enrolled"
+    STAFF_LOGOUT = "staff.logout"
+
+
+class PayloadError(ValueError):
+    """A payload that does not fit its action's schema (unknown, missing or mistyped key)."""
+
+
+# A JSON value's Python types, as a key's schema names them.
+Text = (str,)
+OptionalText = (str, NoneType)
+Number = (int,)
+OptionalNumber = (int, NoneType)
+Texts = (list,)  # a list of strings: checked item by item
+Changes = (list,)  # school.settings: [{"setting", "from", "to"}]
+Flag = (bool,)
+
+_EMPTY: Mapping[str, tuple[type, ...]] = MappingProxyType({})
+
+
+def _schema(**keys: tuple[type, ...]) -> Mapping[str, tuple[type, ...]]:
+    return MappingProxyType(keys)
+
+
+# Each action's keys and the types their values may have. Every key is required; a key
+# that may be absent in the facts is stored as None (an optional key would make "missing"
+# and "not asked" look the same).
+SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
+    # "source": pupil / parent / staff; None on rows stored before the source was recorded
+    Action.REPORT_RECEIVED: _schema(source=OptionalText),
+    # the stub the retention rule leaves: which rule, which report, of which day
+    Action.REPORT_PURGED: _schema(retention_class=Text, report_id=Number,
+                                  reported_on=Text),
+    Action.CASE_VIEWED: _EMPTY,
+    Action.CASE_ACKNOWLEDGED: _EMPTY,
+    # user ids; None is "nobody"
+    Action.CASE_ASSIGNED: _schema(**{"from": OptionalNumber, "to": OptionalNumber}),
+    Action.STATUS_CHANGED: _schema(**{"from": Text, "to": Text, "reason": Text}),
+    Action.CATEGORY_CHANGED: _schema(**{"from": Text, "to": Text, "reason": Text}),
+    Action.NOTE_ADDED: _schema(note=Text),
+    # the whole lists of kind codes: changing kinds replaces the rows, so this is the record.
+    # "complete" is False only for rows migrated from before 0013 whose list had been cut
+    # to 80 characters and could not be recovered from the events around them.
+    Action.KINDS_CHANGED: _schema(**{"from": Texts, "to": Texts, "reason": Text,
+                                     "complete": Flag}),
+    Action.CHECKLIST_ADDED: _schema(checklist=Text),
+    # the step's checklist and key (portal.checklists), its state before and after
+    Action.STEP_UPDATED: _schema(**{"checklist": Text, "step": Text, "from": Text,
+                                    "to": Text, "note": OptionalText}),
+    Action.ACTION_RECORDED: _schema(action=Text, note=OptionalText),
+    Action.MESSAGE_TO_REPORTER: _EMPTY,
+    Action.MESSAGE_FROM_REPORTER: _EMPTY,
+    Action.EVIDENCE_DOWNLOADED: _schema(evidence_id=Number),
+    Action.HOLD_SET: _schema(reason=Text),
+    Action.HOLD_LIFTED: _schema(reason=Text),
+    Action.PUPIL_LINKED: _schema(pupil_id=Number, role=Text),
+    Action.PUPIL_UNLINKED: _schema(pupil_id=Number, role=Text, reason=Text),
+    Action.PUPIL_VIEWED: _schema(pupil_id=Number),
+    Action.PUPIL_SAVED: _schema(pupil_id=Number),
+    Action.ROSTER_IMPORTED: _schema(added=Number, updated=Number, unchanged=Number),
+    Action.ADULT_ADDED: _schema(adult_id=Number),
+    Action.ADULT_SHOWN: _schema(adult_id=Number),
+    Action.ADULT_HIDDEN: _schema(adult_id=Number),
+    Action.SCHOOL_CREATED: _schema(slug=Text),
+    Action.SCHOOL_SETTINGS: _schema(changes=Changes),
+    Action.DEVICE_ENROLLED: _schema(device_id=Number),
+    Action.DEVICE_REVOKED: _schema(device_id=Number),
+    Action.USER_CREATED: _schema(user_id=Number, role=Text),
+    Action.USER_2FA_RESET: _schema(user_id=Number),
+    Action.USER_UNLOCKED: _schema(user_id=Number),
+    Action.USER_PASSWORD_RESET: _schema(user_id=Number, why=Text),
+    # "totp", "recovery_code" or "totp_enrolment"
+    Action.STAFF_LOGIN: _schema(method=Text),
+    Action.STAFF_2FA_ENROLLED: _EMPTY,
+    Action.STAFF_LOGOUT: _EMPTY,
+})
+
+_SCALAR = (str, int, float, bool, NoneType)
+
+
+def _fits(value: Any, types: tuple[type, ...], key: str) -> bool:
+    # bool is an int in Python; a count or an id is never True/False.
+    if isinstance(value, bool) and bool not in types:
+        return False
+    if not isinstance(value, types):
+        return False
+    if key == "changes":
+        return isinstance(value, list) and all(
+            isinstance(item, dict) and set(item) == {"setting", "from", "to"}
+            and isinstance(item["setting"], str)
+            and isinstance(item["from"], _SCALAR) and isinstance(item["to"], _SCALAR)
+            for item in value)
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return True
+
+
+def check_payload(action: str, payload: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``payload`` if it is exactly what ``action`` records; PayloadError otherwise."""
+    try:
+        schema = SCHEMAS[Action(action)]
+    except ValueError:
+        raise PayloadError(f"{action!r} is not an action the audit trail knows") from None
+    given = dict(payload or {})
+    unknown = sorted(set(given) - set(schema))
+    missing = sorted(set(schema) - set(given))
+    if unknown or missing:
+        raise PayloadError(f"{action}: unknown keys {unknown}, missing keys {missing}")
+    for key, types in schema.items():
+        if not _fits(given[key], types, key):
+            raise PayloadError(f"{action}: {key}={given[key]!r} is not "
+                               f"{' or '.join(t.__name__ for t in types)}")
+    return given
+
+
+__all__ = ["SCHEMAS", "Action", "PayloadError", "check_payload"]
