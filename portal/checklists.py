@@ -215,9 +215,9 @@ def attach(session: Session, report: Report, names: Iterable[str]) -> list[str]:
     added = []
     now = utcnow()
     for name in dict.fromkeys(names):
-        definition = CHECKLISTS[name]
-        if name in have or name in have_items:
-            continue
+        definition = CHECKLISTS.get(name)
+        if definition is None or name in have or name in have_items:
+            continue  # a checklist dropped from the code is never attached again
         _add_steps(report, definition)
         report.checklists.append(CaseChecklist(checklist=name, version=definition.version,
                                                attached_at=now, synced_at=now))

@@ -160,9 +160,8 @@ def test_decide_and_close_records_both_with_the_reason(browser, case, session, d
     report = session.get(Report, case.id)
     assert (report.category, report.status) == (Category.NOT_BULLYING, Status.CLOSED)
     assert report.closed_at is not None
-    texts = dict(session.execute(select(Event.action, Event.text).where(
-        Event.report_id == case.id, Event.action.in_(["category.changed", "status.changed"])
-    )).all())
+    texts = {e.action: e.payload["reason"] for e in session.scalars(select(Event).where(
+        Event.report_id == case.id, Event.action.in_(["category.changed", "status.changed"])))}
     assert texts == {"category.changed": "A one-off falling out, sorted in class",
                      "status.changed": "A one-off falling out, sorted in class"}
     assert "Decision recorded. Case closed." in browser.get(page).get_data(as_text=True)

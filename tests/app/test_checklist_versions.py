@@ -29,6 +29,9 @@ def dsl(app, school, make_user):
     return user, browser
 
 
+BASE_URL = "http://localhost"  # where a parent's update email would point
+
+
 def steps(session, report_id: int) -> list[tuple[str, str]]:
     session.expire_all()
     return [(i.checklist, i.key) for i in session.scalars(
@@ -101,7 +104,7 @@ def test_a_step_added_to_the_definition_reaches_open_cases_but_not_closed_ones(
     closed = session.get(Report, closed_case.id)
     ops.change_status(session, closed, actor=actor, status=Status.CLOSED,
                       reason="Resolved between the pupils",
-                      override="Recorded on paper before the portal")
+                      override="Recorded on paper before the portal", base_url=BASE_URL)
     session.commit()
     before_closed = steps(session, closed_case.id)
 
@@ -128,7 +131,7 @@ def test_a_step_added_to_the_definition_reaches_open_cases_but_not_closed_ones(
     assert "Record the incident on CPOMS" in page
     with pytest.raises(ops.StepsOpen, match="Record the incident on CPOMS"):
         ops.change_status(session, session.get(Report, open_case.id), actor=actor,
-                          status=Status.CLOSED, reason="All done now")
+                          status=Status.CLOSED, reason="All done now", base_url=BASE_URL)
 
 
 def test_the_next_recorded_change_brings_a_case_up_to_the_definition(
@@ -156,7 +159,7 @@ def test_a_removed_step_stays_readable_on_old_cases_and_never_blocks_closing(
         if item.key != "responding-interview_all":
             ops.update_step(session, item, actor=actor, state=ItemState.DONE, note="")
     ops.change_status(session, case, actor=actor, status=Status.CLOSED,
-                      reason="Every step the policy asks for is done")
+                      reason="Every step the policy asks for is done", base_url=BASE_URL)
     session.commit()
     assert session.get(Report, report.id).status == Status.CLOSED
     assert ("responding", "responding-interview_all") in steps(session, report.id)
@@ -174,6 +177,7 @@ def test_a_step_no_definition_knows_reads_as_its_code_and_does_not_block(
     for item in case.checklist_items:
         if item.checklist == RESPONDING:
             ops.update_step(session, item, actor=actor, state=ItemState.DONE, note="")
-    ops.change_status(session, case, actor=actor, status=Status.CLOSED, reason="All done now")
+    ops.change_status(session, case, actor=actor, status=Status.CLOSED, reason="All done now",
+                      base_url=BASE_URL)
     session.commit()
     assert session.get(Report, report.id).status == Status.CLOSED
