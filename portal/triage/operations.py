@@ -217,6 +217,9 @@ def acknowledge(session: Session, report: Report, *, actor: User) -> bool:
     marks the reporter's replies read. Returns whether anything was new."""
     if not actor.reads_reports:
         return False
+    # What the caller just recorded gets its time first: it comes before the
+    # acknowledgement it causes in the chronology.
+    session.flush()
     now = utcnow()
     changed = False
     if report.acknowledged_at is None:

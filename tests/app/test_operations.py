@@ -185,3 +185,6 @@ def test_the_first_action_of_any_kind_acknowledges_the_case(session, school, mak
     assert noted.acknowledged_at is not None
     assert held.acknowledged_at is not None
     assert len(_events(session, Action.CASE_ACKNOWLEDGED)) == 2
+    # in the chronology the action comes first, then the acknowledgement it caused
+    assert [e.action for e in ops.chronology(session, noted)] == [
+        "report.received", "note.added", "case.acknowledged"]
