@@ -8,12 +8,12 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from portal import accounts
+from portal import accounts, priority
 from portal.auth import sessions, twofactor
 from portal.events import Action
 from portal.models import Event, Evidence, OutboxMessage, Pupil, Role, StaffSession, User
 from portal.triage import operations as ops
-from portal.vocabulary import Status
+from portal.vocabulary import Reason, Status
 from tests.conftest import PASSWORD
 
 BASE_URL = "https://tellus.example"
@@ -87,7 +87,7 @@ def test_setting_kinds_rescores_the_report_and_keeps_the_whole_lists(
     session.commit()
     # sexual harassment is always urgent (priority.assess): the score moved with the kinds
     assert report.urgency > before
-    assert any("Sexual harassment" in r for r in report.urgency_reasons)
+    assert Reason.SEXUAL_HARASSMENT in priority.reason_codes(report.urgency_reasons)
     (event,) = _events(session, Action.KINDS_CHANGED)
     assert event.payload == {"from": ["verbal"], "to": many,
                              "reason": "After talking to them.", "complete": True}

@@ -216,7 +216,8 @@ def test_a_refusal_comes_back_in_place_with_focus_on_it_and_the_words_kept(
     with live_server.db() as db:
         states = {i.key: i.state.value for i in db.scalars(
             select(ChecklistItem).where(ChecklistItem.report_id == report_id))}
-    assert (states["immediate_safety"], states["inform_staff"]) == ("done", "not_needed")
+    assert (states["responding-immediate_safety"], states["responding-inform_staff"]) == (
+        "done", "not_needed")
     _assert_no_violations(dsl.page, "case after a checklist saved in place")
 
 
@@ -248,6 +249,6 @@ def test_when_the_answer_is_not_the_case_page_the_form_is_sent_the_ordinary_way(
     assert failed == [f"{live_server.url}/staff/cases/{report_id}/notes"]
     assert len(dsl.loads) == 2
     with live_server.db() as db:
-        notes = db.scalars(select(Event.text).where(Event.report_id == report_id,
-                                                    Event.action == "note.added")).all()
+        notes = [e.payload["note"] for e in db.scalars(select(Event).where(
+            Event.report_id == report_id, Event.action == "note.added"))]
     assert notes == ["Called home; no answer."]
