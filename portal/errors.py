@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
@@ -44,12 +44,47 @@ TOO_BIG_WITH_FILES = (
 CSRF_MESSAGE = ("This page was open for a long time, so we could not send it yet. "
                 "Everything you wrote is still here. Please press the button again.")
 
+# Staff pages (everything under /staff) in staff words and the staff layout: no quick exit,
+# no Childline footer, nothing that speaks to a pupil (the words above are theirs).
+STAFF_MESSAGES = {
+    **MESSAGES,
+    400: ("That could not be saved", "Nothing was saved. Go back to the page and try again."),
+    413: ("That was too long to save",
+          "Nothing was saved: what was sent was over the size this portal accepts in one go, "
+          "so it was refused before it was read, and the text you typed was not kept. Go "
+          "back to the case, shorten it (or save it in parts), then press the button again."),
+    429: ("Please wait a moment",
+          "Too many requests came from here in a short time. Wait a minute, then try again."),
+    500: ("Sorry, something went wrong on our side",
+          "Nothing you did caused this, and what you sent may not have been saved. Check the "
+          "case, then try again."),
+}
+STAFF_CSRF_MESSAGE = ("This page had expired or came from another browser: nothing was saved. "
+                      "Press the button again.")
+
+
+def staff_page() -> bool:
+    """Whether this request is for a staff page (they have their own layout and words)."""
+    return request.path == "/staff" or request.path.startswith("/staff/")
+
+
+def _page(status: int, title: str, text: str) -> Response:
+    if not staff_page():
+        return make_response(
+            render_template("errors/error.html", title=title, text=text, status=status), status)
+    # A refused case form links back to its case (a page that opens with GET).
+    report_id = (request.view_args or {}).get("report_id")
+    back = url_for("triage.case", report_id=report_id) if isinstance(report_id, int) else None
+    return make_response(render_template("errors/staff_error.html", title=title, text=text,
+                                         status=status, back=back), status)
+
 
 def rerender_or_page(status: int, message: str | None = None) -> Response:
     """The form again with the person's words, when the endpoint has one; else an error page."""
     if request.method == "POST" and request.endpoint in RERENDER and status != 404:
         try:
-            page = RERENDER[request.endpoint](message or MESSAGES[status][1], status)
+            messages = STAFF_MESSAGES if staff_page() else MESSAGES
+            page = RERENDER[request.endpoint](message or messages[status][1], status)
         except RequestEntityTooLarge:
             page = None  # the body was refused unread: there are no words to show again
         except Exception:  # the form itself failed: fall back to the plain page
@@ -57,21 +92,18 @@ def rerender_or_page(status: int, message: str | None = None) -> Response:
             page = None
         if page is not None:
             return page
-    title, text = MESSAGES.get(status, MESSAGES[400])
+    messages = STAFF_MESSAGES if staff_page() else MESSAGES
+    title, text = messages.get(status, messages[400])
     if status == 413 and request.max_content_length == evidence.MAX_REQUEST_BYTES \
             and (request.content_length or 0) > evidence.MAX_REQUEST_BYTES:
         title, text = TOO_BIG_WITH_FILES  # a report form, with files over the hard cap
-    response = make_response(
-        render_template("errors/error.html", title=title, text=message or text, status=status),
-        status,
-    )
-    return response
+    return _page(status, title, message or text)
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError) -> Response:
-        return rerender_or_page(400, CSRF_MESSAGE)
+        return rerender_or_page(400, STAFF_CSRF_MESSAGE if staff_page() else CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
@@ -88,7 +120,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _internal(_error: InternalServerError) -> Response:
-        title, text = MESSAGES[500]
-        return make_response(
-            render_template("errors/error.html", title=title, text=text, status=500), 500
-        )
+        title, text = (STAFF_MESSAGES if staff_page() else MESSAGES)[500]
+        return _page(500, title, text)

@@ -32,7 +32,7 @@ def allow(*roles: Role | frozenset[Role]) -> Callable[[F], F]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.path))
+                return redirect(url_for("auth.login", next=after_sign_in()))
             if current_user.role not in frozen:
                 abort(403)
             return view(*args, **kwargs)
@@ -42,6 +42,18 @@ def allow(*roles: Role | frozenset[Role]) -> Callable[[F], F]:
         return guarded  # type: ignore[return-value]
 
     return decorate
+
+
+def after_sign_in() -> str:
+    """Where sign-in leads on: the page asked for, or for a form sent (a POST, say from a
+    page open since before the session ended) a page that opens with GET: the case page for
+    a case's forms, else the staff home. (The form's own address answers a GET with 405.)"""
+    if request.method in ("GET", "HEAD"):
+        return request.path
+    report_id = (request.view_args or {}).get("report_id")
+    if isinstance(report_id, int):
+        return url_for("triage.case", report_id=report_id)
+    return url_for("triage.queue")
 
 
 def public(view: F) -> F:

@@ -110,6 +110,13 @@ def seen(state: str, note: str) -> str:
     return f"{state}:{hashlib.sha256(note.encode()).hexdigest()[:16]}"
 
 
+def colleague_changed(item: ChecklistItem) -> str:
+    """The refusal of a step saved from a page older than its stored answer."""
+    now = STEP_STATES[item.state.value] + (f", ‘{item.note}’" if item.note else "")
+    return (f"A colleague changed this step since you opened the page (now: {now}). "
+            "Check it, then save again.")
+
+
 @dataclass(frozen=True)
 class StepChange:
     item: ChecklistItem
@@ -145,8 +152,16 @@ class StepsForm(FlaskForm):
                 self.step_errors[item.id] = (f"Keep the note to {STEP_NOTE_LIMIT} characters "
                                              "or fewer.")
                 continue
-            shown = posted.get(f"seen-{item.id}") or seen(item.state.value, item.note or "")
-            if seen(state, note) != shown:
+            stored = seen(item.state.value, item.note or "")
+            shown = posted.get(f"seen-{item.id}") or stored
+            if seen(state, note) == shown:
+                continue  # not changed on the page: whatever is stored now stands
+            if shown != stored and seen(state, note) != stored:
+                # Changed on a page opened before a colleague saved this step: refused, so
+                # their answer is read before it is replaced (the page now shows it).
+                self.step_errors[item.id] = colleague_changed(item)
+                continue
+            if seen(state, note) != stored:
                 found.append(StepChange(item, state, note))
         return found
 

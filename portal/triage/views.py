@@ -10,9 +10,11 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,12 +22,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import checklists, chronology, evidence, linking, overdue, priority, retention
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
+from ..errors import RERENDER
 from ..events import Action
 from ..forms import required
 from ..jobs import send_soon
@@ -190,6 +194,10 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         step_states=STEP_STATES,
         step_seen={i.id: seen(i.state.value, i.note or "") for i in report.checklist_items},
         message_form=forms.get("message") or MessageForm(formdata=None),
+        acknowledge_form=forms.get("acknowledge") or AcknowledgeForm(formdata=None),
+        unlink_id=forms.get("unlink_id"),
+        # The request cap (MAX_CONTENT_LENGTH): case.js refuses a form over it before sending.
+        max_body=current_app.config["MAX_CONTENT_LENGTH"],
         # Nothing pre-selected: a checked "hold" would read as if the record were held.
         hold_form=forms.get("hold") or HoldForm(formdata=None),
         action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
@@ -303,8 +311,21 @@ def acknowledge(report_id: int) -> ResponseReturnValue:
         if ops.acknowledge(db, report, actor=staff_user()):
             db.commit()
             flash("Acknowledged. The reporter's status now says an adult is dealing with it.")
+        else:
+            flash(_already_acknowledged(db, report))  # a page older than a colleague's press
         return redirect(url_for("triage.case", report_id=report.id))
-    return _render_case(report, 400)
+    return _render_case(report, 400, acknowledge=form)
+
+
+def _already_acknowledged(db: Any, report: Report) -> str:
+    """What a press of Acknowledge that changed nothing says: who acknowledged it, when."""
+    done = [e for e in ops.chronology(db, report) if e.action == Action.CASE_ACKNOWLEDGED]
+    if not done:
+        return "Nothing new to acknowledge."
+    last = done[-1]
+    who = last.actor.name if last.actor else "a colleague"
+    return f"Already acknowledged by {who} at {times.uk(last.created_at)}. Nothing new to " \
+        "acknowledge."
 
 
 @bp.route("/cases/<int:report_id>/status", methods=["POST"])
@@ -456,9 +477,11 @@ def update_steps(report_id: int) -> ResponseReturnValue:
     if not changes and not form.step_errors:
         form.form_errors.append("Nothing to save: choose done, not needed or still to do "
                                 "for a step first.")
-    if form.step_errors or form.form_errors:
         return _render_case(report, 400, steps=form)
     db = get_session()
+    # Every step is put to the rule even when another was refused already (a note too long,
+    # a colleague's newer answer), so one save reports every problem; none is kept unless
+    # all pass.
     for change in changes:
         try:
             ops.update_step(db, change.item, actor=staff_user(),
@@ -574,3 +597,64 @@ def new_concern() -> ResponseReturnValue:
         flash("Thank you. The concern is in the DSL's queue.")
         return redirect(url_for("triage.case", report_id=report.id))
     return render_template("triage/concern.html", form=form), 400 if form.errors else 200
+
+
+# The case page's forms, by endpoint: the name _render_case knows each by, and its class.
+CASE_FORMS: dict[str, tuple[str, type[FlaskForm]]] = {
+    "triage.decide": ("decision", DecisionForm),
+    "triage.decide_and_close": ("decision", DecideCloseForm),
+    "triage.acknowledge": ("acknowledge", AcknowledgeForm),
+    "triage.change_status": ("status", OverridableStatusForm),
+    "triage.legal_hold": ("hold", HoldForm),
+    "triage.message_reporter": ("message", MessageForm),
+    "triage.add_note": ("note", NoteForm),
+    "triage.set_kinds": ("kinds", KindsForm),
+    "triage.add_checklist": ("checklist", ChecklistForm),
+    "triage.record_action": ("action", ActionForm),
+    "triage.assign": ("assign", AssignForm),
+    "triage.link_pupil": ("link", LinkPupilForm),
+    "triage.unlink_pupil": ("unlink", UnlinkForm),
+}
+
+
+def _rerender_case(message: str, status: int) -> Response | None:
+    """A case form refused before its view ran (a CSRF token from an expired page or another
+    browser, a rate limit): the case page again, nothing saved, what was typed back in the
+    form that was sent and the message in that form's card. Only for a DSL who may see the
+    case; anyone else gets the plain staff error page."""
+    if not current_user.is_authenticated or not current_user.reads_reports:
+        return None
+    args = request.view_args or {}
+    report_id = args.get("report_id")
+    report = ops.get_report(get_session(), staff_user(), report_id) \
+        if isinstance(report_id, int) else None
+    if report is None:
+        return None
+    endpoint = request.endpoint or ""
+    forms: dict[str, Any] = {}
+    if endpoint == "triage.update_steps":
+        steps = StepsForm()
+        steps.changes(report.checklist_items, request.form)  # keeps what was typed
+        steps.step_errors.clear()  # nothing was checked: the page had expired
+        steps.form_errors.append(message)
+        forms["steps"] = steps
+    elif endpoint == "triage.update_step":
+        item = get_session().get(ChecklistItem, args.get("item_id"))
+        if item is None or item.report_id != report.id:
+            return None
+        forms["steps"] = _step_refused(item, request.form.get("state"),
+                                       request.form.get("step_note"), message)
+    elif endpoint in CASE_FORMS:
+        name, form_class = CASE_FORMS[endpoint]
+        form = form_class()  # reads what was sent; not validated, so no other messages
+        form.form_errors.append(message)
+        forms[name] = form
+        if endpoint == "triage.unlink_pupil":
+            forms["unlink_id"] = args.get("link_id")
+    else:
+        return None
+    return make_response(_render_case(report, status, **forms))
+
+
+RERENDER.update({endpoint: _rerender_case for endpoint in
+                 [*CASE_FORMS, "triage.update_steps", "triage.update_step"]})

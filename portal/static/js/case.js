@@ -5,8 +5,12 @@
 // errors and the typed values) replaces the page's content in place: the scroll position
 // stays by the form just used, focus goes to the message or the first error, which is also
 // read out through a live region, and what the DSL opened or typed elsewhere is kept.
-// When the answer is not the case page (a network failure, the sign-in page, an error
-// page), the form is sent again the ordinary way, so nothing is lost.
+// When the answer is not the case page (the sign-in page after the session ended, an error
+// page: 400, 403, 405, 413, 429 ...), nothing is sent again and nothing on the page changes:
+// every typed value stays, and what happened is said in place, by the form's button, with
+// focus and the live region. Only a network failure (fetch itself failing) sends the form
+// again the ordinary way. A form bigger than the server accepts (data-max-body, the
+// server's MAX_CONTENT_LENGTH) is not sent at all: the field that is too long is named.
 (function () {
   "use strict";
   var main = document.getElementById("main");
@@ -87,6 +91,78 @@
     });
   }
 
+  var SIGNED_OUT = "You were signed out, so nothing was saved. Sign in again in a new tab, " +
+    "then press the button again: what you typed is still here.";
+
+  function fieldName(form, name) {
+    var el = form.querySelector("[name=\"" + name + "\"]");
+    var label = el && el.labels && el.labels[0];
+    var text = label ? words(label).replace(/\s*\(.*$/, "") : name;
+    return "\u201c" + text + "\u201d";
+  }
+
+  // The form's fields over the request cap, else null: the longest field is the one named.
+  function tooBig(form, fields, body) {
+    var limit = parseInt((page && page.getAttribute("data-max-body")) || "", 10);
+    if (!limit || body.toString().length <= limit) { return null; }
+    var longest = null;
+    fields.forEach(function (value, name) {
+      if (typeof value === "string" && (!longest || value.length > longest.value.length)) {
+        longest = { name: name, value: value };
+      }
+    });
+    var size = longest ? longest.value.length.toLocaleString("en-GB") : "";
+    return (longest ? fieldName(form, longest.name) + " is too long to send (" + size +
+            " characters). " : "This is too long to send. ") +
+      "Nothing was sent, and what you typed is still here: make it shorter (or save it in " +
+      "parts), then press the button again.";
+  }
+
+  // Say, by the form's button, why nothing was saved; the page is otherwise left as it is.
+  function refuse(form, submitter, text) {
+    var old = form.querySelector("[data-case-refusal]");
+    if (old) { old.parentNode.removeChild(old); }
+    var box = document.createElement("div");
+    box.className = "error-summary";
+    box.setAttribute("data-case-refusal", "");
+    box.setAttribute("tabindex", "-1");
+    var title = document.createElement("h2");
+    title.className = "error-summary__title";
+    title.textContent = "Not saved";
+    var said = document.createElement("p");
+    said.textContent = text;
+    box.appendChild(title);
+    box.appendChild(said);
+    var button = submitter || form.querySelector("button[type=submit], button:not([type])");
+    var place = button ? (button.closest(".button-row") || button) : null;
+    if (place && form.contains(place)) {
+      place.parentNode.insertBefore(box, place);
+    } else {
+      form.insertBefore(box, form.firstChild);
+    }
+    box.focus({ preventScroll: true });
+    var seen = box.getBoundingClientRect();
+    if (seen.top < 0 || seen.bottom > window.innerHeight) { box.scrollIntoView({ block: "nearest" }); }
+    announce(words(box));
+  }
+
+  // What an answer that is not this case page says: the sign-in page, else the error
+  // page's own heading and message.
+  function refusal(response, doc) {
+    var path = "";
+    try { path = new URL(response.url).pathname; } catch (e) { path = ""; }
+    if (path.indexOf("/staff/login") === 0 || doc.querySelector("form[action^='/staff/login']")) {
+      return SIGNED_OUT;
+    }
+    var panel = doc.querySelector("[data-error-page]") || doc.getElementById("main") || doc.body;
+    var heading = panel && panel.querySelector("h1");
+    var lead = panel && panel.querySelector(".lead");
+    var text = [heading ? words(heading) : "", lead ? words(lead) : ""].join(". ")
+      .replace(/^\. |\. $/g, "").replace(/\.\./g, ".");
+    return text || ("That was not saved (the server answered " + response.status +
+                    "). What you typed is still here: press the button again.");
+  }
+
   function buttonIndex(form, button) {
     return button ? Array.prototype.indexOf.call(form.querySelectorAll("button"), button) : -1;
   }
@@ -99,7 +175,16 @@
     errors = errors || main.querySelector("[data-error-summary]") || main.querySelector(".field-error");
     var flash = main.querySelector(".flash");
     var target = errors || flash;
-    if (!target) { return; }
+    if (!target) {
+      // No message came back: focus stays by the form used (its button, else its card),
+      // never on the page's body.
+      var back = anchor && ((index >= 0 && anchor.querySelectorAll("button")[index]) ||
+                            anchor.querySelector("button"));
+      var spot = back || anchor || main.querySelector("h1") || main;
+      if (!back && !spot.hasAttribute("tabindex")) { spot.setAttribute("tabindex", "-1"); }
+      spot.focus({ preventScroll: true });
+      return;
+    }
     if (!errors && anchor) {
       var button = index >= 0 ? anchor.querySelectorAll("button")[index] : null;
       var place = button ? (button.closest(".button-row") || button) : null;
@@ -171,6 +256,11 @@
       fields = new FormData(form);
     }
     var body = new URLSearchParams(fields);
+    var big = method === "post" ? tooBig(form, fields, body) : null;
+    if (big) {
+      refuse(form, submitter, big);
+      return;
+    }
     var options = { method: method === "post" ? "POST" : "GET", credentials: "same-origin",
                     headers: { Accept: "text/html" } };
     if (method === "post") {
@@ -182,27 +272,38 @@
     }
     form.setAttribute("aria-busy", "true");
     fetch(action, options).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("text/html") !== 0) { throw new Error("not a page"); }
-      return response.text().then(function (html) { return { response: response, html: html }; });
-    }).then(function (answer) {
-      var doc = new DOMParser().parseFromString(answer.html, "text/html");
-      var root = doc.querySelector("[data-case-page]");
-      if (!root || root.getAttribute("data-case-page") !== caseId || !doc.getElementById("main")) {
-        throw new Error("not this case page");
-      }
-      form.removeAttribute("aria-busy");
-      try {
-        swap(doc, form, submitter);
-      } catch (e) {
-        // The change is made (the server answered with the case page): show it by loading
-        // the case page, never by sending the form again.
-        window.location.assign(window.location.pathname);
-      }
-    }).catch(function () {
+      // The server answered: whatever it said, the form is never sent a second time.
+      return response.text().then(function (html) {
+        form.removeAttribute("aria-busy");
+        answered(form, submitter, response, html);
+      }, function () {
+        form.removeAttribute("aria-busy");
+        refuse(form, submitter, "The answer could not be read. What you typed is still " +
+               "here: reload the case in a new tab to check whether it was saved.");
+      });
+    }, function () {
+      // A network failure: nothing reached the server, so the ordinary way may try again.
       form.removeAttribute("aria-busy");
       natively(form, submitter);
     });
+  }
+
+  function answered(form, submitter, response, html) {
+    var type = response.headers.get("Content-Type") || "";
+    var doc = new DOMParser().parseFromString(type.indexOf("text/html") === 0 ? html : "",
+                                              "text/html");
+    var root = doc.querySelector("[data-case-page]");
+    if (!root || root.getAttribute("data-case-page") !== caseId || !doc.getElementById("main")) {
+      refuse(form, submitter, refusal(response, doc));
+      return;
+    }
+    try {
+      swap(doc, form, submitter);
+    } catch (e) {
+      // The change is made (the server answered with the case page): show it by loading
+      // the case page, never by sending the form again.
+      window.location.assign(window.location.pathname);
+    }
   }
 
   document.addEventListener("submit", function (event) {
