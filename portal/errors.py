@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, Response, make_response, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
@@ -68,12 +77,22 @@ def staff_page() -> bool:
     return request.path == "/staff" or request.path.startswith("/staff/")
 
 
+def _posted_args() -> dict[str, Any]:
+    """The URL's values when only a POST matches it (a form's address opened with GET)."""
+    try:
+        _endpoint, args = current_app.url_map.bind_to_environ(request.environ).match(
+            method="POST")
+    except HTTPException:
+        return {}
+    return dict(args)
+
+
 def _page(status: int, title: str, text: str) -> Response:
     if not staff_page():
         return make_response(
             render_template("errors/error.html", title=title, text=text, status=status), status)
     # A refused case form links back to its case (a page that opens with GET).
-    report_id = (request.view_args or {}).get("report_id")
+    report_id = (request.view_args or _posted_args()).get("report_id")
     back = url_for("triage.case", report_id=report_id) if isinstance(report_id, int) else None
     return make_response(render_template("errors/staff_error.html", title=title, text=text,
                                          status=status, back=back), status)
