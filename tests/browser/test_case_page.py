@@ -9,13 +9,23 @@ JavaScript off still works through ordinary page loads, and leaves the same reco
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.models import ChecklistItem, Event, Message, Report, ReportPupil
+from portal.models import (
+    ChecklistItem,
+    Event,
+    Message,
+    Report,
+    ReportPupil,
+    StaffSession,
+    User,
+    utcnow,
+)
 from tests.browser.conftest import DslAtDesk, LiveServer
 from tests.browser.test_accessibility import _assert_no_violations
 
@@ -221,21 +231,20 @@ def test_a_refusal_comes_back_in_place_with_focus_on_it_and_the_words_kept(
     _assert_no_violations(dsl.page, "case after a checklist saved in place")
 
 
-def test_when_the_answer_is_not_the_case_page_the_form_is_sent_the_ordinary_way(
+def test_only_a_network_failure_sends_the_form_the_ordinary_way(
         new_context: Callable[..., Any], live_server: LiveServer, dsl_signed_in: dict[str, Any]
 ) -> None:
     report_id = live_server.add_report()[0]
     dsl = DslOnACase(new_context(storage_state=dsl_signed_in).new_page(), script=True)
     dsl.page.goto(f"/staff/cases/{report_id}")
-    # Given something between the browser and the portal (a proxy, a captive portal) answers
-    # the script's request for the note with something that is not a page; the ordinary
-    # submit still gets through
+    # Given the script's request for the note fails on the network (it never reaches the
+    # portal); the ordinary submit still gets through
     failed: list[str] = []
 
     def intercept_fetch(route: Any) -> None:
         if route.request.resource_type == "fetch":
             failed.append(route.request.url)
-            route.fulfill(status=200, content_type="application/json", body="{}")
+            route.abort("internetdisconnected")
         else:
             route.continue_()
 
@@ -252,3 +261,83 @@ def test_when_the_answer_is_not_the_case_page_the_form_is_sent_the_ordinary_way(
         notes = [e.payload["note"] for e in db.scalars(select(Event).where(
             Event.report_id == report_id, Event.action == "note.added"))]
     assert notes == ["Called home; no answer."]
+
+
+def _notes(live: LiveServer, report_id: int) -> list[str]:
+    with live.db() as db:
+        return [e.payload["note"] for e in db.scalars(select(Event).where(
+            Event.report_id == report_id, Event.action == "note.added"))]
+
+
+def _refusal_in_place(dsl: DslOnACase, form: str, words: str) -> None:
+    """The refusal by the form's button, with focus and the live region, no page load."""
+    refusal = dsl.page.locator(f"{form} [data-case-refusal]")
+    expect(refusal).to_contain_text(words)
+    assert dsl.page.evaluate("document.activeElement.hasAttribute('data-case-refusal')")
+    expect(dsl.page.locator("[data-case-live]")).to_contain_text(words)
+    assert len(dsl.loads) == 1, dsl.loads
+
+
+def test_a_note_sent_after_the_session_ended_stays_typed_and_says_sign_in_again(
+        new_context: Callable[..., Any], live_server: LiveServer) -> None:
+    report_id = live_server.add_report()[0]
+    email = "deputy-signed-out@oakfield.test"
+    live_server.add_staff("oakfield", email, name="Mr Deputy")
+    dsl = DslOnACase(new_context().new_page(), script=True)
+    dsl.sign_in(email)
+    dsl.page.goto(f"/staff/cases/{report_id}")
+    dsl.loads.clear()
+    dsl.loads.append(dsl.page.url)
+    # Given the DSL's session has ended on the server while the page was open
+    with live_server.db() as db:
+        for row in db.scalars(select(StaffSession).join(User).where(User.email == email)):
+            row.last_seen_at = utcnow() - timedelta(minutes=31)
+    # When they type a note and press Add note
+    note = "Mum rang at 3pm; she will come in on Monday."
+    dsl.page.get_by_label("Staff-only note").fill(note)
+    dsl.page.get_by_role("button", name="Add note").click()
+    # Then the page stays, the note is still typed, and it says to sign in again
+    _refusal_in_place(dsl, "#note-card", "You were signed out")
+    expect(dsl.page.get_by_label("Staff-only note")).to_have_value(note)
+    assert _notes(live_server, report_id) == []
+
+
+def test_a_note_over_the_request_cap_is_refused_before_sending_naming_the_field(
+        new_context: Callable[..., Any], live_server: LiveServer, dsl_signed_in: dict[str, Any]
+) -> None:
+    report_id = live_server.add_report()[0]
+    dsl = DslOnACase(new_context(storage_state=dsl_signed_in).new_page(), script=True)
+    dsl.page.goto(f"/staff/cases/{report_id}")
+    sent: list[str] = []
+    dsl.page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    # Given 1.2 million characters pasted into the note
+    dsl.page.get_by_label("Staff-only note").evaluate(
+        "el => { el.value = 'x'.repeat(1200000); }")
+    # When the DSL presses Add note
+    dsl.page.get_by_role("button", name="Add note").click()
+    # Then nothing is sent, the field is named, and the text is still there
+    _refusal_in_place(dsl, "#note-card", "“Staff-only note” is too long to send")
+    assert sent == []
+    assert dsl.page.get_by_label("Staff-only note").evaluate("el => el.value.length") \
+        == 1_200_000
+    assert _notes(live_server, report_id) == []
+
+
+def test_acknowledge_in_a_stale_tab_says_who_did_it_with_focus_on_the_message(
+        new_context: Callable[..., Any], live_server: LiveServer, dsl_signed_in: dict[str, Any]
+) -> None:
+    report_id = live_server.add_report()[0]
+    context = new_context(storage_state=dsl_signed_in)
+    first = DslOnACase(context.new_page(), script=True)
+    stale = DslOnACase(context.new_page(), script=True)
+    # Given two tabs on the case, both showing Acknowledge
+    first.page.goto(f"/staff/cases/{report_id}")
+    stale.page.goto(f"/staff/cases/{report_id}")
+    # When the first acknowledges, and then the stale one presses Acknowledge too
+    first.act(lambda: first.page.locator("#acknowledge").get_by_role("button").click(),
+              "Acknowledged")
+    stale.act(lambda: stale.page.locator("#acknowledge").get_by_role("button").click(),
+              "Already acknowledged by")
+    # Then the stale tab says who acknowledged it, with focus and the live region on that
+    assert stale.page.evaluate("document.activeElement.classList.contains('flash')")
+    expect(stale.page.locator("[data-case-live]")).to_contain_text("Already acknowledged by")
