@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .models import CaseChecklist, ChecklistItem, ItemState, Report, utcnow
+from .events import Action
+from .models import CaseChecklist, ChecklistItem, Event, ItemState, Report, utcnow
 from .vocabulary import ONLINE, Reason, Status
 
 
@@ -236,6 +237,9 @@ def sync(session: Session, report: Report) -> list[str]:
     if report.status == Status.CLOSED:
         return []
     added = attach(session, report, checklists_for(report))
+    for name in added:  # attached by the policy's rule, not by a person: no actor
+        session.add(Event.new(Action.CHECKLIST_ADDED, {"checklist": name},
+                              school_id=report.school_id, report_id=report.id))
     changed = False
     now = utcnow()
     for record in report.checklists:
