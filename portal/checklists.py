@@ -10,7 +10,8 @@ How to add a step (this file only):
 1. Add a ``Step`` to the checklist's ``steps`` where it belongs, with a new code
    ("cyber-4.10"; never reuse or rename a code: cases store it), its words and the
    policy's clause.
-2. Raise that checklist's ``version`` by one.
+2. Raise that checklist's ``version`` by one (and, if its ``title`` names the policy's
+   range of clauses, "4.1–4.9", make it name the new one).
 3. Deploy, then run ``portal checklists-sync``: every open case that has the checklist
    gains the step now (each also gains it at its next recorded change anyway). Closed
    cases keep the steps they had: the record says what the policy asked then.
@@ -29,7 +30,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .models import CaseChecklist, ChecklistItem, ItemState, Report, utcnow
+from .events import Action
+from .models import CaseChecklist, ChecklistItem, Event, ItemState, Report, utcnow
 from .vocabulary import ONLINE, Reason, Status
 
 
@@ -236,6 +238,9 @@ def sync(session: Session, report: Report) -> list[str]:
     if report.status == Status.CLOSED:
         return []
     added = attach(session, report, checklists_for(report))
+    for name in added:  # attached by the policy's rule, not by a person: no actor
+        session.add(Event.new(Action.CHECKLIST_ADDED, {"checklist": name},
+                              school_id=report.school_id, report_id=report.id))
     changed = False
     now = utcnow()
     for record in report.checklists:

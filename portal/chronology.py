@@ -269,3 +269,15 @@ def pupil_ids(events: list[Event]) -> set[int]:
 
 
 __all__ = ["RENDERERS", "Line", "Names", "pupil_ids", "render", "renders"]
+
+
+# Events a reporter causes; any other event without an actor was the portal's own doing
+# (a policy rule attaching a checklist, the retention purge).
+_BY_REPORTER = frozenset({Action.REPORT_RECEIVED, Action.MESSAGE_FROM_REPORTER})
+
+
+def who(event: Event) -> str:
+    """Who the chronology says did it: the member of staff, the reporter, or the portal."""
+    if event.actor is not None:
+        return event.actor.name
+    return "Reporter" if event.action in _BY_REPORTER else "Tell Us (automatic)"

@@ -70,6 +70,13 @@ POSTGRESQL_TRIGGERS = [
     "END $$",
     "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
     "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+    # TRUNCATE fires no row trigger: a statement trigger refuses it (nothing may empty the
+    # trail; the purge deletes one report's events at a time).
+    "CREATE FUNCTION events_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "RAISE EXCEPTION 'events are append-only' USING ERRCODE = 'integrity_constraint_violation'; "
+    "END $$",
+    "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION events_no_truncate()",
 ]
 
 
@@ -434,6 +441,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS events_append_only_delete")
     else:
         op.execute("DROP FUNCTION IF EXISTS events_append_only() CASCADE")
+        op.execute("DROP FUNCTION IF EXISTS events_no_truncate() CASCADE")
     op.drop_table("event_unlocks")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("old_value", sa.Text(), nullable=True))

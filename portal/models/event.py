@@ -135,6 +135,13 @@ POSTGRESQL_TRIGGERS = [
     "END $$",
     "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
     "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+    # TRUNCATE fires no row trigger: a statement trigger refuses it (nothing may empty the
+    # trail; the purge deletes one report's events at a time).
+    "CREATE FUNCTION events_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "RAISE EXCEPTION 'events are append-only' USING ERRCODE = 'integrity_constraint_violation'; "
+    "END $$",
+    "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION events_no_truncate()",
 ]
 
 def _ddl(statement: str, dialect: str) -> DDL:
@@ -146,8 +153,9 @@ for _statement in SQLITE_TRIGGERS:
     event.listen(Event.__table__, "after_create", _ddl(_statement, "sqlite"))
 for _statement in POSTGRESQL_TRIGGERS:
     event.listen(Event.__table__, "after_create", _ddl(_statement, "postgresql"))
-event.listen(Event.__table__, "before_drop",
-             _ddl("DROP FUNCTION IF EXISTS events_append_only() CASCADE", "postgresql"))
+for _function in ("events_append_only", "events_no_truncate"):
+    event.listen(Event.__table__, "before_drop",
+                 _ddl(f"DROP FUNCTION IF EXISTS {_function}() CASCADE", "postgresql"))
 
 
 @event.listens_for(Session, "before_flush")

@@ -315,12 +315,28 @@ def record_decision(session: Session, report: Report, *, actor: User, category: 
         raise InvalidTransition("The report is already in that category.")
     old = report.category
     report.category = category
-    if report.status == Status.NEW:
-        report.status = Status.IN_REVIEW
     session.add(Event.by(actor, Action.CATEGORY_CHANGED,
                          {"from": old.value, "to": category.value, "reason": text},
                          school_id=report.school_id, report_id=report.id))
+    if report.status == Status.NEW:
+        # A decided report is being dealt with; the chronology says so, as for any status.
+        report.status = Status.IN_REVIEW
+        session.add(Event.by(actor, Action.STATUS_CHANGED,
+                             {"from": Status.NEW.value, "to": Status.IN_REVIEW.value,
+                              "reason": text},
+                             school_id=report.school_id, report_id=report.id))
     acknowledge(session, report, actor=actor)  # the first action acknowledges
+
+
+def decide_and_close(session: Session, report: Report, *, actor: User, category: Category,
+                     reason: str | None, override: str = "", base_url: str) -> None:
+    """The decision card's "decide and close": record the decision when it is a new one
+    (keeping the one already made is no refusal here), then close with the same reason.
+    Either rule refusing raises before the caller commits, so neither is kept."""
+    if category != report.category:
+        record_decision(session, report, actor=actor, category=category, reason=reason)
+    change_status(session, report, actor=actor, status=Status.CLOSED, reason=reason,
+                  override=override, base_url=base_url)
 
 
 def add_note(session: Session, report: Report, *, actor: User, note: str) -> None:

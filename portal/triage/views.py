@@ -215,6 +215,7 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         step_words=checklists.step_words, step_current=checklists.is_current,
         reason_words=priority.reason_words,
         recurring_pupils={p.id for p, _role, rec in flags.pupils.get(report.id, []) if rec},
+        who=chronology.who,
         events=[(e, chronology.render(e, names)) for e in events
                 if e.action != Action.CASE_VIEWED],
         views=[e for e in events if e.action == Action.CASE_VIEWED],
@@ -288,11 +289,10 @@ def decide_and_close(report_id: int) -> ResponseReturnValue:
     form = DecideCloseForm()
 
     def change(db: Any) -> None:
-        ops.record_decision(db, report, actor=staff_user(),
-                            category=Category(form.category.data), reason=form.reason.data)
-        ops.change_status(db, report, actor=staff_user(), status=Status.CLOSED,
-                          reason=form.reason.data, override=form.close_override.data or "",
-                          base_url=current_app.config["PORTAL_BASE_URL"])
+        ops.decide_and_close(db, report, actor=staff_user(),
+                             category=Category(form.category.data), reason=form.reason.data,
+                             override=form.close_override.data or "",
+                             base_url=current_app.config["PORTAL_BASE_URL"])
 
     response = _act(report, form, "decision", change, "Decision recorded. Case closed.",
                     "decision-card")

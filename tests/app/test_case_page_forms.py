@@ -193,15 +193,39 @@ def test_decide_and_close_with_required_steps_open_saves_nothing_and_keeps_the_w
     assert report.close_override == "Handed to the trust's officer today"
 
 
-def test_decide_and_close_is_refused_whole_when_the_decision_is_no_change(
+def test_decide_and_close_keeping_the_decision_already_made_closes_the_case(
         browser, case, session):
+    """A trial found the button refused whenever the category stayed as it was: keeping
+    the decision is not a new decision, so only the close is recorded."""
     close_all_required(session, case.id)
-    refused = decide_and_close(browser, case.id,
-                               {"category": "allegation", "reason": "Still looking"})
-    assert refused.status_code == 400
-    assert "already in that category" in refused.get_data(as_text=True)
+    report = session.get(Report, case.id)
+    report.category = Category.BULLYING_INCIDENT
+    session.commit()
+    response = decide_and_close(browser, case.id, {
+        "category": "bullying_incident", "reason": "Support in place, no repeat in a month"})
+    assert response.status_code == 302
     session.expire_all()
-    assert session.get(Report, case.id).status == Status.NEW
+    report = session.get(Report, case.id)
+    assert (report.category, report.status) == (Category.BULLYING_INCIDENT, Status.CLOSED)
+    assert events(session, case.id, "category.changed") == 0
+    assert events(session, case.id, "status.changed") == 1
+
+
+def test_decide_and_close_on_a_closed_case_is_refused_whole(browser, case, session):
+    """A tab left open while a colleague closed the case: nothing of it is kept."""
+    close_all_required(session, case.id)
+    page = f"/staff/cases/{case.id}"
+    fields = hidden_fields(browser.get(page).get_data(as_text=True), f"{page}/decision")
+    report = session.get(Report, case.id)
+    report.status = Status.CLOSED
+    session.commit()
+    refused = browser.client.post(f"{page}/decision-and-close", data={
+        **fields, "category": "not_bullying", "reason": "A one-off falling out"})
+    assert refused.status_code == 400
+    assert "be moved to closed" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Report, case.id).category == Category.ALLEGATION
+    assert events(session, case.id, "category.changed") == 0
 
 
 @pytest.mark.parametrize("path", ["steps", "decision-and-close"])

@@ -8,12 +8,12 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from portal import accounts, priority
+from portal import accounts, checklists, chronology, priority
 from portal.auth import sessions, twofactor
 from portal.events import Action
 from portal.models import Event, Evidence, OutboxMessage, Pupil, Role, StaffSession, User
 from portal.triage import operations as ops
-from portal.vocabulary import Reason, Status
+from portal.vocabulary import Category, Reason, Status
 from tests.conftest import PASSWORD
 
 BASE_URL = "https://tellus.example"
@@ -62,6 +62,35 @@ def test_messaging_the_reporter_queues_the_parents_update_email(
     session.commit()
     assert [e.actor_id for e in _events(session, Action.MESSAGE_TO_REPORTER)] == [dsl.id]
     assert len(_parent_updates(session)) == 1
+
+
+def test_a_decision_on_a_new_report_records_its_move_to_in_review(
+        session, school, make_user, make_report):
+    """A trial found the chronology going from "Decision" straight to "In review → Closed":
+    the move a decision makes is an event like any other status change."""
+    report, _ = make_report(school)
+    dsl = make_user(school=school)
+    ops.record_decision(session, report, actor=dsl, category=Category.BULLYING_INCIDENT,
+                        reason="Repeated over three weeks, by the same two pupils.")
+    session.commit()
+    (event,) = _events(session, Action.STATUS_CHANGED)
+    assert (event.actor_id, event.report_id, event.payload) == (dsl.id, report.id, {
+        "from": "new", "to": "in_review",
+        "reason": "Repeated over three weeks, by the same two pupils."})
+
+
+def test_a_checklist_the_policy_attaches_is_in_the_chronology_as_the_portals_doing(
+        session, school, make_report):
+    """Checklists attached by a rule (on arrival, kinds online) have their own event, with
+    no actor: the chronology names the portal, not the reporter."""
+    report, _ = make_report(school, kinds=["online"])
+    added = _events(session, Action.CHECKLIST_ADDED)
+    assert sorted(e.payload["checklist"] for e in added) == sorted(
+        checklists.checklists_for(report))
+    assert {(e.report_id, e.actor_id) for e in added} == {(report.id, None)}
+    assert {chronology.who(e) for e in added} == {"Tell Us (automatic)"}
+    (received,) = _events(session, Action.REPORT_RECEIVED)
+    assert chronology.who(received) == "Reporter"
 
 
 def test_a_parent_who_did_not_ask_gets_no_update_email(session, school, make_user,
@@ -187,4 +216,4 @@ def test_the_first_action_of_any_kind_acknowledges_the_case(session, school, mak
     assert len(_events(session, Action.CASE_ACKNOWLEDGED)) == 2
     # in the chronology the action comes first, then the acknowledgement it caused
     assert [e.action for e in ops.chronology(session, noted)] == [
-        "report.received", "note.added", "case.acknowledged"]
+        "report.received", "checklist.added", "note.added", "case.acknowledged"]

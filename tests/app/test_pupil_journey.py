@@ -32,9 +32,10 @@ def test_anonymous_pupil_report_is_stored_and_shows_code_and_advice(browser, sch
     assert "Please go to an adult now" not in html
     # and the code is not stored, only its hash
     assert code.replace("-", "") not in (report.followup_code_hash or "")
-    assert session.scalars(select(Event).where(Event.report_id == report.id)).one().action == (
-        "report.received"
-    )
+    # and the record holds its arrival and the checklists the policy attached, nothing else
+    assert [e.action for e in session.scalars(select(Event).where(
+        Event.report_id == report.id).order_by(Event.id))] == [
+        "report.received", "checklist.added"]
 
 
 def test_named_report_keeps_name_and_class(browser, school, session):

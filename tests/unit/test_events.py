@@ -59,6 +59,19 @@ def test_a_raw_sql_delete_of_an_event_is_refused_by_the_database(session, school
     assert session.get(Event, event.id) is not None
 
 
+def test_truncating_the_events_is_refused_on_postgresql(session, school):
+    """TRUNCATE fires no row trigger; a statement trigger refuses it, directly and when a
+    TRUNCATE of the reports would cascade to their events."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE (its DELETE is refused above)")
+    event = _note(session, school.id)
+    for statement in ("TRUNCATE events", "TRUNCATE events CASCADE", "TRUNCATE reports CASCADE"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            session.execute(text(statement))
+        session.rollback()
+    assert session.get(Event, event.id).payload == {"note": "original"}
+
+
 def test_the_purge_unlock_lets_through_only_the_named_reports_events(session, school,
                                                                      make_report):
     (purged, _code), (kept, _other) = make_report(school), make_report(school)
