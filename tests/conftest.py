@@ -4,6 +4,7 @@ reports."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -21,13 +22,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from portal import create_app
+from portal import create_app, evidence
 from portal.auth.passwords import hash_password
 from portal.config import Settings
 from portal.jobs import wait_idle
-from portal.models import Base, Role, School, TrustedAdult, User, utcnow
+from portal.models import Base, Evidence, Pupil, Report, Role, School, TrustedAdult, User, utcnow
 from portal.reporting import operations
 from portal.security import limiter
+from portal.triage import operations as triage_ops
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
@@ -130,6 +132,29 @@ def hidden_fields(html: str, action: str | None = None) -> dict[str, str]:
 # (a code works once, so a second sign-in in the same 30 s uses the next step's code).
 TOTP_SECRETS: dict[str, str] = {}
 _LAST_STEP: dict[str, int] = {}
+
+
+def kept_evidence_and_staff_concern(app: Flask, session: Session, school: School,
+                                    report: Report, staff: User) -> tuple[Evidence, Pupil,
+                                                                          Report]:
+    """A kept evidence file (on disk, as the upload leaves it) on ``report``, a roster
+    pupil, and a concern ``staff`` recorded: what the route walks need real ids for."""
+    data = b"%PDF-1.4\n% kept evidence\n"
+    name = evidence.new_name("application/pdf")
+    evidence.write(app.config["PORTAL_EVIDENCE_DIR"] / str(school.id), name, data)
+    item = Evidence(report_id=report.id, stored_name=name, content_type="application/pdf",
+                    size_received=len(data), size_kept=len(data),
+                    sha256_received=hashlib.sha256(data).hexdigest(),
+                    sha256_kept=hashlib.sha256(data).hexdigest(), treatment="kept as sent")
+    pupil = Pupil(school_id=school.id, upn="A123456789012", first_name="Robin", last_name="Oak")
+    session.add_all([item, pupil])
+    session.commit()
+    concern = triage_ops.record_concern(
+        session, actor=staff, told_by="A pupil", told_by_class="5B",
+        what_happened="Told me at break that they were pushed.", kinds=["physical"],
+        places=[], when=None, feels_safe=None, people_involved="")
+    session.commit()
+    return item, pupil, concern
 
 
 def next_code(email: str) -> str:

@@ -16,7 +16,6 @@ and every GET route is requested by every role to see that the answer agrees.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -26,10 +25,8 @@ from werkzeug.routing import Rule
 
 from portal import create_app
 from portal.auth.access import DECLARED, PUBLIC, allow
-from portal.evidence import new_name, write
-from portal.models import Evidence, Pupil, Report, Role, Trust
-from portal.triage import operations as triage_ops
-from tests.conftest import Browser
+from portal.models import Report, Role, Trust
+from tests.conftest import Browser, kept_evidence_and_staff_concern
 
 ALL = frozenset(Role)
 READERS = frozenset({Role.DSL, Role.DEPUTY_DSL})
@@ -193,21 +190,8 @@ def world(app, school, session, make_report, make_user) -> dict[str, Any]:
     users = {role: make_user(role, None if role == Role.TRUST_LEAD else school,
                              trust_id=trust.id) for role in Role}
     report, _code = make_report(school)
-    data = b"%PDF-1.4\n% kept evidence\n"
-    name = new_name("application/pdf")
-    write(app.config["PORTAL_EVIDENCE_DIR"] / str(school.id), name, data)
-    item = Evidence(report_id=report.id, stored_name=name, content_type="application/pdf",
-                    size_received=len(data), size_kept=len(data),
-                    sha256_received=hashlib.sha256(data).hexdigest(),
-                    sha256_kept=hashlib.sha256(data).hexdigest(), treatment="kept as sent")
-    pupil = Pupil(school_id=school.id, upn="A123456789012", first_name="Robin", last_name="Oak")
-    session.add_all([item, pupil])
-    session.commit()
-    concern = triage_ops.record_concern(
-        session, actor=users[Role.STAFF], told_by="A pupil", told_by_class="5B",
-        what_happened="Told me at break that they were pushed.", kinds=["physical"],
-        places=[], when=None, feels_safe=None, people_involved="")
-    session.commit()
+    item, pupil, concern = kept_evidence_and_staff_concern(app, session, school, report,
+                                                           users[Role.STAFF])
     return {
         "users": users,
         "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,

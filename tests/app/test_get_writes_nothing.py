@@ -11,7 +11,6 @@ session's clock, not a record, and is the only one left out of the comparison.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -21,10 +20,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from portal.evidence import new_name, write
-from portal.models import Base, ChecklistItem, Evidence, Pupil, Report, Role, StaffSession, Trust
+from portal.models import Base, ChecklistItem, Report, Role, StaffSession, Trust
 from portal.triage import operations as triage_ops
-from tests.conftest import Browser
+from tests.conftest import Browser, kept_evidence_and_staff_concern
 
 # The audit actions a GET may add: looking at a case, a pupil or a file (P11).
 VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded"})
@@ -85,21 +83,8 @@ def world(app: Flask, school, session, make_report, make_user) -> dict[str, Any]
     before_0014 = session.get(Report, old.id)
     before_0014.checklist_items.clear()
     before_0014.checklists.clear()
-    data = b"%PDF-1.4\n% kept evidence\n"
-    name = new_name("application/pdf")
-    write(app.config["PORTAL_EVIDENCE_DIR"] / str(school.id), name, data)
-    item = Evidence(report_id=report.id, stored_name=name, content_type="application/pdf",
-                    size_received=len(data), size_kept=len(data),
-                    sha256_received=hashlib.sha256(data).hexdigest(),
-                    sha256_kept=hashlib.sha256(data).hexdigest(), treatment="kept as sent")
-    pupil = Pupil(school_id=school.id, upn="A123456789012", first_name="Robin", last_name="Oak")
-    session.add_all([item, pupil])
-    session.commit()
-    concern = triage_ops.record_concern(
-        session, actor=users[Role.STAFF], told_by="A pupil", told_by_class="5B",
-        what_happened="Told me at break that they were pushed.", kinds=["physical"],
-        places=[], when=None, feels_safe=None, people_involved="")
-    session.commit()
+    item, pupil, concern = kept_evidence_and_staff_concern(app, session, school, report,
+                                                           users[Role.STAFF])
     browsers = {}
     for role, user in users.items():
         browsers[role] = Browser(app.test_client())
