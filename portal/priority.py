@@ -137,6 +137,15 @@ def _pattern(phrase: str) -> str:
     return r"(?<![a-z0-9])" + r" (?:\. )*".join(parts) + tail
 
 
+def listed_phrase(entry: str) -> str:
+    """A word-list entry as a DSL reads it: "threaten* to beat" is "threaten… to beat",
+    and a final "$" ("or else $") says the sentence ends there."""
+    words = entry.split()
+    at_end = bool(words) and words[-1] == "$"
+    shown = " ".join(w[:-1] + "…" if w.endswith("*") else w for w in words if w != "$")
+    return f"{shown} (at the end of a sentence)" if at_end else shown
+
+
 @dataclass(frozen=True)
 class WordList:
     match: re.Pattern[str] | None

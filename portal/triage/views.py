@@ -213,7 +213,7 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
             for name in checklists.checklists_for(report)],
         checklist_titles=checklists.titles(),
         step_words=checklists.step_words, step_current=checklists.is_current,
-        reason_words=priority.reason_words,
+        reason_words=priority.reason_words, listed_phrase=priority.listed_phrase,
         recurring_pupils={p.id for p, _role, rec in flags.pupils.get(report.id, []) if rec},
         who=chronology.who,
         events=[(e, chronology.render(e, names)) for e in events

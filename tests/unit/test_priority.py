@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.priority import CEOP, URGENT, assess, words_found
+from portal.priority import CEOP, URGENT, assess, listed_phrase, words_found
 from portal.vocabulary import Reason
 
 
@@ -198,3 +198,13 @@ def test_short_or_unknown_school_refusal_is_noted_but_not_a_signal(since):
 def test_within_the_signal_band_small_points_still_order_reports():
     assert _score(feels_safe="not_sure", happened_before="yes") > _score(feels_safe="not_sure")
     assert _score(feels_safe="not_sure", **BUSY) < URGENT
+
+
+@pytest.mark.parametrize(("entry", "shown"), [
+    ("or else $", "or else (at the end of a sentence)"),
+    ("threaten* to beat", "threaten… to beat"),
+    ("watch your back", "watch your back"),
+])
+def test_a_matched_word_list_entry_reads_as_words_not_pattern_syntax(entry, shown):
+    """The case page says which listed phrase matched; a DSL reads words, not "$" or "*"."""
+    assert listed_phrase(entry) == shown
