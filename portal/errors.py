@@ -11,14 +11,18 @@ from flask import (
     Response,
     current_app,
     make_response,
+    redirect,
     render_template,
     request,
     url_for,
 )
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import evidence
+from .auth.access import after_sign_in
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +123,20 @@ def rerender_or_page(status: int, message: str | None = None) -> Response:
     return _page(status, title, message or text)
 
 
+def _needs_sign_in() -> bool:
+    """A staff route that needs a signed-in member of staff, asked by nobody signed in."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "allowed_roles", None)) and not current_user.is_authenticated
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_error: CSRFError) -> Response:
+    def _csrf(_error: CSRFError) -> Response | WerkzeugResponse:
+        if staff_page() and _needs_sign_in():
+            # Signed out (in another tab, say): signing out takes the token's secret with the
+            # session, so the token fails first; "press the button again" would fail for
+            # ever. Ask for sign-in, as the route itself would, leading back to a GET page.
+            return redirect(url_for("auth.login", next=after_sign_in()))
         return rerender_or_page(400, STAFF_CSRF_MESSAGE if staff_page() else CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)

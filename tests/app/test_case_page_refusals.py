@@ -146,12 +146,41 @@ def test_a_refused_csrf_token_on_the_checklist_keeps_every_step_typed(app, brows
     assert events(session, case.id, "step.updated") == 0
 
 
-def test_a_refused_csrf_token_signed_out_gets_the_staff_error_page(app, client):
-    refused = client.post("/staff/logout", data={"csrf_token": foreign_token(app)})
+def test_a_form_sent_after_signing_out_in_another_tab_asks_for_sign_in(
+        browser, case, dsl, session):
+    """A trial found "press the button again" for ever: signing out (in another tab) takes
+    the token's secret with the session, so the token failed before the sign-in check.
+    Signed out, a staff form asks for sign-in, leading back to the case page."""
+    page = f"/staff/cases/{case.id}"
+    fields = hidden_fields(browser.get(page).get_data(as_text=True), f"{page}/notes")
+    assert browser.submit("/staff/", {}, action="/staff/logout").status_code == 302
+    sent = browser.client.post(f"{page}/notes", data={**fields, "note": "Spoke to mum."})
+    assert sent.status_code == 302
+    login = sent.headers["Location"]
+    assert urlsplit(login).path == "/staff/login"
+    assert parse_qs(urlsplit(login).query)["next"] == [page]
+    assert notes(session, case.id) == 0
+
+
+def test_a_refused_csrf_token_on_the_sign_in_form_gets_the_staff_error_page(app, client):
+    """The sign-in form itself needs nobody signed in: a refused token there is the staff
+    400 page, never a loop back to the same form or the pupil's page."""
+    refused = client.post("/staff/login", data={"csrf_token": foreign_token(app),
+                                                "email": "someone@oakfield.test",
+                                                "password": "not the password"})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert_staff_page(html)
-    assert STAFF_CSRF_MESSAGE in html
+    for words in PUPIL_WORDS:
+        assert words not in html, words
+
+
+def test_a_refused_add_checklist_keeps_the_checklist_chosen(app, browser, case):
+    page = f"/staff/cases/{case.id}"
+    fields = hidden_fields(browser.get(page).get_data(as_text=True), f"{page}/checklists")
+    refused = browser.client.post(f"{page}/checklists", data={
+        **fields, "csrf_token": foreign_token(app), "checklist": "malicious"})
+    assert refused.status_code == 400
+    assert '<option value="malicious" selected>' in refused.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("status", [404, 405])
