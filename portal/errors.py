@@ -11,7 +11,6 @@ from flask import (
     Response,
     current_app,
     make_response,
-    redirect,
     render_template,
     request,
     url_for,
@@ -22,7 +21,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import evidence
-from .auth.access import after_sign_in
+from .auth.access import sign_in_first
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ def init_app(app: Flask) -> None:
             # Signed out (in another tab, say): signing out takes the token's secret with the
             # session, so the token fails first; "press the button again" would fail for
             # ever. Ask for sign-in, as the route itself would, leading back to a GET page.
-            return redirect(url_for("auth.login", next=after_sign_in()))
+            return sign_in_first()
         return rerender_or_page(400, STAFF_CSRF_MESSAGE if staff_page() else CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..models import DSL_TEAM, Role, User
 
@@ -32,7 +33,7 @@ def allow(*roles: Role | frozenset[Role]) -> Callable[[F], F]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=after_sign_in()))
+                return sign_in_first()
             if current_user.role not in frozen:
                 abort(403)
             return view(*args, **kwargs)
@@ -54,6 +55,11 @@ def after_sign_in() -> str:
     if isinstance(report_id, int):
         return url_for("triage.case", report_id=report_id)
     return url_for("triage.queue")
+
+
+def sign_in_first() -> WerkzeugResponse:
+    """Send someone not signed in to sign-in, leading on to ``after_sign_in()``."""
+    return redirect(url_for("auth.login", next=after_sign_in()))
 
 
 def public(view: F) -> F:
