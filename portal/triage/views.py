@@ -50,8 +50,8 @@ from ..models import (
 )
 from ..priority import URGENT
 from ..vocabulary import ALL_KINDS, SOURCE_LABELS, STATUS_LABELS, Category, Status
+from . import case_parts, times
 from . import operations as ops
-from . import times
 from .forms import (
     STEP_STATES,
     AcknowledgeForm,
@@ -182,6 +182,7 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
     flags = linking.flags_for(db, [report.id])
     return render_template(
         "triage/case.html", report=report, school=school,
+        **case_parts.context(db, report, forms),
         decision_form=forms.get("decision") or DecideCloseForm(
             formdata=None, category=report.category.value),
         can_close=Status.CLOSED in ops.ALLOWED[report.status],
@@ -658,3 +659,11 @@ def _rerender_case(message: str, status: int) -> Response | None:
 
 RERENDER.update({endpoint: _rerender_case for endpoint in
                  [*CASE_FORMS, "triage.update_steps", "triage.update_step"]})
+
+
+def register_case_form(endpoint: str, name: str, form_class: type[FlaskForm]) -> None:
+    """A case-page form from another module (portal.triage.views_*): refused before its
+    view ran (CSRF, rate limit), it comes back on the case page with what was typed, under
+    ``name`` (the key its case part reads from ``forms``)."""
+    CASE_FORMS[endpoint] = (name, form_class)
+    RERENDER[endpoint] = _rerender_case
