@@ -128,9 +128,12 @@ def end_sessions(session: Session, user: User) -> int:
 
 def reset_two_factor(session: Session, user: User) -> int:
     """Forget the account's authenticator (lost phone) and end its sessions; returns how
-    many sessions ended. They set up an authenticator again at their next sign-in."""
+    many sessions ended. They set up an authenticator again at their next sign-in. Someone
+    else may have signed in with it, so no browser keeps a sign-in budget of its own for
+    the account (portal.auth.devices) until it signs in fully again."""
     twofactor.reset(session, user)
     ended = end_sessions(session, user)
+    user.throttle_epoch += 1
     session.add(Event.new(Action.USER_2FA_RESET, {"user_id": user.id},
                           school_id=user.school_id))
     session.flush()
@@ -147,10 +150,12 @@ def unlock(session: Session, user: User) -> None:
 
 
 def renew_password(session: Session, user: User, password: str, *, why: str) -> None:
-    """Give an account a new password (``why``: for the audit trail) and end its sessions."""
+    """Give an account a new password (``why``: for the audit trail) and end its sessions;
+    as after a second-factor reset, browsers lose their own sign-in budget for it."""
     user.password_hash = hash_password(password)
     user.is_active = True
     end_sessions(session, user)
+    user.throttle_epoch += 1
     session.add(Event.new(Action.USER_PASSWORD_RESET, {"user_id": user.id, "why": why},
                           school_id=user.school_id))
     session.flush()

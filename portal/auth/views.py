@@ -72,9 +72,9 @@ def _claimed_account() -> tuple[str, int | None, int]:
 def _trusted_device() -> str | None:
     """This browser's device id for the account being signed in to, if it holds a valid
     device cookie for it (issued when that account signed in here before)."""
-    _email, user_id, _epoch = _claimed_account()
+    _email, user_id, epoch = _claimed_account()
     return devices.device_for(current_app.config["SECRET_KEY"],
-                              request.cookies.get(devices.COOKIE), user_id)
+                              request.cookies.get(devices.COOKIE), user_id, epoch)
 
 
 def _account_key() -> str:
@@ -98,7 +98,8 @@ def _failed(response: Response) -> bool:
 def _remember_device(response: BaseResponse, user: User) -> BaseResponse:
     """Give this browser (or renew) its device cookie for ``user`` after a full sign-in."""
     value = devices.remember(current_app.config["SECRET_KEY"],
-                             request.cookies.get(devices.COOKIE), user.id)
+                             request.cookies.get(devices.COOKIE), user.id,
+                             user.throttle_epoch)
     response.set_cookie(devices.COOKIE, value, max_age=devices.MAX_AGE, path="/staff",
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
                         samesite="Strict")

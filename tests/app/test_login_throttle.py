@@ -91,3 +91,39 @@ def test_the_device_cookie_is_http_only_and_says_nothing_readable(app, school, m
     assert cookie.http_only
     assert dsl.email not in cookie.value
     assert not re.search(r"@", cookie.value)
+
+
+def _exhaust_shared_budget(app, email: str) -> None:
+    outsider = Browser(app.test_client())
+    statuses = [password_step(outsider, email, WRONG).status_code for _ in range(6)]
+    assert statuses[-1] == 429
+
+
+def test_a_second_factor_reset_takes_back_the_device_budget_of_every_browser(
+        app, session, school, make_user):
+    """A lost or stolen phone (`portal reset-2fa`) may mean someone else signed in: the
+    browsers where the account signed in before lose their own budget and share the
+    account's until they sign in fully again."""
+    from portal import accounts
+
+    dsl = make_user(school=school)
+    desk = signed_in_before(app, dsl.email)
+    _exhaust_shared_budget(app, dsl.email)
+    # The browser that signed in before still has its own budget...
+    assert password_step(desk, dsl.email, WRONG).status_code == 200
+    # ...until the account's second factor is reset
+    accounts.reset_two_factor(session, dsl)
+    session.commit()
+    _exhaust_shared_budget(app, dsl.email)
+    assert password_step(desk, dsl.email, WRONG).status_code == 429
+
+
+def test_a_password_reset_takes_back_the_device_budget_too(app, session, school, make_user):
+    from portal import accounts
+
+    dsl = make_user(school=school)
+    desk = signed_in_before(app, dsl.email)
+    accounts.renew_password(session, dsl, "another-long-passphrase-77", why="admin reset")
+    session.commit()
+    _exhaust_shared_budget(app, dsl.email)
+    assert password_step(desk, dsl.email, WRONG).status_code == 429
