@@ -9,7 +9,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import crypto, db, errors, evidence, security
-from .config import PACKAGE_DIR, Settings
+from .config import PACKAGE_DIR, Settings, private_dir
 from .notifications import SmtpSettings
 
 csrf = CSRFProtect()
@@ -18,6 +18,7 @@ csrf = CSRFProtect()
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the portal. ``settings`` default to the ``PORTAL_*`` environment."""
     settings = settings or Settings.from_env()
+    private_dir(settings.instance_dir)
     app = Flask(
         __name__,
         instance_path=str(settings.instance_dir),

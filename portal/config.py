@@ -28,9 +28,29 @@ def _networks(value: str | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6
     )
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner can read: made 0700, or narrowed to 0700 if it
+    is ours and others could read it (the instance folder holds the keys, the SQLite
+    database and the evidence files; SECURITY P13)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    status = path.stat()
+    if status.st_uid == os.getuid() and status.st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Narrow a file of ours that others could read to 0600 (an SQLite database that
+    SQLite made under the usual umask; its -wal and -shm files follow its mode)."""
+    if path.exists():
+        status = path.stat()
+        if status.st_uid == os.getuid() and status.st_mode & 0o077:
+            path.chmod(0o600)
+
+
 def _secret_from_file(path: Path) -> str:
     """Read the secret kept in ``path``, creating it (owner-only) the first time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

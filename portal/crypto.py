@@ -78,7 +78,7 @@ def load_keyring(instance_dir: Path, env_key: str | None = None) -> Keyring:
     if env_key:
         return Keyring(decode_key(env_key), older)
     path = instance_dir / "data_key"
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from .config import private_file
+
+
+def _owner_only_file(url: str) -> None:
+    """Make the SQLite database file owner-only before SQLite makes it under the usual
+    umask (its -wal and -shm files take the database file's mode); narrow an existing one."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    if path.parent.is_dir() and not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    private_file(path)
 
 
 def make_engine(url: str) -> Engine:
     """An engine tuned for the embedded default (SQLite) or PostgreSQL."""
     if url.startswith("sqlite"):
+        _owner_only_file(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
