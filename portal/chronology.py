@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from . import checklists
 from .events import Action
-from .models import ACTION_LABELS, LINK_ROLE_LABELS, Event
+from .models import (
+    ACTION_LABELS,
+    FINDING_LABELS,
+    LINK_ROLE_LABELS,
+    PARTY_KIND_LABELS,
+    SUPPORT_LABELS,
+    Event,
+)
 from .vocabulary import CATEGORY_LABELS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS
 
 
@@ -32,6 +40,8 @@ class Names:
 
     pupils: Mapping[int, str] = field(default_factory=dict)
     users: Mapping[int, str] = field(default_factory=dict)
+    # parties (report_pupils rows) by id: a roster pupil's name or a description
+    parties: Mapping[int, str] = field(default_factory=dict)
 
 
 Renderer = Callable[[dict[str, Any], Names], Line]
@@ -258,9 +268,72 @@ def _logout(_p: dict[str, Any], _n: Names) -> Line:
     return Line("Signed out")
 
 
+# parties, support and sanctions, the child's voice, interviews (issue 14)
+
+
+def _party(names: Names, party_id: int) -> str:
+    return names.parties.get(party_id, "someone")
+
+
+def _date(iso: str | None) -> str:
+    return "" if iso is None else date.fromisoformat(iso).strftime("%d %b %Y")
+
+
+@renders(Action.PARTY_ADDED)
+def _party_added(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Added {_party(n, p['party_id'])} "
+                f"({_label(PARTY_KIND_LABELS, p['kind']).lower()}) as "
+                f"{_label(LINK_ROLE_LABELS, p['role']).lower()}")
+
+
+@renders(Action.PARTY_REMOVED)
+def _party_removed(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Removed {_party(n, p['party_id'])} "
+                f"({_label(LINK_ROLE_LABELS, p['role']).lower()})", p["reason"])
+
+
+@renders(Action.FINDING_RECORDED)
+def _finding(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Finding for {_party(n, p['party_id'])}: "
+                f"{_label(FINDING_LABELS, p['finding']).lower()}", p["reason"])
+
+
+@renders(Action.SUPPORT_RECORDED)
+def _support(p: dict[str, Any], n: Names) -> Line:
+    what = "Sanction" if p["type"] == "sanction" else "Support"
+    review = f", review {_date(p['review_on'])}" if p["review_on"] else ""
+    return Line(f"{what} for {_party(n, p['party_id'])}: "
+                f"{_label(SUPPORT_LABELS, p['code'])} from {_date(p['starts_on'])}{review}")
+
+
+@renders(Action.SUPPORT_REVIEWED)
+def _support_reviewed(p: dict[str, Any], n: Names) -> Line:
+    done = "ended" if p["outcome"] == "ended" else "reviewed"
+    then = f", next review {_date(p['review_on'])}" if p["review_on"] else ""
+    return Line(f"{_label(SUPPORT_LABELS, p['code'])} for {_party(n, p['party_id'])} "
+                f"{done}{then}", p["note"])
+
+
+@renders(Action.VOICE_RECORDED)
+def _voice(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"What {_party(n, p['party_id'])} wants to happen recorded "
+                f"({_date(p['said_on'])})")
+
+
+@renders(Action.INTERVIEW_RECORDED)
+def _interview(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Interview with {_party(n, p['party_id'])} recorded "
+                f"({_date(p['held_on'])})")
+
+
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""
     return RENDERERS[Action(event.action)](event.payload, names)
+
+
+def party_ids(events: list[Event]) -> set[int]:
+    """The parties a list of events names (to read their names in one query)."""
+    return {e.payload["party_id"] for e in events if "party_id" in e.payload}
 
 
 def pupil_ids(events: list[Event]) -> set[int]:
@@ -268,7 +341,7 @@ def pupil_ids(events: list[Event]) -> set[int]:
     return {e.payload["pupil_id"] for e in events if "pupil_id" in e.payload}
 
 
-__all__ = ["RENDERERS", "Line", "Names", "pupil_ids", "render", "renders"]
+__all__ = ["RENDERERS", "Line", "Names", "party_ids", "pupil_ids", "render", "renders"]
 
 
 # Events a reporter causes; any other event without an actor was the portal's own doing

@@ -61,6 +61,14 @@ class Action(enum.StrEnum):
     STAFF_LOGIN = "staff.login"
     STAFF_2FA_ENROLLED = "staff.2fa_enrolled"
     STAFF_LOGOUT = "staff.logout"
+    # parties, per-child support and sanctions, the child's voice, interviews (issue 14)
+    PARTY_ADDED = "party.added"
+    PARTY_REMOVED = "party.removed"
+    FINDING_RECORDED = "finding.recorded"
+    SUPPORT_RECORDED = "support.recorded"
+    SUPPORT_REVIEWED = "support.reviewed"
+    VOICE_RECORDED = "voice.recorded"
+    INTERVIEW_RECORDED = "interview.recorded"
 
 
 class PayloadError(ValueError):
@@ -134,6 +142,21 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.STAFF_LOGIN: _schema(method=Text),
     Action.STAFF_2FA_ENROLLED: _EMPTY,
     Action.STAFF_LOGOUT: _EMPTY,
+    # parties (issue 14). A party is a row of report_pupils, named by its id; "kind" is a
+    # portal.models.PartyKind code. Dates are ISO dates; names and accounts stay in the
+    # records themselves (encrypted), never in the trail.
+    Action.PARTY_ADDED: _schema(party_id=Number, kind=Text, role=Text),
+    Action.PARTY_REMOVED: _schema(party_id=Number, kind=Text, role=Text, reason=Text),
+    # "finding": responsible / not_upheld
+    Action.FINDING_RECORDED: _schema(party_id=Number, finding=Text, reason=Text),
+    # "type": support / sanction; "code": portal.models.SUPPORT_LABELS
+    Action.SUPPORT_RECORDED: _schema(party_id=Number, support_id=Number, type=Text,
+                                     code=Text, starts_on=Text, review_on=OptionalText),
+    # "outcome": reviewed (carries on, perhaps to a new review date) / ended
+    Action.SUPPORT_REVIEWED: _schema(party_id=Number, support_id=Number, code=Text,
+                                     outcome=Text, note=Text, review_on=OptionalText),
+    Action.VOICE_RECORDED: _schema(party_id=Number, voice_id=Number, said_on=Text),
+    Action.INTERVIEW_RECORDED: _schema(party_id=Number, interview_id=Number, held_on=Text),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

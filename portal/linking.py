@@ -99,7 +99,7 @@ def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggest
     # A first name alone ranks below any full name, and only from a word that looks like
     # a name.
     singles = _matchers(_name_like(text))
-    linked = {link.pupil_id for link in report.pupil_links}
+    linked = {link.pupil_id for link in report.pupil_links if link.pupil_id is not None}
     best: dict[int, Suggestion] = {}
     pupils = session.scalars(select(Pupil).where(Pupil.school_id == report.school_id,
                                                  Pupil.on_roll.is_(True)))
@@ -153,12 +153,14 @@ def recurring_ids(db: Session | Connection, school_id: int, count: int, days: in
     query = (
         select(ReportPupil.pupil_id, Report.created_at)
         .join(Report, Report.id == ReportPupil.report_id)
-        .where(Report.school_id == school_id, ReportPupil.unlinked_at.is_(None)).distinct())
+        .where(Report.school_id == school_id, ReportPupil.unlinked_at.is_(None),
+               ReportPupil.pupil_id.is_not(None)).distinct())
     if pupil_ids is not None:
         query = query.where(ReportPupil.pupil_id.in_(sorted(set(pupil_ids))))
     dates: dict[int, list[datetime]] = defaultdict(list)
     for pupil_id, created in db.execute(query):
-        dates[pupil_id].append(created)
+        if pupil_id is not None:
+            dates[pupil_id].append(created)
     return _recurring_ids(dates, count, days)
 
 
@@ -278,6 +280,19 @@ def unlink(session: Session, row: ReportPupil, *, actor: User, school: School, r
     if len(reason.strip()) < 5:
         raise LinkError("Write why this pupil is being unlinked.")
     row.unlinked_at = utcnow()
+    if row.pupil_id is None:
+        # Someone not on the roster (portal.casework.parties): no recurring flag or
+        # urgency hangs on them, only the record that they were removed and why.
+        session.add(Event.by(actor, Action.PARTY_REMOVED,
+                             {"party_id": row.id, "kind": row.party_kind.value,
+                              "role": row.role.value, "reason": reason.strip()},
+                             school_id=school.id, report_id=row.report_id))
+        removed_from = session.get(Report, row.report_id)
+        if removed_from is not None:
+            session.expire(removed_from, ["pupil_links"])
+            _acknowledge(session, removed_from, actor)
+        session.flush()
+        return
     session.add(Event.by(actor, Action.PUPIL_UNLINKED,
                          {"pupil_id": row.pupil_id, "role": row.role.value,
                           "reason": reason.strip()},

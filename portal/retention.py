@@ -90,7 +90,8 @@ def purge(session: Session, due: list[Retention], evidence_dir: Path,
         if report is None or report.legal_hold:
             continue
         touched.setdefault(report.school_id, set()).update(session.scalars(
-            select(ReportPupil.pupil_id).where(ReportPupil.report_id == report.id)))
+            select(ReportPupil.pupil_id).where(ReportPupil.report_id == report.id,
+                                               ReportPupil.pupil_id.is_not(None))))
         paths = [evidence_dir / str(report.school_id) / e.stored_name for e in report.evidence]
         created = report.created_at.date().isoformat()
         # Events of the report go with it: the retention rule is the one permitted deleter,

@@ -4,6 +4,21 @@ from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, CaseChecklist, ChecklistItem, ItemState
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
+from .party import (
+    FINDING_LABELS,
+    PARTY_KIND_LABELS,
+    SANCTIONS,
+    SUPPORT_FOR_ROLE,
+    SUPPORT_LABELS,
+    SUPPORT_TYPE_LABELS,
+    Finding,
+    PartyInterview,
+    PartyKind,
+    PartySupport,
+    PartyVoice,
+    SupportState,
+    SupportType,
+)
 from .pupil import (
     LINK_ROLE_LABELS,
     SEN_LABELS,
@@ -51,4 +66,18 @@ __all__ = [
     "User",
     "upn_index",
     "utcnow",
+    # parties (issue 14)
+    "FINDING_LABELS",
+    "PARTY_KIND_LABELS",
+    "SANCTIONS",
+    "SUPPORT_FOR_ROLE",
+    "SUPPORT_LABELS",
+    "SUPPORT_TYPE_LABELS",
+    "Finding",
+    "PartyInterview",
+    "PartyKind",
+    "PartySupport",
+    "PartyVoice",
+    "SupportState",
+    "SupportType",
 ]

@@ -17,6 +17,14 @@ from .base import (
     enum_column,
     utcnow,
 )
+from .party import (
+    PARTY_KIND_LABELS,
+    Finding,
+    PartyInterview,
+    PartyKind,
+    PartySupport,
+    PartyVoice,
+)
 from .user import User
 
 
@@ -99,7 +107,11 @@ def upn_index(upn: str) -> str:
 
 
 class ReportPupil(Base):
-    """A pupil linked to a report by the DSL, with their role. Unlinking keeps the row."""
+    """A party to a report, with their role: a roster pupil linked by the DSL, or someone
+    not on the roster (``party_kind`` and ``description``: "Year 8 at Hillside Academy",
+    "an Instagram account called x"). Its ``id`` is the party id that support, sanctions,
+    the child's voice and interviews hang from (portal.models.party). Unlinking keeps the
+    row."""
 
     __tablename__ = "report_pupils"
     __table_args__ = (Index("ix_report_pupils_pupil_report", "pupil_id", "report_id"),
@@ -107,11 +119,47 @@ class ReportPupil(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
-    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"))
+    # None for a party who is not on the roster.
+    pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupils.id"))
+    party_kind: Mapped[PartyKind] = mapped_column(enum_column(PartyKind, "party_kind"),
+                                                  default=PartyKind.ROSTER_PUPIL)
+    description: Mapped[str] = mapped_column(EncryptedText(), default="")
     role: Mapped[LinkRole] = mapped_column(enum_column(LinkRole, "link_role"))
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Cyber policy 10.1: an alleged perpetrator is "considered innocent" until a finding.
+    finding: Mapped[Finding | None] = mapped_column(enum_column(Finding, "finding"))
+    finding_reason: Mapped[str] = mapped_column(EncryptedText(), default="")
+    finding_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    finding_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    pupil: Mapped[Pupil] = relationship(back_populates="links")
-    linked_by: Mapped[User | None] = relationship()
+    pupil: Mapped[Pupil | None] = relationship(back_populates="links")
+    linked_by: Mapped[User | None] = relationship(foreign_keys=[linked_by_id])
+    finding_by: Mapped[User | None] = relationship(foreign_keys=[finding_by_id])
+    support: Mapped[list[PartySupport]] = relationship(
+        order_by="PartySupport.starts_on, PartySupport.id", viewonly=True)
+    voices: Mapped[list[PartyVoice]] = relationship(
+        order_by="PartyVoice.said_on, PartyVoice.id", viewonly=True)
+    interviews: Mapped[list[PartyInterview]] = relationship(
+        order_by="PartyInterview.held_on, PartyInterview.id", viewonly=True)
+
+    @property
+    def on_roster(self) -> bool:
+        return self.pupil_id is not None
+
+    @property
+    def label(self) -> str:
+        """How the case page and the chronology name this party."""
+        if self.pupil is not None:
+            return self.pupil.name
+        if self.description:
+            return self.description
+        return PARTY_KIND_LABELS[self.party_kind]
+
+    @property
+    def role_words(self) -> str:
+        """"Alleged perpetrator" until a finding says otherwise (cyber policy 10.1)."""
+        if self.role == LinkRole.ALLEGED_PERPETRATOR and self.finding == Finding.RESPONSIBLE:
+            return "Perpetrator (found responsible)"
+        return LINK_ROLE_LABELS[self.role]

@@ -171,8 +171,10 @@ class StepsForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
+    # Support, sanctions and parents told are recorded per party now (issue 14); the old
+    # kinds stay in ActionKind so the rows recorded before still read as they did.
     action_kind = SelectField("What was done",
-                              choices={k.value: ACTION_LABELS[k] for k in ActionKind},
+                              choices={ActionKind.AGENCY.value: ACTION_LABELS[ActionKind.AGENCY]},
                               validators=[InputRequired("Choose what was done.")])
     happened_on = DateField("Date", validators=[InputRequired("Enter the date, like 2026-11-23.")])
     who = StringField("Who (e.g. the parent or carer told)", filters=F,

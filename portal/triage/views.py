@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import checklists, chronology, evidence, linking, overdue, priority, retention
 from ..auth.access import READERS, allow, staff_user
@@ -231,7 +232,12 @@ def _names(db: Any, report: Report, events: list[Event]) -> chronology.Names:
         if ids else {}
     users = {u.id: u.name for u in db.scalars(select(User).where(
         User.school_id == report.school_id))}
-    return chronology.Names(pupils=pupils, users=users)
+    # Parties (issue 14): a roster pupil's name, or what is known of someone not on it.
+    party_ids = chronology.party_ids(events)
+    parties = {p.id: p.label for p in db.scalars(
+        select(ReportPupil).where(ReportPupil.id.in_(party_ids))
+        .options(selectinload(ReportPupil.pupil)))} if party_ids else {}
+    return chronology.Names(pupils=pupils, users=users, parties=parties)
 
 
 @bp.route("/cases/<int:report_id>")

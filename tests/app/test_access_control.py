@@ -61,6 +61,13 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.pupils": READERS,
     "triage.pupil": READERS,
     "triage.new_concern": READERS | {Role.STAFF},
+    # people involved, per party (issue 14): case work, the DSL team only
+    "triage.add_party": READERS,
+    "triage.record_finding": READERS,
+    "triage.add_support": READERS,
+    "triage.review_support": READERS,
+    "triage.record_voice": READERS,
+    "triage.record_interview": READERS,
     "admin.home": SCHOOL_RUNNERS,
     "admin.save_settings": SCHOOL_RUNNERS,
     "admin.add_adult": SCHOOL_RUNNERS,

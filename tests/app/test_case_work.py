@@ -17,6 +17,7 @@ from portal.models import (
     Device,
     Event,
     ItemState,
+    PartySupport,
     Pupil,
     Report,
     ReportPupil,
@@ -255,23 +256,30 @@ def test_online_bullying_gets_cyber_steps_and_online_threats_get_malicious_posts
     assert "Ensure pupils are shielded from further exposure" in html  # 5.1
 
 
-def test_recording_parents_informed_needs_who_and_how(browser, dsl, school, make_report,
-                                                      session):
+def test_the_report_level_form_records_only_an_agency_and_old_rows_still_read(
+        browser, dsl, school, make_report, session):
+    """Support, sanctions and parents told are per party now (issue 14): the report's own
+    form offers "Other agency involved" only, and the rows recorded before still show."""
     report, _ = make_report(school)
+    session.add(CaseAction(report_id=report.id, kind="parents_informed",
+                           who="Mrs Khan (mother)", how="phone", happened_on=date.today(),
+                           note="Explained the plan", recorded_by_id=dsl.id))
+    session.commit()
     page = f"/staff/cases/{report.id}"
     today = date.today().isoformat()
-    refused = browser.submit(page, {"action_kind": "parents_informed", "happened_on": today},
+    refused = browser.submit(page, {"action_kind": "parents_informed", "happened_on": today,
+                                    "who": "Mr Khan", "how": "phone"},
                              action=f"{page}/actions")
     assert refused.status_code == 400
-    assert "Say who was informed and how" in refused.get_data(as_text=True)
-    done = browser.submit(page, {"action_kind": "parents_informed", "happened_on": today,
-                                 "who": "Mrs Khan (mother)", "how": "phone",
-                                 "action_note": "Explained the plan"}, action=f"{page}/actions")
-    assert done.status_code == 302
-    action = session.scalars(select(CaseAction)).one()
-    assert (action.who, action.how, action.happened_on.isoformat()) == ("Mrs Khan (mother)",
-                                                                        "phone", today)
-    assert "Mrs Khan (mother)" in browser.get(page).get_data(as_text=True)
+    assert session.scalars(select(CaseAction)).one().who == "Mrs Khan (mother)"
+    html = browser.get(page).get_data(as_text=True)
+    assert "Mrs Khan (mother)" in html
+    assert "Parents or carers informed" in html  # the old row, in its words
+    form = html[html.index('id="record-action"'):]
+    form = form[:form.index("</details>")]
+    assert 'value="agency"' in form
+    assert 'value="parents_informed"' not in form
+    assert 'value="sanction"' not in form
 
 
 def test_agency_involvement_is_recorded(browser, dsl, school, make_report, session):
@@ -377,6 +385,16 @@ def test_no_staff_route_writes_without_an_audit_event(
     session.add(ReportPupil(report_id=report.id, pupil_id=kai.id, role="witness"))
     session.commit()
     unlink_id = session.scalars(select(ReportPupil)).one().id
+    # someone not on the roster, with support to review (issue 14: parties)
+    perp = ReportPupil(report_id=report.id, pupil_id=None, party_kind="unknown",
+                       role="alleged_perpetrator", description="an Instagram account")
+    session.add(perp)
+    session.flush()
+    held = PartySupport(report_id=report.id, party_id=perp.id, type="support",
+                        code="discuss_change", given_by="Mr Brown", starts_on=date.today())
+    session.add(held)
+    session.commit()
+    party = f"/staff/cases/{report.id}/parties/{perp.id}"
     device = Device(school_id=school.id, token_hash="0" * 64, label="Old tablet")
     session.add(device)
     session.commit()
@@ -402,8 +420,8 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/cases/<int:report_id>/steps/<int:item_id>": (
             f"/staff/cases/{r}/steps/{item.id}", {"state": "done", "step_note": ""}),
         "/staff/cases/<int:report_id>/actions": (f"/staff/cases/{r}/actions",
-            {"action_kind": "support_target", "happened_on": today,
-             "action_note": "Daily check-in with Mrs Patel"}),
+            {"action_kind": "agency", "agency": "early_help", "happened_on": today,
+             "action_note": "Referral to early help"}),
         "/staff/cases/<int:report_id>/messages": (f"/staff/cases/{r}/messages",
             {"message": "Thank you for telling us. Mrs Patel will come and see you."}),
         "/staff/cases/<int:report_id>/assign": (f"/staff/cases/{r}/assign",
@@ -432,6 +450,23 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/school/tablets": ("/staff/school/tablets", {"label": "Hall iPad"}),
         "/staff/school/tablets/<int:device_id>/revoke": (
             f"/staff/school/tablets/{device.id}/revoke", {}),
+        # parties (issue 14)
+        "/staff/cases/<int:report_id>/parties": (f"/staff/cases/{r}/parties",
+            {"party_kind": "other_school_pupil", "party_role": "witness",
+             "description": "Year 8 at Hillside Academy"}),
+        "/staff/cases/<int:report_id>/parties/<int:party_id>/finding": (f"{party}/finding",
+            {"finding": "not_upheld", "finding_reason": "Nothing links them to it"}),
+        "/staff/cases/<int:report_id>/parties/<int:party_id>/support": (f"{party}/support",
+            {"support_code": "behaviour_education", "given_by": "Mrs Patel",
+             "starts_on": today}),
+        "/staff/cases/<int:report_id>/parties/<int:party_id>/support/<int:support_id>/review": (
+            f"{party}/support/{held.id}/review",
+            {"outcome": "reviewed", "review_note": "Going well, carry on"}),
+        "/staff/cases/<int:report_id>/parties/<int:party_id>/voice": (f"{party}/voice",
+            {"said_on": today, "wants": "To be left alone"}),
+        "/staff/cases/<int:report_id>/parties/<int:party_id>/interviews": (
+            f"{party}/interviews", {"held_on": today, "interviewer": "Mrs Patel",
+                                    "account": "Said it was not them"}),
         "/staff/logout": ("/staff/logout", {}),
     }
     assert staff_post_routes(app) == set(cases), "add the new staff route to this table"

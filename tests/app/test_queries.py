@@ -127,6 +127,51 @@ def test_the_case_page_sends_the_same_queries_for_1_or_10_linked_pupils(
     assert len(several) <= 25, "\n".join(several)
 
 
+def test_the_case_page_sends_the_same_queries_for_1_or_10_parties_with_their_records(
+        app, browser, dsl, school, session, make_report, roster):
+    """People involved (issue 14): each party's support, sanctions, voice, interviews and
+    finding are loaded with selectinload, never one query per party or record."""
+    from datetime import date
+
+    from portal.models import PartyInterview, PartySupport, PartyVoice
+
+    def case_with(n: int) -> list[str]:
+        report, _ = make_report(school)
+        row = session.get(Report, report.id)
+        pupils = roster(n)
+        for i in range(n):
+            party = ReportPupil(report_id=row.id, pupil_id=pupils[i].id if i % 2 else None,
+                                party_kind="roster_pupil" if i % 2 else "unknown",
+                                description="" if i % 2 else f"account {i}",
+                                role=LinkRole.ALLEGED_PERPETRATOR, linked_by_id=dsl.id,
+                                finding="not_upheld", finding_by_id=dsl.id)
+            session.add(party)
+            session.flush()
+            session.add(Event(school_id=school.id, report_id=row.id, actor_id=dsl.id,
+                              action="party.added", payload={
+                                  "party_id": party.id, "kind": party.party_kind,
+                                  "role": "alleged_perpetrator"}))
+            for code in ("discuss_change", "detention"):
+                session.add(PartySupport(report_id=row.id, party_id=party.id,
+                                         type="sanction" if code == "detention" else "support",
+                                         code=code, given_by="Mrs Patel",
+                                         starts_on=date.today(), recorded_by_id=dsl.id))
+            session.add(PartyVoice(report_id=row.id, party_id=party.id, said_on=date.today(),
+                                   wants="To stop", recorded_by_id=dsl.id))
+            session.add(PartyInterview(report_id=row.id, party_id=party.id,
+                                       held_on=date.today(), interviewer="Mrs Patel",
+                                       present="", account="Said sorry",
+                                       recorded_by_id=dsl.id))
+        session.commit()
+        return queries(app, browser, f"/staff/cases/{report.id}")
+
+    two = case_with(2)
+    ten = case_with(10)
+
+    assert len(ten) == len(two), "\n".join(ten)
+    assert len(ten) <= 32, "\n".join(ten)
+
+
 def test_the_pupil_page_sends_the_same_queries_for_2_or_30_reports(
         app, browser, dsl, school, session, make_report, roster):
     def pupil_in(n: int) -> list[str]:

@@ -52,8 +52,9 @@ def test_staff_see_their_words_and_a_plain_status_but_nothing_the_dsl_added(
         ("notes", {"note": SECRETS["note"]}),
         ("status", {"status": "in_review", "status_reason": SECRETS["status"]}),
         ("decision", {"category": "bullying_incident", "reason": SECRETS["decision"]}),
-        ("actions", {"action_kind": "parents_informed", "happened_on": "2026-11-02",
-                     "who": SECRETS["who"], "how": "phone", "action_note": SECRETS["action"]}),
+        ("actions", {"action_kind": "agency", "agency": "early_help",
+                     "happened_on": "2026-11-02", "who": SECRETS["who"],
+                     "action_note": SECRETS["action"]}),
         ("assign", {"assignee": str(lead.id)}),
         ("hold", {"hold": "yes", "hold_reason": SECRETS["hold"]}),
     ):
