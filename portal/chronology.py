@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from . import checklists
 from .events import Action
-from .models import ACTION_LABELS, LINK_ROLE_LABELS, Event
+from .models import ACTION_LABELS, FEELING_LABELS, LINK_ROLE_LABELS, Event
 from .vocabulary import CATEGORY_LABELS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS
 
 
@@ -258,6 +259,33 @@ def _logout(_p: dict[str, Any], _n: Names) -> Line:
     return Line("Signed out")
 
 
+# checking back with the reporter ("Is it better now?")
+
+
+def _day(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%-d %B %Y")
+    except ValueError:
+        return iso
+
+
+@renders(Action.CHECKBACK_SCHEDULED)
+def _checkback_scheduled(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Check back with the reporter set for {_day(p['due_on'])}", p["note"])
+
+
+@renders(Action.CHECKBACK_CANCELLED)
+def _checkback_cancelled(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Check back of {_day(p['due_on'])} cancelled", p["reason"])
+
+
+@renders(Action.CHECKBACK_ANSWERED)
+def _checkback_answered(p: dict[str, Any], _n: Names) -> Line:
+    feeling = _label(FEELING_LABELS, p["answer"]).lower()
+    more = " and wrote more (see Check back with the reporter)" if p["wrote_more"] else ""
+    return Line(f"Asked “Is it better now?”, the reporter answered: {feeling}{more}")
+
+
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""
     return RENDERERS[Action(event.action)](event.payload, names)
@@ -273,7 +301,8 @@ __all__ = ["RENDERERS", "Line", "Names", "pupil_ids", "render", "renders"]
 
 # Events a reporter causes; any other event without an actor was the portal's own doing
 # (a policy rule attaching a checklist, the retention purge).
-_BY_REPORTER = frozenset({Action.REPORT_RECEIVED, Action.MESSAGE_FROM_REPORTER})
+_BY_REPORTER = frozenset({Action.REPORT_RECEIVED, Action.MESSAGE_FROM_REPORTER,
+                          Action.CHECKBACK_ANSWERED})
 
 
 def who(event: Event) -> str:

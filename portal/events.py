@@ -61,6 +61,10 @@ class Action(enum.StrEnum):
     STAFF_LOGIN = "staff.login"
     STAFF_2FA_ENROLLED = "staff.2fa_enrolled"
     STAFF_LOGOUT = "staff.logout"
+    # checking back with the reporter ("Is it better now?", issue 14)
+    CHECKBACK_SCHEDULED = "checkback.scheduled"
+    CHECKBACK_CANCELLED = "checkback.cancelled"
+    CHECKBACK_ANSWERED = "checkback.answered"
 
 
 class PayloadError(ValueError):
@@ -134,6 +138,13 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.STAFF_LOGIN: _schema(method=Text),
     Action.STAFF_2FA_ENROLLED: _EMPTY,
     Action.STAFF_LOGOUT: _EMPTY,
+    # checking back with the reporter: the check's id and day (ISO), the DSL's note or
+    # reason; the answer's code (portal.models.FEELINGS) and whether the reporter wrote
+    # more (their words stay in check_backs, encrypted; never in the audit row, P11)
+    Action.CHECKBACK_SCHEDULED: _schema(check_back_id=Number, due_on=Text, note=OptionalText),
+    Action.CHECKBACK_CANCELLED: _schema(check_back_id=Number, due_on=Text,
+                                        reason=OptionalText),
+    Action.CHECKBACK_ANSWERED: _schema(check_back_id=Number, answer=Text, wrote_more=Flag),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)
