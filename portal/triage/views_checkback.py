@@ -23,10 +23,21 @@ from .views import _act, _case, bp, register_case_form
 ANCHOR = "check-back"
 
 
+class DayField(DateField):
+    """A date, refused in plain words when it is not one ("tomorrow", "31/12")."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter the day to ask as a date, like 2026-12-14.") from None
+
+
 class ScheduleCheckBackForm(FlaskForm):
     """A day to ask the reporter "Is it better now?" (today or later), with a note."""
 
-    checkback_due = DateField("Day to ask", validators=[
+    checkback_due = DayField("Day to ask", validators=[
         InputRequired("Enter the day to ask, like 2026-12-14.")])
     checkback_note = TextAreaField("Why, or what to look for (optional)", filters=[clean_text],
                                    validators=[max_length(NOTE_LIMIT,

@@ -61,6 +61,9 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.pupils": READERS,
     "triage.pupil": READERS,
     "triage.new_concern": READERS | {Role.STAFF},
+    # check back with the reporter (issue 14): set a day, cancel one
+    "triage.schedule_check_back": READERS,
+    "triage.cancel_check_back": READERS,
     "admin.home": SCHOOL_RUNNERS,
     "admin.save_settings": SCHOOL_RUNNERS,
     "admin.add_adult": SCHOOL_RUNNERS,
