@@ -57,8 +57,8 @@ def upgrade() -> None:
     op.create_index("ix_check_backs_latest", "check_backs", ["latest", "answer", "report_id"])
     op.create_index("ix_reports_category", "reports", ["school_id", "category", *RANK])
     op.create_index("ix_reports_arrived", "reports", ["school_id", "created_at"])
-    op.create_index("ix_reports_unacknowledged", "reports", ["school_id", "created_at"],
-                    sqlite_where=UNACKNOWLEDGED, postgresql_where=UNACKNOWLEDGED)
+    op.create_index("ix_reports_unacknowledged", "reports",
+                    ["school_id", "created_at", "urgency", "status"], sqlite_where=UNACKNOWLEDGED, postgresql_where=UNACKNOWLEDGED)
 
 
 def downgrade() -> None:
