@@ -17,6 +17,7 @@ from . import checklists
 from .events import Action
 from .models import (
     ACTION_LABELS,
+    FEELING_LABELS,
     FINDING_LABELS,
     LINK_ROLE_LABELS,
     PARTY_KIND_LABELS,
@@ -324,6 +325,31 @@ def _voice(p: dict[str, Any], n: Names) -> Line:
 def _interview(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Interview with {_party(n, p['party_id'])} recorded "
                 f"({_date(p['held_on'])})")
+# checking back with the reporter ("Is it better now?")
+
+
+def _day(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%-d %B %Y")
+    except ValueError:
+        return iso
+
+
+@renders(Action.CHECKBACK_SCHEDULED)
+def _checkback_scheduled(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Check back with the reporter set for {_day(p['due_on'])}", p["note"])
+
+
+@renders(Action.CHECKBACK_CANCELLED)
+def _checkback_cancelled(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Check back of {_day(p['due_on'])} cancelled", p["reason"])
+
+
+@renders(Action.CHECKBACK_ANSWERED)
+def _checkback_answered(p: dict[str, Any], _n: Names) -> Line:
+    feeling = _label(FEELING_LABELS, p["answer"]).lower()
+    more = " and wrote more (see Check back with the reporter)" if p["wrote_more"] else ""
+    return Line(f"Asked “Is it better now?”, the reporter answered: {feeling}{more}")
 
 
 def render(event: Event, names: Names) -> Line:
@@ -346,7 +372,8 @@ __all__ = ["RENDERERS", "Line", "Names", "party_ids", "pupil_ids", "render", "re
 
 # Events a reporter causes; any other event without an actor was the portal's own doing
 # (a policy rule attaching a checklist, the retention purge).
-_BY_REPORTER = frozenset({Action.REPORT_RECEIVED, Action.MESSAGE_FROM_REPORTER})
+_BY_REPORTER = frozenset({Action.REPORT_RECEIVED, Action.MESSAGE_FROM_REPORTER,
+                          Action.CHECKBACK_ANSWERED})
 
 
 def who(event: Event) -> str:

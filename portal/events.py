@@ -69,6 +69,10 @@ class Action(enum.StrEnum):
     SUPPORT_REVIEWED = "support.reviewed"
     VOICE_RECORDED = "voice.recorded"
     INTERVIEW_RECORDED = "interview.recorded"
+    # checking back with the reporter ("Is it better now?", issue 14)
+    CHECKBACK_SCHEDULED = "checkback.scheduled"
+    CHECKBACK_CANCELLED = "checkback.cancelled"
+    CHECKBACK_ANSWERED = "checkback.answered"
 
 
 class PayloadError(ValueError):
@@ -157,6 +161,13 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
                                      outcome=Text, note=Text, review_on=OptionalText),
     Action.VOICE_RECORDED: _schema(party_id=Number, voice_id=Number, said_on=Text),
     Action.INTERVIEW_RECORDED: _schema(party_id=Number, interview_id=Number, held_on=Text),
+    # checking back with the reporter: the check's id and day (ISO), the DSL's note or
+    # reason; the answer's code (portal.models.FEELINGS) and whether the reporter wrote
+    # more (their words stay in check_backs, encrypted; never in the audit row, P11)
+    Action.CHECKBACK_SCHEDULED: _schema(check_back_id=Number, due_on=Text, note=OptionalText),
+    Action.CHECKBACK_CANCELLED: _schema(check_back_id=Number, due_on=Text,
+                                        reason=OptionalText),
+    Action.CHECKBACK_ANSWERED: _schema(check_back_id=Number, answer=Text, wrote_more=Flag),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

@@ -283,3 +283,17 @@ def deliver(session: Session, smtp: SmtpSettings | None, *, now: datetime | None
             log.warning("outbox message %s: its claim ran out while it was being sent",
                         message_id)
     return sent, failed
+
+
+def check_back_not_better(session: Session, report: Report, school: School,
+                          base_url: str) -> list[OutboxMessage]:
+    """A reporter answered a check-back "not better": the DSL team is emailed at once, as
+    for an urgent report, and the email says no more than that one does."""
+    link = f"{base_url.rstrip('/')}/staff/cases/{report.id}"
+    body = (f"A reporter at {school.name} was asked \"Is it better now?\" and answered "
+            "that it is not better.\n\n"
+            f"Open the case here (sign-in needed): {link}\n\n"
+            "This email never contains what was reported.\n")
+    return [_queue(session, to=address, subject=f"Urgent: a check-back at {school.name}",
+                   body=body, kind="urgent", school_id=school.id)
+            for address in dsl_addresses(session, school.id)]

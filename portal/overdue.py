@@ -40,3 +40,23 @@ def is_overdue(arrived: datetime, acknowledged: datetime | None, *, urgent: bool
                now: datetime, **school: int) -> bool:
     """Untouched (not acknowledged) past its due time."""
     return acknowledged is None and now > due_by(arrived, urgent=urgent, **school)
+
+
+def arrived_before(now: datetime, *, urgent: bool, urgent_days: int = 0, normal_days: int = 2,
+                   day_ends_hour: int = 16) -> datetime:
+    """The arrival time before which an unacknowledged report is overdue at ``now``: the
+    queue's "overdue" filter asks ``created_at < arrived_before(...)`` in SQL, which agrees
+    with ``is_overdue`` because ``due_by`` never goes down as arrival goes up.
+
+    A report arriving before the end of school day D (local) is due at the end of D plus
+    the school's days; so the cut-off is the end of the latest school day whose due time
+    has passed."""
+    day = now.astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(60):  # weeks of school days are covered many times over
+        if day.weekday() < 5:
+            due = due_by(day, urgent=urgent, urgent_days=urgent_days, normal_days=normal_days,
+                         day_ends_hour=day_ends_hour)
+            if due < now:
+                return _school_day_end(day, day_ends_hour).astimezone(UTC)
+        day = (day - timedelta(days=1)).replace(hour=0)
+    return _school_day_end(day, day_ends_hour).astimezone(UTC)

@@ -2,6 +2,14 @@
 
 from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, CaseChecklist, ChecklistItem, ItemState
+from .checkback import (
+    A_LITTLE_BETTER,
+    BETTER,
+    FEELING_LABELS,
+    FEELINGS,
+    NOT_BETTER,
+    CheckBack,
+)
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
 from .party import (
@@ -80,4 +88,10 @@ __all__ = [
     "PartyVoice",
     "SupportState",
     "SupportType",
+    "A_LITTLE_BETTER",
+    "BETTER",
+    "FEELINGS",
+    "FEELING_LABELS",
+    "NOT_BETTER",
+    "CheckBack",
 ]

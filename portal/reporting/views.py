@@ -26,7 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import evidence, exits, kiosk, priority, visit
+from .. import checkback, evidence, exits, kiosk, priority, visit
 from ..db import get_session
 from ..errors import RERENDER
 from ..forms import required
@@ -42,6 +42,7 @@ from ..security import (
 )
 from ..templating import uk_date
 from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY
+from . import checkback as checkback_page
 from . import operations
 from .advice import advice_for
 from .forms import FollowUpForm, ParentReportForm, PupilReportForm, ReplyForm
@@ -447,6 +448,10 @@ def follow_up() -> ResponseReturnValue:
         # One neutral answer for a mistyped, unknown, empty or malformed code.
         form.code.errors = [NOT_FOUND]
         return _code_page(form)
+    check = checkback.due(db, report)
+    if check is not None and "message" not in request.form:
+        # "Is it better now?" comes before anything else on the page, until answered.
+        return _check_back(report, check)
     if "message" not in request.form:
         return _status_page(report)
     reply = ReplyForm()
@@ -458,6 +463,29 @@ def follow_up() -> ResponseReturnValue:
         return _status_page(report, reply, 400)
     db.commit()
     flash("Thank you. We sent your message to the school.")
+    return _status_page(report)
+
+
+def _check_back(report: Report, check: Any) -> ResponseReturnValue:
+    """Ask the question (the code was just typed, or "not now" was not pressed), or keep
+    the answer sent and show the report with a thank-you; "Not now" shows the report."""
+    if "later" in request.form:
+        return _status_page(report)
+    if not checkback_page.asking(request.form.to_dict()):
+        return checkback_page.question(report, check)
+    db = get_session()
+    if request.form.get("check_back") != str(check.id):
+        # Not this report's question (another report's, or one answered before): ask the
+        # due one, with nothing recorded.
+        return checkback_page.question(report, check)
+    form, refused = checkback_page.answer(db, report, check)
+    if refused is not None:
+        db.rollback()
+        return checkback_page.question(report, check, form, 400)
+    feeling = check.answer or ""
+    db.commit()
+    send_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    flash(checkback_page.THANKS.get(feeling, "Thank you for telling us."))
     return _status_page(report)
 
 

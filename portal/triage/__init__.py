@@ -2,7 +2,10 @@
 
 # The case work of issue 14: each module adds its routes to ``bp`` and its part of the
 # case page (portal.triage.case_parts) when imported.
-from . import views_parties  # noqa: F401
+from . import (
+    views_checkback,  # noqa: F401
+    views_parties,  # noqa: F401
+)
 from .views import bp
 
 __all__ = ["bp"]

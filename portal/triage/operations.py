@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
-from .. import checklists, followup, linking, notifications, priority
+from .. import checklists, followup, linking, notifications, overdue, priority
 from ..events import Action
 from ..models import (
     DSL_TEAM,
+    NOT_BETTER,
     ActionKind,
     CaseAction,
+    CheckBack,
     ChecklistItem,
     Event,
     Evidence,
@@ -25,6 +38,7 @@ from ..models import (
     Pupil,
     Report,
     ReportKind,
+    ReportPupil,
     School,
     Sender,
     User,
@@ -64,6 +78,14 @@ class QueueFilters:
     source: str = ""
     page: int = 1
     assigned_to: int | None = None  # "my cases"
+    # issue 14: "Queue filters by decision, year group, date range, overdue, and 'a child
+    # said it is not better'"
+    decision: str = ""  # a Category code
+    year: str = ""  # a year group ("Year 5") of a linked roster pupil
+    arrived_from: date | None = None  # arrival, local days, inclusive
+    arrived_to: date | None = None
+    overdue: bool = False  # not acknowledged past its due time (portal.overdue)
+    not_better: bool = False  # the latest check-back answer is "not better"
 
 
 @dataclass(frozen=True)
@@ -72,6 +94,8 @@ class QueuePage:
     total: int
     page: int
     pages: int
+    # the page's cases whose latest check-back answer is "not better" (shown first)
+    not_better: frozenset[int] = frozenset()
 
 
 def _visible(user: User) -> list[ColumnElement[bool]]:
@@ -110,54 +134,117 @@ def _conditions(user: User, filters: QueueFilters, *,
     elif filters.kind:
         conditions.append(exists().where(ReportKind.report_id == Report.id,
                                          ReportKind.kind == filters.kind))
+    if filters.decision in {c.value for c in Category}:
+        conditions.append(Report.category == Category(filters.decision))
+    if filters.arrived_from is not None:
+        conditions.append(Report.created_at >= _local_midnight(filters.arrived_from))
+    if filters.arrived_to is not None:
+        conditions.append(Report.created_at
+                          < _local_midnight(filters.arrived_to + timedelta(days=1)))
+    if filters.not_better:
+        conditions.append(said_not_better())
     return conditions
 
 
-def queue_key(report: Report) -> tuple[Any, ...]:
-    """The queue's order: urgent reports first, the highest score first; among urgent reports
-    of one score the newest first (what just arrived may be a child in danger now), among
-    the others the oldest first (nothing waits forever)."""
+def said_not_better() -> ColumnElement[bool]:
+    """A case whose latest check-back answer is "not better" (ix_check_backs_latest)."""
+    return Report.id.in_(select(CheckBack.report_id).where(CheckBack.latest.is_(True),
+                                                           CheckBack.answer == NOT_BETTER))
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of ``day`` at the school (UK time), in UTC, as arrival times are kept."""
+    return datetime.combine(day, time(0), tzinfo=overdue.LOCAL).astimezone(UTC)
+
+
+def _overdue(school: School | None, now: datetime) -> ColumnElement[bool]:
+    """Not acknowledged, not closed, and past its due time: the queue's Overdue tag, asked in
+    SQL through the arrival cut-offs (portal.overdue.arrived_before) for urgent reports
+    and the rest (ix_reports_unacknowledged)."""
+    settings = {} if school is None else {
+        "urgent_days": school.urgent_due_days, "normal_days": school.normal_due_days,
+        "day_ends_hour": school.day_ends_hour}
+    urgent = overdue.arrived_before(now, urgent=True, **settings)
+    normal = overdue.arrived_before(now, urgent=False, **settings)
+    return and_(Report.acknowledged_at.is_(None), Report.status != Status.CLOSED,
+                Report.created_at < max(urgent, normal),
+                or_(and_(Report.urgency >= URGENT, Report.created_at < urgent),
+                    and_(Report.urgency < URGENT, Report.created_at < normal)))
+
+
+def pupils_in_year(session: Session, school_id: int | None, year: str) -> list[int]:
+    """The ids of the school's roster pupils in ``year``. Year groups are encrypted, so the
+    roster is read and matched here, as ``linking.search_pupils`` does."""
+    wanted = year.strip().casefold()
+    return [p.id for p in session.scalars(select(Pupil).where(Pupil.school_id == school_id))
+            if (p.year_group or "").strip().casefold() == wanted]
+
+
+def _linked_to(pupil_ids: list[int]) -> ColumnElement[bool]:
+    """Reports one of these pupils is linked to now (ix_report_pupils_pupil_report)."""
+    return Report.id.in_(select(ReportPupil.report_id).where(
+        ReportPupil.pupil_id.in_(pupil_ids), ReportPupil.unlinked_at.is_(None)))
+
+
+def queue_key(report: Report, not_better: frozenset[int] = frozenset()) -> tuple[Any, ...]:
+    """The queue's order: first a case where a child, asked "Is it better now?", said it is
+    not ("A child who says no is seen first", issue 14); then urgent reports, the highest
+    score first; among urgent reports of one score the newest first (what just arrived may
+    be a child in danger now), among the others the oldest first (nothing waits forever)."""
     moment = report.created_at.timestamp()
-    if report.urgency >= URGENT:
+    if report.id in not_better:
         return (0, -report.urgency, -moment, -report.id)
-    return (1, -report.urgency, moment, report.id)
+    if report.urgency >= URGENT:
+        return (1, -report.urgency, -moment, -report.id)
+    return (2, -report.urgency, moment, report.id)
 
 
-def queue(session: Session, user: User, filters: QueueFilters) -> QueuePage:
+def queue(session: Session, user: User, filters: QueueFilters, *,
+          now: datetime | None = None) -> QueuePage:
     """One page of the queue, in ``queue_key`` order.
 
     Two queries whatever the page size or the number of reports, plus one each for the
-    page's kinds and assignees: the counts (all, and urgent), then the page. The urgent
-    band and the rest are each read in index order (ix_reports_rank, ix_reports_status,
+    page's kinds and assignees (and, with a year group, one for the school's roster): the
+    counts (all, "not better", urgent), then the page. Each band (a child said "not
+    better", urgent, the rest) is read in index order (ix_reports_rank, ix_reports_status,
     ix_reports_open: school, urgency descending, time), so no query sorts every match.
     """
-    conditions = _conditions(user, filters)
+    extra: list[ColumnElement[bool]] = []
+    if filters.year:
+        extra.append(_linked_to(pupils_in_year(session, user.school_id, filters.year)))
+    if filters.overdue:
+        extra.append(_overdue(session.get(School, user.school_id), now or utcnow()))
+    conditions = [*_conditions(user, filters), *extra]
+    nb = said_not_better()
     is_urgent = Report.urgency >= URGENT
-    total, urgent_total = session.execute(
-        select(func.count(), func.count(case((is_urgent, 1))))
-        .where(*_conditions(user, filters, counting=True))
+    total, nb_total, urgent_total = session.execute(
+        select(func.count(), func.count(case((nb, 1))),
+               func.count(case((and_(is_urgent, ~nb), 1))))
+        .where(*_conditions(user, filters, counting=True), *extra)
     ).one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, filters.page), pages)
     start = (page - 1) * PAGE_SIZE
-    from_urgent = max(0, min(PAGE_SIZE, urgent_total - start))
-    urgent_ids = (
-        select(Report.id).where(*conditions, is_urgent)
-        .order_by(Report.urgency.desc(), Report.created_at.desc(), Report.id.desc())
-        .offset(min(start, urgent_total)).limit(from_urgent)
-    )
-    other_ids = (
-        select(Report.id).where(*conditions, Report.urgency < URGENT)
-        .order_by(Report.urgency.desc(), Report.created_at, Report.id)
-        .offset(max(0, start - urgent_total)).limit(PAGE_SIZE - from_urgent)
-    )
-    page_ids = union_all(select(urgent_ids.subquery().c.id),
-                         select(other_ids.subquery().c.id))
-    rows = session.scalars(
-        select(Report).where(Report.id.in_(page_ids))
+    newest = (Report.urgency.desc(), Report.created_at.desc(), Report.id.desc())
+    oldest = (Report.urgency.desc(), Report.created_at, Report.id)
+    bands = [(nb, nb_total, newest), (and_(is_urgent, ~nb), urgent_total, newest),
+             (and_(Report.urgency < URGENT, ~nb), total - nb_total - urgent_total, oldest)]
+    selects = []
+    before = 0  # rows in the bands above this one
+    for where, size, order in bands:
+        offset = max(0, start - before)
+        take = max(0, min(size - offset, start + PAGE_SIZE - before - offset, PAGE_SIZE))
+        before += size
+        ids = (select(Report.id).where(*conditions, where).order_by(*order)
+               .offset(min(offset, size)).limit(take))
+        selects.append(select(ids.subquery().c.id))
+    rows = session.execute(
+        select(Report, nb.label("not_better")).where(Report.id.in_(union_all(*selects)))
         .options(selectinload(Report.kinds), selectinload(Report.assigned_to))
     ).all()
-    return QueuePage(sorted(rows, key=queue_key), total, page, pages)
+    flagged = frozenset(r.id for r, said_no in rows if said_no)
+    ordered = sorted((r for r, _ in rows), key=lambda r: queue_key(r, flagged))
+    return QueuePage(ordered, total, page, pages, flagged)
 
 
 def hint(report: Report) -> str:

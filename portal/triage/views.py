@@ -4,7 +4,8 @@ commit, redirect."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, time
+import re
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,16 @@ from ..models import (
     utcnow,
 )
 from ..priority import URGENT
-from ..vocabulary import ALL_KINDS, SOURCE_LABELS, STATUS_LABELS, Category, Status
+from ..vocabulary import (
+    ALL_KINDS,
+    CATEGORY_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    YEAR_GROUPS,
+    Category,
+    Status,
+    year_groups,
+)
 from . import case_parts, times
 from . import operations as ops
 from .forms import (
@@ -103,18 +113,50 @@ def _school() -> School:
     return school
 
 
-def _filters() -> ops.QueueFilters:
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _day(value: str, name: str, problems: list[str]) -> date | None:
+    """An ISO date from the query string, or None (with a plain message) when it is not one."""
+    if not value:
+        return None
+    try:
+        if not ISO_DAY.match(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"“{name}” must be a date like 2026-09-01; that filter was left out.")
+        return None
+
+
+def _filters(problems: list[str] | None = None) -> ops.QueueFilters:
+    """The queue's filters from the query string. Names other tools use (status, kind,
+    source, page, mine) keep their meaning; issue 14 adds decision, year, from, to, overdue
+    and not_better. A value that is not one of the choices is left out; a bad date is said
+    in ``problems``."""
     args = request.args
+    problems = [] if problems is None else problems
     page = args.get("page", "1")
     status = args.get("status", "open")
     kind = args.get("kind", "")
     source = args.get("source", "")
+    decision = args.get("decision", "")
+    year = args.get("year", "")
+    arrived_from = _day(args.get("from", ""), "From", problems)
+    arrived_to = _day(args.get("to", ""), "To", problems)
+    if arrived_from and arrived_to and arrived_from > arrived_to:
+        problems.append("“From” is after “To”; those dates were left out.")
+        arrived_from = arrived_to = None
     return ops.QueueFilters(
         status=status if status in STATUS_FILTERS else "open",
         kind=kind if kind in {k.value for k in ALL_KINDS} else "",
         source=source if source in SOURCE_LABELS else "",
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
         assigned_to=staff_user().id if args.get("mine") == "1" else None,
+        decision=decision if decision in {c.value for c in Category} else "",
+        year=year if year in YEAR_GROUPS else "",
+        arrived_from=arrived_from, arrived_to=arrived_to,
+        overdue=args.get("overdue") == "1", not_better=args.get("not_better") == "1",
     )
 
 
@@ -133,7 +175,8 @@ def queue() -> ResponseReturnValue:
         return redirect(url_for("admin.home"))
     if user.role == Role.TRUST_LEAD:
         return redirect(url_for("admin.trust"))
-    filters = _filters()
+    problems: list[str] = []
+    filters = _filters(problems)
     db = get_session()
     school = _school()
     page = ops.queue(db, user, filters)
@@ -150,10 +193,24 @@ def queue() -> ResponseReturnValue:
     return render_template(
         "triage/queue.html", page=page, filters=filters, status_filters=STATUS_FILTERS,
         kinds=ALL_KINDS, sources=SOURCE_LABELS, flags=flags, now=now, due=due,
+        problems=problems, decisions=CATEGORY_LABELS, years=year_groups(school.phase),
+        paging=_paging(filters),
         mine=request.args.get("mine") == "1", viewed=viewed,
         hints={r.id: ops.hint(r) for r in page.reports}, signal_tags_for=priority.signal_tags,
         reasons_in_words=priority.reasons_in_words,
-    )
+    ), 400 if problems else 200
+
+
+def _paging(filters: ops.QueueFilters) -> dict[str, Any]:
+    """The chosen filters as query-string values, for the page links (None: left out)."""
+    return {"status": filters.status, "kind": filters.kind or None,
+            "source": filters.source or None,
+            "mine": 1 if filters.assigned_to is not None else None,
+            "decision": filters.decision or None, "year": filters.year or None,
+            "from": filters.arrived_from.isoformat() if filters.arrived_from else None,
+            "to": filters.arrived_to.isoformat() if filters.arrived_to else None,
+            "overdue": 1 if filters.overdue else None,
+            "not_better": 1 if filters.not_better else None}
 
 
 def _case(report_id: int) -> Report:

@@ -68,6 +68,9 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.review_support": READERS,
     "triage.record_voice": READERS,
     "triage.record_interview": READERS,
+    # check back with the reporter (issue 14): set a day, cancel one
+    "triage.schedule_check_back": READERS,
+    "triage.cancel_check_back": READERS,
     "admin.home": SCHOOL_RUNNERS,
     "admin.save_settings": SCHOOL_RUNNERS,
     "admin.add_adult": SCHOOL_RUNNERS,
