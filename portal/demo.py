@@ -9,14 +9,18 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from . import checklists, linking
+from .casework import parties
 from .models import (
     ActionKind,
+    Finding,
     ItemState,
     LinkRole,
+    PartyKind,
     Pupil,
     Report,
     School,
     SenStatus,
+    SupportType,
     User,
     utcnow,
 )
@@ -133,6 +137,25 @@ def seed(session: Session, school: School, dsl: User, *, base_url: str) -> int:
                       happened_on=date.today() - timedelta(days=18), who="Mrs Thomas (mother)",
                       how="phone", note="Agreed a daily check-in with Mrs Patel.")
     ops.assign(session, r1, actor=dsl, assignee=dsl)
+    # Case 1's people: support for Isla with a review date, a finding and a sanction for
+    # Chloe, what Isla wants; case 3's bully is an account nobody knows (cyber policy 7.5).
+    isla, chloe = (next(p for p in r1.pupil_links if p.pupil_id == kids[name].id)
+                   for name in ("Isla Thomas", "Chloe Smith"))
+    started = date.today() - timedelta(days=17)
+    parties.add_support(session, r1, isla, actor=dsl, type_=SupportType.SUPPORT,
+                        code="reassurance_pastoral", given_by="Mrs Patel", starts_on=started,
+                        review_on=date.today() + timedelta(days=4),
+                        note="Daily check-in at morning break.")
+    parties.record_voice(session, r1, isla, actor=dsl, said_on=started,
+                         wants="To sit with her own friends at lunch and for it to stop.")
+    parties.record_finding(session, r1, chloe, actor=dsl, finding=Finding.RESPONSIBLE,
+                           reason="Admitted it in interview; two witnesses agree.")
+    parties.add_support(session, r1, chloe, actor=dsl, type_=SupportType.SANCTION,
+                        code="removal_of_privileges", given_by="Mr Hughes (Head)",
+                        starts_on=started, review_on=None, note="No lunchtime clubs for a week.")
+    parties.add_party(session, r3, actor=dsl, kind=PartyKind.UNKNOWN,
+                      role=LinkRole.ALLEGED_PERPETRATOR,
+                      description="a game account called “nightowl”")
     # Case 7: closed as not bullying.
     ops.record_view(session, r7, actor=dsl)
     ops.acknowledge(session, r7, actor=dsl)

@@ -615,7 +615,9 @@ def unlink_pupil(report_id: int, link_id: int) -> ResponseReturnValue:
     form = UnlinkForm()
     return _act(report, form, "unlink", lambda db: linking.unlink(
         db, row, actor=staff_user(), school=_school(), reason=form.unlink_reason.data or "",
-        word_dirs=_word_dirs()), "Pupil unlinked.", "pupils")
+        word_dirs=_word_dirs()),
+        "Pupil unlinked." if row.pupil_id is not None else "Removed from the people involved.",
+        "pupils")
 
 
 @bp.route("/pupils")

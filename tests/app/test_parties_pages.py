@@ -267,3 +267,44 @@ def test_staff_cannot_use_the_party_forms(app, case, session, school, make_user)
                                      "description": "x"})
     assert sent.status_code in (403, 404)
     assert count(session, ReportPupil) == 0
+
+
+def test_someone_not_on_the_roster_is_removed_with_a_reason_kept(browser, dsl, case,
+                                                                 session):
+    add_party(browser, case)
+    party = newest_party(session)
+    page = f"/staff/cases/{case.id}"
+    sent = browser.submit(page, {"unlink_reason": "Added to the wrong report"},
+                          action=f"{page}/pupils/{party.id}/unlink")
+    assert sent.status_code == 302
+    html = browser.get(page).get_data(as_text=True)
+    assert "Removed from the people involved." in html
+    assert "Removed an Instagram account called x (alleged perpetrator)" in html
+    assert "Added to the wrong report" in html
+    assert f'id="party-{party.id}"' not in html
+    assert newest_party(session).unlinked_at is not None  # the row stays
+
+
+def test_a_refused_csrf_token_brings_the_form_back_in_that_partys_panel(
+        app, browser, dsl, case, session):
+    add_party(browser, case, description="first account")
+    first = newest_party(session)
+    add_party(browser, case, description="second account")
+    second = newest_party(session)
+    page = f"/staff/cases/{case.id}"
+    action = f"{page}/parties/{second.id}/interviews"
+    fields = hidden_fields(browser.get(page).get_data(as_text=True), action)
+    other: FlaskClient = app.test_client()
+    fields["csrf_token"] = hidden_fields(
+        other.get("/staff/login").get_data(as_text=True))["csrf_token"]
+    refused = browser.client.post(action, data={
+        **fields, "held_on": TODAY, "interviewer": "Mrs Typed", "account": "Typed account"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    theirs = html[html.index(f'id="party-{second.id}"'):]
+    assert 'value="Mrs Typed"' in theirs
+    assert "Typed account</textarea>" in theirs
+    assert f'id="interview-details-{second.id}" open' in theirs
+    mine = html[html.index(f'id="party-{first.id}"'):html.index(f'id="party-{second.id}"')]
+    assert "Mrs Typed" not in mine
+    assert count(session, PartyInterview) == 0

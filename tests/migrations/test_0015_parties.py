@@ -18,8 +18,9 @@ from tests.migrations.test_migrations import backends, connect, schema_diff, tab
 PUPIL = ("INSERT INTO pupils (id, school_id, upn, upn_hash, first_name, last_name, year_group,"
          " form, sen_status, on_roll, recurring, created_at, updated_at) VALUES (1, 1, 'u',"
          " :hash, 'f', 'l', '', '', 'N', true, false, '2026-01-01', '2026-01-01')")
-LINK = ("INSERT INTO report_pupils (id, report_id, pupil_id, role, linked_at) VALUES"
-        " (1, 1, 1, 'target', '2026-01-02 00:00:00')")
+# No id given: PostgreSQL's sequence then knows the row, as it would in a real school.
+LINK = ("INSERT INTO report_pupils (report_id, pupil_id, role, linked_at) VALUES"
+        " (1, 1, 'target', '2026-01-02 00:00:00')")
 
 
 @backends
@@ -36,6 +37,7 @@ def test_0015_keeps_every_link_as_a_roster_party_and_downgrade_drops_only_the_ot
                                           "acknowledged": None})
         connection.execute(text(PUPIL), {"hash": "2" * 64})
         connection.execute(text(LINK))
+        link_id = connection.execute(text("SELECT id FROM report_pupils")).scalar_one()
         connection.commit()
 
     migrate.upgrade(url, "0015")
@@ -44,7 +46,7 @@ def test_0015_keeps_every_link_as_a_roster_party_and_downgrade_drops_only_the_ot
     engine = create_engine(url)
     try:
         with Session(engine) as session:
-            old = session.get(ReportPupil, 1)
+            old = session.get(ReportPupil, link_id)
             assert (old.party_kind, old.pupil_id, old.description, old.finding) == (
                 PartyKind.ROSTER_PUPIL, 1, "", None)
             session.add(ReportPupil(report_id=1, pupil_id=None, party_kind=PartyKind.UNKNOWN,
@@ -57,6 +59,6 @@ def test_0015_keeps_every_link_as_a_roster_party_and_downgrade_drops_only_the_ot
     assert "party_support" not in table_names(url)
     with connect(url) as connection:
         rows = connection.execute(text("SELECT id, pupil_id, role FROM report_pupils")).all()
-    assert [tuple(r) for r in rows] == [(1, 1, "target")]
+    assert [tuple(r) for r in rows] == [(link_id, 1, "target")]
     migrate.upgrade(url, "head")
     assert schema_diff(url) == []
