@@ -258,6 +258,56 @@ def _logout(_p: dict[str, Any], _n: Names) -> Line:
     return Line("Signed out")
 
 
+# --- parents and carers kept informed (issue 14) -------------------------------------------
+
+
+def _how(code: str) -> str:
+    from .models import TOLD_HOW_LABELS
+
+    return _label(TOLD_HOW_LABELS, code).lower()
+
+
+def _day(iso: str) -> str:
+    """An ISO date in the page's words: 2 Dec 2026."""
+    from datetime import date
+
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%b %Y}"
+
+
+@renders(Action.CONTACTS_IMPORTED)
+def _contacts_imported(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Parent and carer contacts imported with the roster: {p['contacts']} "
+                f"contact(s) for {p['pupils']} pupil(s)")
+
+
+@renders(Action.PARENTS_TOLD)
+def _parents_told(p: dict[str, Any], n: Names) -> Line:
+    again = " (a correction of an earlier record)" if p["corrects"] else ""
+    return Line(f"Parents of {_pupil(n, p['pupil_id'])} told{again}: {p['told']}, by "
+                f"{_how(p['how'])}, on {_day(p['told_on'])}, by {p['by']}", p["what"])
+
+
+@renders(Action.MEETING_INVITED)
+def _meeting_invited(p: dict[str, Any], n: Names) -> Line:
+    when = f" for {_day(p['meeting_on'])}" if p["meeting_on"] else ""
+    return Line(f"Parents of {_pupil(n, p['pupil_id'])} invited to a meeting{when} "
+                f"(invited by {_how(p['invited_how'])} on {_day(p['invited_on'])})")
+
+
+@renders(Action.MEETING_COMPLETED)
+def _meeting_completed(p: dict[str, Any], n: Names) -> Line:
+    from .models import MEETING_STATE_LABELS
+
+    state = _label(MEETING_STATE_LABELS, p["to"]).lower()
+    again = " (corrected)" if p["from"] != "invited" else ""
+    detail = "\n".join(part for part in (
+        f"Attended: {p['attended']}" if p["attended"] else "",
+        f"Agreed: {p['agreed']}" if p["agreed"] else "",
+        f"Next steps: {p['next_steps']}" if p["next_steps"] else "") if part)
+    return Line(f"Meeting with the parents of {_pupil(n, p['pupil_id'])} on "
+                f"{_day(p['meeting_on'])}: {state}{again}", detail or None)
+
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""
     return RENDERERS[Action(event.action)](event.payload, names)

@@ -61,6 +61,11 @@ class Action(enum.StrEnum):
     STAFF_LOGIN = "staff.login"
     STAFF_2FA_ENROLLED = "staff.2fa_enrolled"
     STAFF_LOGOUT = "staff.logout"
+    # parents and carers kept informed at all stages (issue 14, portal.casework.parents)
+    CONTACTS_IMPORTED = "contacts.imported"
+    PARENTS_TOLD = "parents.told"
+    MEETING_INVITED = "meeting.invited"
+    MEETING_COMPLETED = "meeting.completed"
 
 
 class PayloadError(ValueError):
@@ -134,6 +139,26 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.STAFF_LOGIN: _schema(method=Text),
     Action.STAFF_2FA_ENROLLED: _EMPTY,
     Action.STAFF_LOGOUT: _EMPTY,
+    # parents and carers (issue 14). A roster import that carried contact columns: how
+    # many pupils had their contacts replaced, and how many contacts there are now.
+    Action.CONTACTS_IMPORTED: _schema(pupils=Number, contacts=Number),
+    # one record of parents told, whole: the party and its pupil, the date (ISO), who was
+    # told in words, the code of how, who told them (in words; the account when it was
+    # one), what they were told, and the record it corrects (None for a first record)
+    Action.PARENTS_TOLD: _schema(record_id=Number, party_id=Number, pupil_id=Number,
+                                 told_on=Text, told=Text, how=Text, by=Text,
+                                 by_user_id=OptionalNumber, what=Text,
+                                 corrects=OptionalNumber),
+    # one event per party a meeting is for; dates ISO, meeting_on None when not fixed yet
+    Action.MEETING_INVITED: _schema(meeting_id=Number, party_id=Number, pupil_id=Number,
+                                    invited_on=Text, invited_how=Text,
+                                    meeting_on=OptionalText),
+    # the meeting held or not attended (or corrected): its state before and now, and
+    # everything recorded about it
+    Action.MEETING_COMPLETED: _schema(**{"meeting_id": Number, "party_id": Number,
+                                         "pupil_id": Number, "from": Text, "to": Text,
+                                         "meeting_on": Text, "attended": Text,
+                                         "agreed": Text, "next_steps": Text}),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

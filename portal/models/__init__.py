@@ -4,6 +4,16 @@ from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, CaseChecklist, ChecklistItem, ItemState
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
+from .parents import (
+    MEETING_STATE_LABELS,
+    TOLD_HOW_LABELS,
+    MeetingParty,
+    MeetingState,
+    ParentContact,
+    ParentMeeting,
+    ParentsTold,
+    ToldHow,
+)
 from .pupil import (
     LINK_ROLE_LABELS,
     SEN_LABELS,
@@ -51,4 +61,13 @@ __all__ = [
     "User",
     "upn_index",
     "utcnow",
+    # parents and carers (issue 14)
+    "MEETING_STATE_LABELS",
+    "TOLD_HOW_LABELS",
+    "MeetingParty",
+    "MeetingState",
+    "ParentContact",
+    "ParentMeeting",
+    "ParentsTold",
+    "ToldHow",
 ]
