@@ -61,6 +61,10 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.pupils": READERS,
     "triage.pupil": READERS,
     "triage.new_concern": READERS | {Role.STAFF},
+    # parents and carers kept informed (issue 14): case work, the DSL team only
+    "triage.record_parents_told": READERS,
+    "triage.invite_parents": READERS,
+    "triage.complete_meeting": READERS,
     "admin.home": SCHOOL_RUNNERS,
     "admin.save_settings": SCHOOL_RUNNERS,
     "admin.add_adult": SCHOOL_RUNNERS,
