@@ -276,3 +276,31 @@ def test_every_new_action_has_a_renderer_that_names_the_child(session, case):
         "Meeting with the parents of Aisha Khan on 1 Dec 2026: meeting held"]
     assert lines[0].detail == "Sent a text."
     assert lines[2].detail == "Attended: Sara Khan\nAgreed: A plan."
+
+
+def test_the_retention_purge_takes_the_parents_records_with_the_report(session, case, app):
+    """Deletion only by the retention rule (SECURITY P12): what parents were told and the
+    meetings go with the report; the child's contacts stay with the roster."""
+    from portal import retention
+    from portal.models import MeetingParty
+    from portal.vocabulary import Status
+
+    report = case["report"]
+    first = parents.record_parents_told(session, report, case["target"].id, actor=case["dsl"],
+                                        told_on=date.today(), how="phone", what="Told.",
+                                        contact_id=case["mum"].id)
+    parents.record_parents_told(session, report, case["target"].id, actor=case["dsl"],
+                                told_on=date.today(), how="email", what="Corrected.",
+                                contact_id=case["mum"].id, corrects_id=first.id)
+    parents.invite_to_meeting(session, report, [case["target"].id, case["other"].id],
+                              actor=case["dsl"], invited_on=date.today(), invited_how="letter")
+    report.status = Status.CLOSED
+    report.closed_at = report.created_at
+    session.commit()
+    due = [r for r in retention.review(session, date.today() + timedelta(days=365 * 30))
+           if r.report_id == report.id]
+    assert retention.purge(session, due, app.config["PORTAL_EVIDENCE_DIR"]) == 1
+    session.commit()
+    for model in (ParentsTold, ParentMeeting, MeetingParty):
+        assert session.scalars(select(model)).all() == []
+    assert session.scalars(select(ParentContact)).all() == [case["mum"]]
