@@ -175,6 +175,10 @@ def import_pupils(session: Session, school: School, data: bytes) -> ImportResult
     session.add(Event.new(Action.ROSTER_IMPORTED,
                           {"added": result.added, "updated": result.updated,
                            "unchanged": result.unchanged}, school_id=school.id))
+    if result.contacts is not None:
+        session.add(Event.new(Action.CONTACTS_IMPORTED,
+                              {"pupils": result.added + result.updated + result.unchanged,
+                               "contacts": result.contacts}, school_id=school.id))
     session.flush()
     return result
 

@@ -78,6 +78,18 @@ def _step(checklist: str, step: str) -> str:
     return checklists.step_words(step, checklist)
 
 
+def _day(iso: str | None) -> str:
+    """An ISO date as the pages write it ("2 Dec 2026"); "" for none, and the text itself
+    if it is not a date (a payload is never refused when shown)."""
+    if iso is None:
+        return ""
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {day:%b %Y}"
+
+
 @renders(Action.REPORT_RECEIVED)
 def _received(p: dict[str, Any], _n: Names) -> Line:
     source = p["source"]
@@ -276,10 +288,6 @@ def _party(names: Names, party_id: int) -> str:
     return names.parties.get(party_id, "someone")
 
 
-def _date(iso: str | None) -> str:
-    return "" if iso is None else date.fromisoformat(iso).strftime("%d %b %Y")
-
-
 @renders(Action.PARTY_ADDED)
 def _party_added(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Added {_party(n, p['party_id'])} "
@@ -302,15 +310,15 @@ def _finding(p: dict[str, Any], n: Names) -> Line:
 @renders(Action.SUPPORT_RECORDED)
 def _support(p: dict[str, Any], n: Names) -> Line:
     what = "Sanction" if p["type"] == "sanction" else "Support"
-    review = f", review {_date(p['review_on'])}" if p["review_on"] else ""
+    review = f", review {_day(p['review_on'])}" if p["review_on"] else ""
     return Line(f"{what} for {_party(n, p['party_id'])}: "
-                f"{_label(SUPPORT_LABELS, p['code'])} from {_date(p['starts_on'])}{review}")
+                f"{_label(SUPPORT_LABELS, p['code'])} from {_day(p['starts_on'])}{review}")
 
 
 @renders(Action.SUPPORT_REVIEWED)
 def _support_reviewed(p: dict[str, Any], n: Names) -> Line:
     done = "ended" if p["outcome"] == "ended" else "reviewed"
-    then = f", next review {_date(p['review_on'])}" if p["review_on"] else ""
+    then = f", next review {_day(p['review_on'])}" if p["review_on"] else ""
     return Line(f"{_label(SUPPORT_LABELS, p['code'])} for {_party(n, p['party_id'])} "
                 f"{done}{then}", p["note"])
 
@@ -318,21 +326,16 @@ def _support_reviewed(p: dict[str, Any], n: Names) -> Line:
 @renders(Action.VOICE_RECORDED)
 def _voice(p: dict[str, Any], n: Names) -> Line:
     return Line(f"What {_party(n, p['party_id'])} wants to happen recorded "
-                f"({_date(p['said_on'])})")
+                f"({_day(p['said_on'])})")
 
 
 @renders(Action.INTERVIEW_RECORDED)
 def _interview(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Interview with {_party(n, p['party_id'])} recorded "
-                f"({_date(p['held_on'])})")
+                f"({_day(p['held_on'])})")
+
+
 # checking back with the reporter ("Is it better now?")
-
-
-def _day(iso: str) -> str:
-    try:
-        return date.fromisoformat(iso).strftime("%-d %B %Y")
-    except ValueError:
-        return iso
 
 
 @renders(Action.CHECKBACK_SCHEDULED)
@@ -351,6 +354,48 @@ def _checkback_answered(p: dict[str, Any], _n: Names) -> Line:
     more = " and wrote more (see Check back with the reporter)" if p["wrote_more"] else ""
     return Line(f"Asked “Is it better now?”, the reporter answered: {feeling}{more}")
 
+
+# --- parents and carers kept informed (issue 14) -------------------------------------------
+
+
+def _how(code: str) -> str:
+    from .models import TOLD_HOW_LABELS
+
+    return _label(TOLD_HOW_LABELS, code).lower()
+
+
+@renders(Action.CONTACTS_IMPORTED)
+def _contacts_imported(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Parent and carer contacts imported with the roster: {p['contacts']} "
+                f"contact(s) for {p['pupils']} pupil(s)")
+
+
+@renders(Action.PARENTS_TOLD)
+def _parents_told(p: dict[str, Any], n: Names) -> Line:
+    again = " (a correction of an earlier record)" if p["corrects"] else ""
+    return Line(f"Parents of {_pupil(n, p['pupil_id'])} told{again}: {p['told']}, by "
+                f"{_how(p['how'])}, on {_day(p['told_on'])}, by {p['by']}", p["what"])
+
+
+@renders(Action.MEETING_INVITED)
+def _meeting_invited(p: dict[str, Any], n: Names) -> Line:
+    when = f" for {_day(p['meeting_on'])}" if p["meeting_on"] else ""
+    return Line(f"Parents of {_pupil(n, p['pupil_id'])} invited to a meeting{when} "
+                f"(invited by {_how(p['invited_how'])} on {_day(p['invited_on'])})")
+
+
+@renders(Action.MEETING_COMPLETED)
+def _meeting_completed(p: dict[str, Any], n: Names) -> Line:
+    from .models import MEETING_STATE_LABELS
+
+    state = _label(MEETING_STATE_LABELS, p["to"]).lower()
+    again = " (corrected)" if p["from"] != "invited" else ""
+    detail = "\n".join(part for part in (
+        f"Attended: {p['attended']}" if p["attended"] else "",
+        f"Agreed: {p['agreed']}" if p["agreed"] else "",
+        f"Next steps: {p['next_steps']}" if p["next_steps"] else "") if part)
+    return Line(f"Meeting with the parents of {_pupil(n, p['pupil_id'])} on "
+                f"{_day(p['meeting_on'])}: {state}{again}", detail or None)
 
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""

@@ -322,8 +322,10 @@ def import_pupils_command(slug: str, csv_file: Path) -> None:
         raise _fails(error) from error
     except accounts.AccountError as error:
         raise _fails(error) from error
+    contacts = "" if result.contacts is None else \
+        f" {result.contacts} parent or carer contact(s) stored."
     click.echo(f"{school.name}: {result.added} added, {result.updated} updated, "
-               f"{result.unchanged} unchanged.")
+               f"{result.unchanged} unchanged.{contacts}")
 
 
 @cli.group("outbox")

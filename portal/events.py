@@ -73,6 +73,11 @@ class Action(enum.StrEnum):
     CHECKBACK_SCHEDULED = "checkback.scheduled"
     CHECKBACK_CANCELLED = "checkback.cancelled"
     CHECKBACK_ANSWERED = "checkback.answered"
+    # parents and carers kept informed at all stages (issue 14, portal.casework.parents)
+    CONTACTS_IMPORTED = "contacts.imported"
+    PARENTS_TOLD = "parents.told"
+    MEETING_INVITED = "meeting.invited"
+    MEETING_COMPLETED = "meeting.completed"
 
 
 class PayloadError(ValueError):
@@ -168,6 +173,26 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.CHECKBACK_CANCELLED: _schema(check_back_id=Number, due_on=Text,
                                         reason=OptionalText),
     Action.CHECKBACK_ANSWERED: _schema(check_back_id=Number, answer=Text, wrote_more=Flag),
+    # parents and carers (issue 14). A roster import that carried contact columns: how
+    # many pupils had their contacts replaced, and how many contacts there are now.
+    Action.CONTACTS_IMPORTED: _schema(pupils=Number, contacts=Number),
+    # one record of parents told, whole: the party and its pupil, the date (ISO), who was
+    # told in words, the code of how, who told them (in words; the account when it was
+    # one), what they were told, and the record it corrects (None for a first record)
+    Action.PARENTS_TOLD: _schema(record_id=Number, party_id=Number, pupil_id=Number,
+                                 told_on=Text, told=Text, how=Text, by=Text,
+                                 by_user_id=OptionalNumber, what=Text,
+                                 corrects=OptionalNumber),
+    # one event per party a meeting is for; dates ISO, meeting_on None when not fixed yet
+    Action.MEETING_INVITED: _schema(meeting_id=Number, party_id=Number, pupil_id=Number,
+                                    invited_on=Text, invited_how=Text,
+                                    meeting_on=OptionalText),
+    # the meeting held or not attended (or corrected): its state before and now, and
+    # everything recorded about it
+    Action.MEETING_COMPLETED: _schema(**{"meeting_id": Number, "party_id": Number,
+                                         "pupil_id": Number, "from": Text, "to": Text,
+                                         "meeting_on": Text, "attended": Text,
+                                         "agreed": Text, "next_steps": Text}),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

@@ -2,6 +2,23 @@
 
 Anti-bullying policy: "Ensure all staff collate all reoccurring concerns regarding
 individual pupils": a roster lets every report about a child meet in one chronology.
+
+The columns (the first row names them; case, spaces and underscores do not matter):
+
+- needed: UPN (or Admission Number, Adno, Pupil ID), Forename (or First Name, Legal
+  Forename...), Surname (or Last Name, Legal Surname...);
+- optional: Date of Birth (DOB), Year Group (Year, NC Year), Form (Reg Group, Class,
+  Tutor Group), SEN Status (SEN, SEN Provision: N, K or E);
+- optional parent and carer contacts, up to three, as SIMS, Arbor and Bromcom exports
+  name them ("Keep them informed at all stages"), N being 1, 2 or 3:
+  ``Contact N Name`` (or ``Contact N Full Name``, or ``Contact N Forename`` with
+  ``Contact N Surname``), ``Contact N Relationship`` (or ``Relation``), ``Contact N Email``
+  (or ``Email Address``), ``Contact N Phone`` (or ``Telephone``, ``Mobile``, ``Phone
+  Number``), ``Contact N Priority`` (1 is called first). "Parent N" and "Carer N" may
+  stand for "Contact N".
+
+A file with contact columns replaces the contacts of every pupil in it (a pupil with
+empty contact cells is left with none); a file without them leaves contacts as they are.
 """
 
 from __future__ import annotations
@@ -9,13 +26,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .models import Pupil, School, SenStatus
+from .forms import EMAIL
+from .models import ParentContact, Pupil, School, SenStatus
 
 # Column names as the common MIS exports spell them (SIMS, Arbor, Bromcom, ScholarPack).
 COLUMNS = {
@@ -43,6 +62,20 @@ SEN_VALUES = {
 UPN = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 MAX_ROWS = 20000
 
+# Parent and carer contacts: "contact 1 email", "parent 2 phone", "carer 3 name"...
+CONTACTS = 3
+CONTACT_FIELDS = {
+    "name": ("name", "full name"),
+    "forename": ("forename", "first name"),
+    "surname": ("surname", "last name"),
+    "relationship": ("relationship", "relation"),
+    "email": ("email", "email address", "e-mail"),
+    "phone": ("phone", "telephone", "mobile", "phone number", "tel"),
+    "priority": ("priority", "contact priority"),
+}
+CONTACT_HEADER = re.compile(r"^(?:contact|parent|carer) ([1-9]) (.+)$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{6,24}$")
+
 
 class RosterError(ValueError):
     """The file can't be read as a roster at all (wrong columns, not CSV, too big)."""
@@ -60,6 +93,9 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # parent and carer contacts stored, when the file had contact columns (else None:
+    # the pupils' contacts were left as they were)
+    contacts: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,6 +109,12 @@ def _header_map(headers: list[str]) -> dict[str, int]:
         for key, aliases in COLUMNS.items():
             if name in aliases and key not in found:
                 found[key] = index
+        contact = CONTACT_HEADER.match(name)
+        if contact and 1 <= int(contact.group(1)) <= CONTACTS:
+            for part, aliases in CONTACT_FIELDS.items():
+                key = f"contact{contact.group(1)}_{part}"
+                if contact.group(2) in aliases and key not in found:
+                    found[key] = index
     missing = [k for k in REQUIRED if k not in found]
     if missing:
         wanted = " or ".join(REQUIRED_NAMES[k] for k in missing)
@@ -95,6 +137,18 @@ def parse_date(text: str) -> date | None:
 
 
 @dataclass(frozen=True)
+class ContactRow:
+    """A parent or carer contact of one roster row (contact 1, 2 or 3 of the file)."""
+
+    position: int
+    name: str
+    relationship: str
+    email: str
+    phone: str
+    priority: int | None
+
+
+@dataclass(frozen=True)
 class RosterRow:
     upn: str
     first_name: str
@@ -103,10 +157,55 @@ class RosterRow:
     year_group: str
     form: str
     sen_status: SenStatus
+    contacts: tuple[ContactRow, ...] = ()
+
+
+def has_contacts(columns: dict[str, int]) -> bool:
+    """Whether a file's columns include any parent or carer contact column."""
+    return any(key.startswith("contact") for key in columns)
+
+
+def _contacts(cell: Callable[[str], str], problems: list[str]) -> tuple[ContactRow, ...]:
+    """The row's contacts 1 to 3; each problem is added to ``problems`` in plain words."""
+    found = []
+    for n in range(1, CONTACTS + 1):
+        def part(name: str, n: int = n) -> str:
+            return cell(f"contact{n}_{name}")
+
+        name = part("name") or " ".join(x for x in (part("forename"), part("surname")) if x)
+        relationship, email, phone, priority = (part("relationship"), part("email"),
+                                                part("phone"), part("priority"))
+        if not any((name, relationship, email, phone, priority)):
+            continue
+        if not name:
+            problems.append(f"contact {n} has details but no name")
+            continue
+        if len(name) > 160 or len(relationship) > 40:
+            problems.append(f"contact {n}'s name or relationship is too long")
+            continue
+        if email and (len(email) > 254 or not EMAIL.match(email)):
+            problems.append(f"contact {n}'s email '{email[:60]}' is not an email address")
+            continue
+        if phone and not PHONE.match(phone):
+            problems.append(f"contact {n}'s phone '{phone[:30]}' is not a phone number")
+            continue
+        if priority and not (priority.isdigit() and 1 <= int(priority) <= 9):
+            problems.append(f"contact {n}'s priority '{priority[:10]}' should be a number "
+                            "from 1 to 9")
+            continue
+        found.append(ContactRow(n, name, relationship, email, phone,
+                                int(priority) if priority else None))
+    return tuple(found)
 
 
 def parse(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowError]]:
     """Read a CSV export into rows, with an error for each row that can't be used."""
+    rows, errors, _contacts_given = read(content)
+    return rows, errors
+
+
+def read(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowError], bool]:
+    """``parse``, and whether the file has parent and carer contact columns."""
     if isinstance(content, bytes):
         try:
             text = content.decode("utf-8-sig")
@@ -133,7 +232,7 @@ def parse(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowEr
             index = columns.get(key)
             return record[index].strip() if index is not None and index < len(record) else ""
 
-        problems = []
+        problems: list[str] = []
         upn = cell("upn")
         if not UPN.match(upn):
             problems.append("the UPN or admission number is missing or has odd characters")
@@ -154,19 +253,20 @@ def parse(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowEr
         if sen is None:
             problems.append(f"SEN status '{cell('sen_status')}' should be N, K (SEN support) "
                             "or E (EHC plan)")
+        contacts = _contacts(cell, problems)
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
             continue
         seen[upn.upper()] = line
         rows.append((line, RosterRow(upn.upper(), first, last, dob, cell("year_group")[:30],
-                                     cell("form")[:30], sen or SenStatus.NONE)))
-    return rows, errors
+                                     cell("form")[:30], sen or SenStatus.NONE, contacts)))
+    return rows, errors, has_contacts(columns)
 
 
 def import_roster(session: Session, school: School, content: bytes | str) -> ImportResult:
     """Add new pupils and update known ones (matched on UPN). Nothing is written when any
     row is bad: the result lists every bad row, and the caller rolls back."""
-    rows, errors = parse(content)
+    rows, errors, contacts_given = read(content)
     result = ImportResult(errors=errors)
     if errors:
         return result
@@ -187,4 +287,25 @@ def import_roster(session: Session, school: School, content: bytes | str) -> Imp
         else:
             result.unchanged += 1
     session.flush()
+    if contacts_given:
+        result.contacts = _replace_contacts(session, school, rows)
     return result
+
+
+def _replace_contacts(session: Session, school: School,
+                      rows: list[tuple[int, RosterRow]]) -> int:
+    """Give every pupil in the file exactly the file's contacts (all rows of one
+    transaction: the caller rolls back if anything fails). Returns how many are stored."""
+    by_upn = {p.upn: p.id
+              for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
+    ids = [by_upn[row.upn] for _line, row in rows]
+    for start in range(0, len(ids), 500):  # under every database's parameter limit
+        session.execute(delete(ParentContact)
+                        .where(ParentContact.pupil_id.in_(ids[start:start + 500])))
+    stored = [ParentContact(pupil_id=by_upn[row.upn], position=c.position, priority=c.priority,
+                            name=c.name, relationship=c.relationship, email=c.email,
+                            phone=c.phone)
+              for _line, row in rows for c in row.contacts]
+    session.add_all(stored)
+    session.flush()
+    return len(stored)

@@ -12,6 +12,16 @@ from .checkback import (
 )
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
+from .parents import (
+    MEETING_STATE_LABELS,
+    TOLD_HOW_LABELS,
+    MeetingParty,
+    MeetingState,
+    ParentContact,
+    ParentMeeting,
+    ParentsTold,
+    ToldHow,
+)
 from .party import (
     FINDING_LABELS,
     PARTY_KIND_LABELS,
@@ -94,4 +104,13 @@ __all__ = [
     "FEELING_LABELS",
     "NOT_BETTER",
     "CheckBack",
+    # parents and carers (issue 14)
+    "MEETING_STATE_LABELS",
+    "TOLD_HOW_LABELS",
+    "MeetingParty",
+    "MeetingState",
+    "ParentContact",
+    "ParentMeeting",
+    "ParentsTold",
+    "ToldHow",
 ]

@@ -71,6 +71,10 @@ DESIGN: dict[str, frozenset[Role]] = {
     # check back with the reporter (issue 14): set a day, cancel one
     "triage.schedule_check_back": READERS,
     "triage.cancel_check_back": READERS,
+    # parents and carers kept informed (issue 14): case work, the DSL team only
+    "triage.record_parents_told": READERS,
+    "triage.invite_parents": READERS,
+    "triage.complete_meeting": READERS,
     "admin.home": SCHOOL_RUNNERS,
     "admin.save_settings": SCHOOL_RUNNERS,
     "admin.add_adult": SCHOOL_RUNNERS,

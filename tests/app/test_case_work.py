@@ -428,6 +428,17 @@ def test_no_staff_route_writes_without_an_audit_event(
             {"assignee": str(dsl.id)}),
         "/staff/cases/<int:report_id>/pupils": (f"/staff/cases/{r}/pupils",
             {"pupil_id": str(kai.id), "role": "target"}),
+        # parents and carers (issue 14), on the witness link before it is unlinked below
+        "/staff/cases/<int:report_id>/parties/<int:party_id>/parents-told": (
+            f"/staff/cases/{r}/parties/{unlink_id}/parents-told",
+            {"told_on": today, "told_name": "Mr Jones", "how": "phone", "by_user": "me",
+             "what": "What Kai saw at lunch"}),
+        "/staff/cases/<int:report_id>/parents/meetings": (
+            f"/staff/cases/{r}/parents/meetings",
+            {"party_ids": [str(unlink_id)], "invited_on": today, "invited_how": "letter"}),
+        "/staff/cases/<int:report_id>/parents/meetings/<int:meeting_id>": (
+            f"/staff/cases/{r}/parents/meetings/1",  # the meeting the invitation made
+            {"outcome": "did_not_attend", "meeting_on": today}),
         "/staff/cases/<int:report_id>/pupils/<int:link_id>/unlink": (
             f"/staff/cases/{r}/pupils/{unlink_id}/unlink", {"unlink_reason": "Linked twice"}),
         "/staff/concerns/new": ("/staff/concerns/new",
