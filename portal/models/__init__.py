@@ -4,6 +4,14 @@ from .base import Base, utcnow
 from .case import ACTION_LABELS, ActionKind, CaseAction, CaseChecklist, ChecklistItem, ItemState
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
+from .notices import (
+    CONTACT_ROLE_LABELS,
+    ContactRole,
+    Notice,
+    NoticeKind,
+    ReportAdult,
+    SchoolContact,
+)
 from .pupil import (
     LINK_ROLE_LABELS,
     SEN_LABELS,
@@ -51,4 +59,10 @@ __all__ = [
     "User",
     "upn_index",
     "utcnow",
+    "CONTACT_ROLE_LABELS",
+    "ContactRole",
+    "Notice",
+    "NoticeKind",
+    "ReportAdult",
+    "SchoolContact",
 ]

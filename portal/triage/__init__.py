@@ -1,8 +1,8 @@
 """The staff side: the triage queue and the case page."""
 
-from .views import bp
-
 # The case work of issue 14: each module adds its routes to ``bp`` and its part of the
 # case page (portal.triage.case_parts) when imported.
+from . import views_notices  # noqa: F401, E402
+from .views import bp
 
 __all__ = ["bp"]
