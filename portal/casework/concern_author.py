@@ -77,11 +77,12 @@ def _author(session: Session, report: Report, actor: User) -> User | None:
     return author
 
 
-def _tell(session: Session, report: Report, author: User, stage: str, round_: int) -> bool:
+def _tell(session: Session, report: Report, author: User, stage: str, round_: int, *,
+          actor: User) -> bool:
     """One email and its event for ``stage``, once: a second sender of the same round
     (two DSLs at the same moment) finds the row taken and sends nothing."""
     notice = Notice(report_id=report.id, kind=NoticeKind.AUTHOR.value, step=stage,
-                    person_id=author.id, round=round_, sent_at=utcnow())
+                    person_id=author.id, round=round_, sent_by_id=actor.id, sent_at=utcnow())
     try:
         with session.begin_nested():
             session.add(notice)
@@ -99,8 +100,10 @@ def _tell(session: Session, report: Report, author: User, stage: str, round_: in
             "something new, record another concern or speak to the DSL.\n")
     notifications._queue(session, to=author.email, subject=f"{subject} ({name})", body=body,
                          kind="author_told", school_id=report.school_id)
-    session.add(Event.new(Action.AUTHOR_TOLD, {"stage": stage, "user_id": author.id},
-                          school_id=report.school_id, report_id=report.id))
+    # By the member of the DSL team whose action told them (every staff change names its
+    # actor; only the portal's own rules write events without one).
+    session.add(Event.by(actor, Action.AUTHOR_TOLD, {"stage": stage, "user_id": author.id},
+                         school_id=report.school_id, report_id=report.id))
     return True
 
 
@@ -114,7 +117,7 @@ def tell_author(session: Session, report: Report, *, actor: User, first: bool) -
         return []
     told: list[str] = []
     closed = report.status == Status.CLOSED and report.closed_at is not None
-    if first and not closed and _tell(session, report, author, ACTED, 1):
+    if first and not closed and _tell(session, report, author, ACTED, 1, actor=actor):
         told.append(ACTED)
     if closed:
         earlier = list(session.scalars(
@@ -126,6 +129,6 @@ def tell_author(session: Session, report: Report, *, actor: User, first: bool) -
             rounds = session.scalar(select(func.count()).select_from(Notice).where(
                 Notice.report_id == report.id, Notice.kind == NoticeKind.AUTHOR.value,
                 Notice.step == CLOSED)) or 0
-            if _tell(session, report, author, CLOSED, rounds + 1):
+            if _tell(session, report, author, CLOSED, rounds + 1, actor=actor):
                 told.append(CLOSED)
     return told
