@@ -62,6 +62,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # Pictures decoded at once are counted for the whole machine (all gunicorn workers).
     evidence.share_decode_slots(settings.instance_dir / "decode-slots")
     db.init_app(app, settings.database_url)
+    # A rule deep inside an operation (telling a concern's author, portal.casework.
+    # concern_author) writes links with the portal's address: every session carries it.
+    app.extensions["portal.sessionmaker"].configure(
+        info={"portal.base_url": app.config["PORTAL_BASE_URL"]})
     csrf.init_app(app)
     security.init_app(app)
 

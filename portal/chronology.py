@@ -17,6 +17,7 @@ from . import checklists
 from .events import Action
 from .models import (
     ACTION_LABELS,
+    CONTACT_ROLE_LABELS,
     FEELING_LABELS,
     FINDING_LABELS,
     LINK_ROLE_LABELS,
@@ -396,6 +397,59 @@ def _meeting_completed(p: dict[str, Any], n: Names) -> Line:
         f"Next steps: {p['next_steps']}" if p["next_steps"] else "") if part)
     return Line(f"Meeting with the parents of {_pupil(n, p['pupil_id'])} on "
                 f"{_day(p['meeting_on'])}: {state}{again}", detail or None)
+
+# The people around the case (issue 14: notices).
+def _contact_role(code: str) -> str:
+    return _label(CONTACT_ROLE_LABELS, code)
+
+
+@renders(Action.CONTACT_ADDED)
+def _contact_added(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Added a school contact ({_contact_role(p['role'])}, #{p['contact_id']})")
+
+
+@renders(Action.CONTACT_EDITED)
+def _contact_edited(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Changed school contact #{p['contact_id']}: {', '.join(p['fields'])}")
+
+
+@renders(Action.CONTACT_DEACTIVATED)
+def _contact_off(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Stopped using school contact #{p['contact_id']}")
+
+
+@renders(Action.CONTACT_REACTIVATED)
+def _contact_on(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Started using school contact #{p['contact_id']} again")
+
+
+@renders(Action.ADULT_ACCOUNT_LINKED)
+def _adult_account(p: dict[str, Any], n: Names) -> Line:
+    if p["to"] is None:
+        return Line(f"Trusted adult #{p['adult_id']} no longer has a staff account linked")
+    return Line(f"Linked trusted adult #{p['adult_id']} to the account of "
+                f"{n.users.get(p['to'], 'a member of staff')}")
+
+
+@renders(Action.NOTICE_SENT)
+def _notice_sent(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Notice emailed to the school's {_contact_role(p['role']).lower()} "
+                f"(contact #{p['contact_id']}), as the step asks: "
+                f"{checklists.step_words(p['step'])}")
+
+
+@renders(Action.ADULT_TOLD)
+def _adult_told(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Told {n.users.get(p['user_id'], 'the adult')} by email that a pupil asked "
+                "to talk to them")
+
+
+@renders(Action.AUTHOR_TOLD)
+def _author_told(p: dict[str, Any], n: Names) -> Line:
+    what = "has closed it" if p["stage"] == "closed" else "has acted on it"
+    return Line(f"Told {n.users.get(p['user_id'], 'the member of staff')}, who recorded the "
+                f"concern, that the safeguarding team {what} (no details)")
+
 
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""

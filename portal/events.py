@@ -78,6 +78,15 @@ class Action(enum.StrEnum):
     PARENTS_TOLD = "parents.told"
     MEETING_INVITED = "meeting.invited"
     MEETING_COMPLETED = "meeting.completed"
+    # the people around the case (issue 14: notices)
+    CONTACT_ADDED = "contact.added"
+    CONTACT_EDITED = "contact.edited"
+    CONTACT_DEACTIVATED = "contact.deactivated"
+    CONTACT_REACTIVATED = "contact.reactivated"
+    ADULT_ACCOUNT_LINKED = "adult.account_linked"
+    NOTICE_SENT = "notice.sent"
+    ADULT_TOLD = "adult.told"
+    AUTHOR_TOLD = "author.told"
 
 
 class PayloadError(ValueError):
@@ -193,6 +202,20 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
                                          "pupil_id": Number, "from": Text, "to": Text,
                                          "meeting_on": Text, "attended": Text,
                                          "agreed": Text, "next_steps": Text}),
+    # the people around the case (issue 14: notices). Ids, codes and the names of the
+    # fields changed; a contact's name and address stay on its row.
+    Action.CONTACT_ADDED: _schema(contact_id=Number, role=Text),
+    Action.CONTACT_EDITED: _schema(contact_id=Number, fields=Texts),
+    Action.CONTACT_DEACTIVATED: _schema(contact_id=Number),
+    Action.CONTACT_REACTIVATED: _schema(contact_id=Number),
+    # the trusted adult's staff account; None is "no account"
+    Action.ADULT_ACCOUNT_LINKED: _schema(**{"adult_id": Number, "from": OptionalNumber,
+                                            "to": OptionalNumber}),
+    # a checklist step's notice to one school contact (the step's code, the contact's role)
+    Action.NOTICE_SENT: _schema(contact_id=Number, step=Text, role=Text),
+    Action.ADULT_TOLD: _schema(adult_id=Number, user_id=Number),
+    # "acted" (first action) or "closed"; the member of staff who recorded the concern
+    Action.AUTHOR_TOLD: _schema(stage=Text, user_id=Number),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

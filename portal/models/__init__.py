@@ -12,6 +12,14 @@ from .checkback import (
 )
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
+from .notices import (
+    CONTACT_ROLE_LABELS,
+    ContactRole,
+    Notice,
+    NoticeKind,
+    ReportAdult,
+    SchoolContact,
+)
 from .parents import (
     MEETING_STATE_LABELS,
     TOLD_HOW_LABELS,
@@ -113,4 +121,10 @@ __all__ = [
     "ParentMeeting",
     "ParentsTold",
     "ToldHow",
+    "CONTACT_ROLE_LABELS",
+    "ContactRole",
+    "Notice",
+    "NoticeKind",
+    "ReportAdult",
+    "SchoolContact",
 ]

@@ -71,5 +71,7 @@ class TrustedAdult(Base):
     description: Mapped[str] = mapped_column(String(120), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Their staff account, if they have one: they can then be told a pupil asked for them.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     school: Mapped[School] = relationship(back_populates="trusted_adults")

@@ -18,6 +18,7 @@ from ..models import (
     Evidence,
     Message,
     Report,
+    ReportAdult,
     ReportKind,
     School,
     Sender,
@@ -117,6 +118,14 @@ def adult_label(session: Session, school: School, choice: str) -> str:
     return adult.name
 
 
+def chosen_adult_id(session: Session, school: School, choice: str) -> int | None:
+    """The id of the trusted adult the pupil chose, if they chose one of the school's."""
+    if not choice.isdigit():
+        return None
+    adult = session.get(TrustedAdult, int(choice))
+    return adult.id if adult is not None and adult.school_id == school.id else None
+
+
 def _arrive(session: Session, school: School, stored: Stored, extras: Extras) -> Stored:
     """Store a new report with its arrival event, the DSL team's email, and its files."""
     report = stored.report
@@ -202,7 +211,14 @@ def submit_pupil_report(
         urgency_reasons=urgency.stored(),
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(data.kinds)],
     )
-    return _arrive(session, school, stored, extras)
+    arrived = _arrive(session, school, stored, extras)
+    # The adult by id as well as by name, so the DSL can tell them a pupil asked for them
+    # even after the adult is renamed (portal.casework.notices).
+    adult_id = chosen_adult_id(session, school, data.adult)
+    if adult_id is not None:
+        session.add(ReportAdult(report_id=arrived.report.id, adult_id=adult_id))
+        session.flush()
+    return arrived
 
 
 def submit_parent_report(

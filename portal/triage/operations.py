@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from .. import checklists, followup, linking, notifications, overdue, priority
+from ..casework import concern_author
 from ..events import Action
 from ..models import (
     DSL_TEAM,
@@ -309,10 +310,14 @@ def acknowledge(session: Session, report: Report, *, actor: User) -> bool:
     session.flush()
     now = utcnow()
     changed = False
-    if report.acknowledged_at is None:
+    first = report.acknowledged_at is None
+    if first:
         report.acknowledged_at = now
         session.add(Event.by(actor, Action.CASE_ACKNOWLEDGED, school_id=report.school_id,
                              report_id=report.id, created_at=now))
+        changed = True
+    # The member of staff who recorded a concern hears that it was acted on, and closed.
+    if concern_author.tell_author(session, report, actor=actor, first=first):
         changed = True
     if checklists.sync(session, report):
         changed = True

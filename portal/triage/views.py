@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import checklists, chronology, evidence, linking, overdue, priority, retention
 from ..auth.access import READERS, allow, staff_user
+from ..casework import concern_author
 from ..db import get_session
 from ..errors import RERENDER
 from ..events import Action
@@ -90,13 +91,9 @@ bp.add_app_template_filter(times.uk_date, "uk_date")
 
 STATUS_FILTERS = {"open": "Open", **{s.value: STATUS_LABELS[s] for s in Status}, "all": "All"}
 CASE_ROLES = (READERS, Role.STAFF)
-# What the member of staff who recorded a concern reads about it: that it is being dealt
-# with, in plain words, never what was decided or why.
-CONCERN_STATUS = {
-    Status.NEW: "The safeguarding team has your concern. Nobody has looked at it yet.",
-    Status.IN_REVIEW: "The safeguarding team is looking into it.",
-    Status.CLOSED: "The safeguarding team has finished looking into it.",
-}
+# What the member of staff who recorded a concern reads about it (that it is being dealt
+# with, in plain words, never what was decided or why) is the state their email says:
+# portal.casework.concern_author.state_words.
 CHANGES: tuple[type[ops.InvalidTransition] | type[ops.ReasonRequired] |
                type[linking.LinkError], ...] = (
     ops.InvalidTransition, ops.ReasonRequired, linking.LinkError)
@@ -184,7 +181,8 @@ def queue() -> ResponseReturnValue:
         # Staff list the concerns they recorded, each with a plain status: not the DSL's
         # ranking, decision, assignee or the pupils linked to it.
         return render_template("triage/my_concerns.html", page=page, filters=filters,
-                               status_filters=STATUS_FILTERS, statuses=CONCERN_STATUS)
+                               status_filters=STATUS_FILTERS,
+                               concern_state=concern_author.state_words)
     flags = linking.flags_for(db, [r.id for r in page.reports])
     now = utcnow()
     due = {r.id: _due(r, school) for r in page.reports}
@@ -310,7 +308,7 @@ def case(report_id: int) -> ResponseReturnValue:
         # their own words and a plain status, nothing the DSL added (notes, decisions and
         # reasons, linked pupils, actions, who has viewed it).
         return render_template("triage/concern_status.html", report=report,
-                               status=CONCERN_STATUS[report.status])
+                               status=concern_author.state_words(report))
     return _render_case(report, events=[*events, view] if view else events)
 
 

@@ -25,7 +25,7 @@ from werkzeug.routing import Rule
 
 from portal import create_app
 from portal.auth.access import DECLARED, PUBLIC, allow
-from portal.models import Report, Role, Trust
+from portal.models import Report, Role, SchoolContact, Trust
 from tests.conftest import Browser, kept_evidence_and_staff_concern
 
 ALL = frozenset(Role)
@@ -84,6 +84,15 @@ DESIGN: dict[str, frozenset[Role]] = {
     "admin.trust": frozenset({Role.TRUST_LEAD}),
     "admin.roster": SCHOOL_RUNNERS,
     "admin.edit_pupil": SCHOOL_RUNNERS,
+    # the people around the case (issue 14): notices from the case, by the DSL team; the
+    # school's contacts and trusted adults' accounts, by the administrator only
+    "triage.send_notice": READERS,
+    "triage.tell_adult": READERS,
+    "admin.contacts": frozenset({Role.ADMIN}),
+    "admin.add_contact": frozenset({Role.ADMIN}),
+    "admin.edit_contact": frozenset({Role.ADMIN}),
+    "admin.toggle_contact": frozenset({Role.ADMIN}),
+    "admin.link_adult": frozenset({Role.ADMIN}),
 }
 
 # Endpoints that show report text (or a file sent with a report): never admin or trust lead,
@@ -206,10 +215,14 @@ def world(app, school, session, make_report, make_user) -> dict[str, Any]:
     report, _code = make_report(school)
     item, pupil, concern = kept_evidence_and_staff_concern(app, session, school, report,
                                                            users[Role.STAFF])
+    contact = SchoolContact(school_id=school.id, name="Ms Head", role="principal",
+                            email="head@oakfield.test")
+    session.add(contact)
+    session.commit()
     return {
         "users": users,
         "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
-                "adult_id": school.trusted_adults[0].id},
+                "adult_id": school.trusted_adults[0].id, "contact_id": contact.id},
         "concern_id": concern.id,
     }
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import checklists, exits
+from portal.casework import notices
 from portal.models import (
     CaseAction,
     ChecklistItem,
@@ -25,7 +26,7 @@ from portal.models import (
     SenStatus,
 )
 from portal.vocabulary import Source, Status
-from tests.conftest import hidden_fields
+from tests.conftest import Browser, hidden_fields
 
 
 @pytest.fixture
@@ -373,7 +374,7 @@ def staff_post_routes(app) -> set[str]:
 
 
 def test_no_staff_route_writes_without_an_audit_event(
-        app, browser, dsl, school, make_report, make_pupil, session):
+        app, browser, dsl, school, make_report, make_pupil, make_user, session):
     """Every staff POST route, sent a valid change, adds an event that names the actor and
     the staff address; a new POST route without an entry here fails this test."""
     report, _ = make_report(school)
@@ -400,7 +401,19 @@ def test_no_staff_route_writes_without_an_audit_event(
     session.commit()
     r = report.id
     today = date.today().isoformat()
+    # the people around the case: an online report (cyber step 4.4 on it), its pupil asked
+    # for Mrs Patel, who has a staff account; the school's Principal as a contact
+    online, _ = make_report(school, kinds=["online"], adult=str(adult.id))
+    head = notices.add_contact(session, school, actor=dsl, name="Dr Head", role="principal",
+                               email="head@oakfield.test")
+    adult.user_id = make_user(Role.STAFF, school).id
+    session.commit()
+    o = online.id
     cases = {
+        "/staff/cases/<int:report_id>/notices": (f"/staff/cases/{o}/notices",
+            {"step": "cyber-4.4", "contacts": [str(head.id)], "seen": "", "mark_done": "y"}),
+        "/staff/cases/<int:report_id>/adult-notice": (f"/staff/cases/{o}/adult-notice",
+            {"seen": "0"}),
         "/staff/cases/<int:report_id>/acknowledge": (f"/staff/cases/{r}/acknowledge", {}),
         "/staff/cases/<int:report_id>/decision": (f"/staff/cases/{r}/decision",
             {"category": "not_bullying", "reason": "A one-off falling out"}),
@@ -480,7 +493,19 @@ def test_no_staff_route_writes_without_an_audit_event(
                                     "account": "Said it was not them"}),
         "/staff/logout": ("/staff/logout", {}),
     }
-    assert staff_post_routes(app) == set(cases), "add the new staff route to this table"
+    # Routes for the school's administrator only, sent by one.
+    admin_cases = {
+        "/staff/school/contacts": ("/staff/school/contacts",
+            {"name": "Ms Council", "role": "la_esafety", "email": "e@la.test"}),
+        "/staff/school/contacts/<int:contact_id>": (f"/staff/school/contacts/{head.id}",
+            {"name": "Dr Head", "role": "slt", "email": "head@oakfield.test"}),
+        "/staff/school/contacts/<int:contact_id>/active": (
+            f"/staff/school/contacts/{head.id}/active", {}),
+        "/staff/school/adults/<int:adult_id>/account": (
+            f"/staff/school/adults/{adult.id}/account", {"account": "none"}),
+    }
+    assert staff_post_routes(app) == set(cases) | set(admin_cases), \
+        "add the new staff route to this table"
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
                       browser.get("/staff/concerns/new").get_data(as_text=True)).group(1)
     for rule, (url, data) in cases.items():
@@ -495,6 +520,19 @@ def test_no_staff_route_writes_without_an_audit_event(
         assert mine, rule
         assert {(e.actor_id, e.staff_address) for e in mine} == {(dsl.id, "127.0.0.1")}, rule
         assert all(e.action == "checklist.added" for e in new if e.actor_id is None), rule
+    admin = make_user(Role.ADMIN, school)
+    as_admin = Browser(app.test_client())
+    as_admin.login(admin.email)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      as_admin.get("/staff/school/contacts").get_data(as_text=True)).group(1)
+    for rule, (url, data) in admin_cases.items():
+        before = session.scalar(select(func.max(Event.id))) or 0
+        response = as_admin.client.post(url, data={**data, "csrf_token": token})
+        assert response.status_code in (302, 303), f"{rule}: {response.status_code}"
+        session.expire_all()
+        new = list(session.scalars(select(Event).where(Event.id > before)))
+        assert new, rule
+        assert {(e.actor_id, e.staff_address) for e in new} == {(admin.id, "127.0.0.1")}, rule
 
 
 def test_children_in_more_than_one_report_this_term_are_listed(

@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from portal.models import Base, ChecklistItem, Report, Role, StaffSession, Trust
+from portal.models import Base, ChecklistItem, Report, Role, SchoolContact, StaffSession, Trust
 from portal.triage import operations as triage_ops
 from tests.conftest import Browser, kept_evidence_and_staff_concern
 
@@ -85,6 +85,10 @@ def world(app: Flask, school, session, make_report, make_user) -> dict[str, Any]
     before_0014.checklists.clear()
     item, pupil, concern = kept_evidence_and_staff_concern(app, session, school, report,
                                                            users[Role.STAFF])
+    contact = SchoolContact(school_id=school.id, name="Ms Head", role="principal",
+                            email="head@oakfield.test")
+    session.add(contact)
+    session.commit()
     browsers = {}
     for role, user in users.items():
         browsers[role] = Browser(app.test_client())
@@ -94,7 +98,8 @@ def world(app: Flask, school, session, make_report, make_user) -> dict[str, Any]
         row.last_seen_at -= timedelta(minutes=2)
     session.commit()
     return {"users": users, "browsers": browsers, "slug": school.slug,
-            "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id},
+            "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
+                    "contact_id": contact.id},
             "old_id": old.id, "concern_id": concern.id}
 
 
