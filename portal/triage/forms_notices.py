@@ -6,19 +6,25 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField
-from wtforms.validators import AnyOf, Regexp
+from wtforms import BooleanField, Field, Form, HiddenField, ValidationError
+from wtforms.validators import Regexp
 
-from ..casework.notices import NOTICE_STEPS
+# Read when a form is checked, not at import: portal.casework.notices imports the triage
+# package (its operations), which imports this module.
+from ..casework import notices as notice_rules
 from ..forms import MultiCheckboxField
 
 # "contact id:sends when the page was drawn", comma-separated: "3:0,7:1".
 SEEN = re.compile(r"^(\d{1,9}:\d{1,4})(,\d{1,9}:\d{1,4}){0,99}$|^$")
 
 
+def _notice_step(_form: Form, field: Field) -> None:
+    if field.data not in notice_rules.NOTICE_STEPS:
+        raise ValidationError("That step does not ask for a notice.")
+
+
 class StepNoticeForm(FlaskForm):
-    step = HiddenField(validators=[AnyOf(list(NOTICE_STEPS),
-                                         message="That step does not ask for a notice.")])
+    step = HiddenField(validators=[_notice_step])
     # choices: the school's contacts, set by the view
     contacts = MultiCheckboxField("Who to tell")
     seen = HiddenField(validators=[Regexp(SEEN, message="Reload the page and try again.")])
