@@ -29,6 +29,7 @@ from ..events import Action
 from ..forms import EMAIL
 from ..models import (
     CONTACT_ROLE_LABELS,
+    DSL_TEAM,
     ChecklistItem,
     ContactRole,
     Event,
@@ -61,7 +62,7 @@ ADULT_STEP = "adult"
 NAME_LIMIT = 120
 EMAIL_LIMIT = 254
 # Who may be linked to a trusted adult: people who work with pupils.
-ADULT_ACCOUNT_ROLES = frozenset({Role.STAFF, Role.DSL, Role.DEPUTY_DSL})
+ADULT_ACCOUNT_ROLES = frozenset({Role.STAFF, *DSL_TEAM})
 
 
 class ContactError(ValueError):

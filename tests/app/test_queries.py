@@ -124,7 +124,9 @@ def test_the_case_page_sends_the_same_queries_for_1_or_10_linked_pupils(
     several = case_with(10)
 
     assert len(several) == len(one), "\n".join(several)
-    assert len(several) <= 25, "\n".join(several)
+    # 36 with the case work of issue 14 (parties, parents, check-backs, notices), each part
+    # loading its own rows once: the number never grows with the people or the records.
+    assert len(several) <= 36, "\n".join(several)
 
 
 def test_the_case_page_sends_the_same_queries_for_1_or_10_parties_with_their_records(
@@ -169,7 +171,7 @@ def test_the_case_page_sends_the_same_queries_for_1_or_10_parties_with_their_rec
     ten = case_with(10)
 
     assert len(ten) == len(two), "\n".join(ten)
-    assert len(ten) <= 32, "\n".join(ten)
+    assert len(ten) <= 41, "\n".join(ten)
 
 
 def test_the_pupil_page_sends_the_same_queries_for_2_or_30_reports(
@@ -189,7 +191,7 @@ def test_the_pupil_page_sends_the_same_queries_for_2_or_30_reports(
     thirty = pupil_in(30)
 
     assert len(thirty) == len(two), "\n".join(thirty)
-    assert len(thirty) <= 12, "\n".join(thirty)
+    assert len(thirty) <= 14, "\n".join(thirty)
 
 
 def _plans(app: Any, browser: Any, url: str) -> dict[str, str]:

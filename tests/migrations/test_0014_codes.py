@@ -96,7 +96,6 @@ def test_0014_turns_stored_words_into_codes_and_downgrade_gives_the_words_back(
     assert _keys(url) == [(1, "responding", "responding-interview_all"),
                           (1, "online", "cyber-4.3"), (1, "malicious", "cyber-5.6"),
                           (2, "responding", "responding-immediate_safety")]
-    assert schema_diff(url) == []
     engine = create_engine(url)
     with Session(engine) as session:  # the application reads them
         report = session.get(Report, 1)
@@ -123,6 +122,7 @@ def test_0014_turns_stored_words_into_codes_and_downgrade_gives_the_words_back(
         assert "case_checklists" not in inspect(connection).get_table_names()
     migrate.upgrade(url, "head")  # and up again
     assert _reasons(url)[1] == NEW_FORM[1]
+    assert schema_diff(url) == []  # later migrations included: the models' schema
 
 
 @backends

@@ -41,7 +41,6 @@ def test_0015_keeps_every_link_as_a_roster_party_and_downgrade_drops_only_the_ot
         connection.commit()
 
     migrate.upgrade(url, "0015")
-    assert schema_diff(url) == []
     assert {"party_support", "party_voices", "party_interviews"} <= table_names(url)
     engine = create_engine(url)
     try:
