@@ -9,6 +9,7 @@ With axe, and with JavaScript off.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,46 @@ def test_without_javascript_the_question_is_answered_and_refused_in_plain_words(
     page.get_by_role("button", name="Send my answer").click()
     page.get_by_text("We are glad it is better.").wait_for()
     assert [a.answer for a in _answers(live_server, report_id)] == ["better"]
+
+
+def test_the_dsl_sees_the_answer_first_in_the_queue_and_sets_the_next_check_back(
+        new_context: Callable[..., Any], live_server: LiveServer,
+        dsl_signed_in: dict[str, Any]) -> None:
+    # Given a child who answered "not better", and an urgent report that came in after
+    report_id, code = live_server.add_report()
+    _due(live_server, report_id)
+    child = new_context(viewport=TABLET, has_touch=True).new_page()
+    _ask(child, code)
+    child.locator("label[data-feeling=not_better]").tap()
+    child.get_by_label("Do you want to tell us more?").fill(MORE)
+    child.get_by_role("button", name="Send my answer").tap()
+    child.get_by_text("Thank you for telling us.").first.wait_for()
+    live_server.add_report(feels_safe="no")
+    desk = new_context(storage_state=dsl_signed_in, viewport={"width": 1280, "height": 900})
+    page = desk.new_page()
+
+    # When the DSL opens the queue, filtered to "a child said not better"
+    page.goto("/staff/")
+    first = page.locator("tbody tr").first
+    assert first.locator("[data-not-better]").is_visible()
+    assert f"#{report_id}" in first.inner_text()
+    _assert_no_violations(page, "queue with a not-better case")
+    page.get_by_label("A child said “not better”").check()
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**not_better=1**")
+    assert page.get_by_label("A child said “not better”").is_checked()
+    _shot(page, "desk-1-queue-not-better")
+
+    # and opens the case: the answer with its date and words, then sets the next day
+    page.goto(f"/staff/cases/{report_id}")
+    section = page.locator("#check-back")
+    assert "Not better" in section.inner_text()
+    assert MORE in section.inner_text()
+    page.get_by_text("Set a day to check back").click()
+    page.get_by_label("Day to ask").fill(
+        (checkback.today() + timedelta(days=7)).isoformat())
+    page.get_by_role("button", name="Set check-back").click()
+    page.get_by_text("waiting for the day").wait_for()
+    _assert_no_violations(page, "case page with check-backs")
+    section.scroll_into_view_if_needed()
+    _shot(page, "desk-2-case-check-back")
