@@ -301,12 +301,17 @@ def test_the_queue_with_new_filters_sends_the_same_queries_for_5_or_60_reports(
     assert len(many) <= 11, "\n".join(many)
 
 
+def _DAYS_AGO(days: int) -> str:  # noqa: N802 - reads as a constant in the table below
+    return (datetime.now(UTC) - timedelta(days=days)).date().isoformat()
+
+
 # ``sorts``: whether the page may sort the rows an index range found. A date range and
 # "overdue" (reports nobody has acknowledged: few, however many a school keeps) read only
 # their matches from an index range and sort those; the others read the queue's order.
 @pytest.mark.parametrize(("url", "index", "sorts"), [
     ("/staff/?status=all&decision=bullying_incident", "ix_reports_category", False),
-    ("/staff/?status=all&from=2020-01-01&to=2099-12-31", "ix_reports_arrived", True),
+    # the four reports that arrived twenty days ago (below), out of forty
+    (f"/staff/?status=all&from={_DAYS_AGO(21)}&to={_DAYS_AGO(19)}", "ix_reports_arrived", True),
     ("/staff/?status=all&overdue=1", "ix_reports_unacknowledged", True),
     ("/staff/?status=all&not_better=1", "ix_check_backs_latest", False),
     ("/staff/?status=all&year=Year+5", "ix_report_pupils_pupil_report", False),
@@ -325,7 +330,11 @@ def test_each_new_filter_is_answered_from_an_index(
 
     plans = _plans(app, browser, url)
 
-    assert index in plans["count"] + plans["page"], plans
+    if app.extensions["portal.engine"].dialect.name != "sqlite":
+        # PostgreSQL's plan for 40 rows is not its plan for a million (it may prefer the
+        # default view's covering index): it must read an index, never the whole table.
+        assert "Seq Scan on reports" not in plans["count"] + plans["page"], plans
+        assert "Index" in plans["count"], plans["count"]
     if app.extensions["portal.engine"].dialect.name == "sqlite":
         assert index in plans["count"], plans["count"]
         if sorts:
