@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from portal import checklists, exits
 from portal.models import (
     CaseAction,
+    CheckBack,
     ChecklistItem,
     Device,
     Event,
@@ -382,6 +383,10 @@ def test_no_staff_route_writes_without_an_audit_event(
     session.commit()
     r = report.id
     today = date.today().isoformat()
+    waiting = CheckBack(report_id=r, due_on=date.today(), scheduled_by_id=dsl.id,
+                        latest=False)  # set without acknowledging, so cancel has one
+    session.add(waiting)
+    session.commit()
     cases = {
         "/staff/cases/<int:report_id>/acknowledge": (f"/staff/cases/{r}/acknowledge", {}),
         "/staff/cases/<int:report_id>/decision": (f"/staff/cases/{r}/decision",
@@ -432,6 +437,11 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/school/tablets": ("/staff/school/tablets", {"label": "Hall iPad"}),
         "/staff/school/tablets/<int:device_id>/revoke": (
             f"/staff/school/tablets/{device.id}/revoke", {}),
+        # check back with the reporter: cancel the waiting one, then set the next
+        "/staff/cases/<int:report_id>/check-backs/<int:check_id>/cancel": (
+            f"/staff/cases/{r}/check-backs/{waiting.id}/cancel", {"checkback_reason": ""}),
+        "/staff/cases/<int:report_id>/check-backs": (f"/staff/cases/{r}/check-backs",
+            {"checkback_due": today, "checkback_note": "A week after the meeting"}),
         "/staff/logout": ("/staff/logout", {}),
     }
     assert staff_post_routes(app) == set(cases), "add the new staff route to this table"
