@@ -1,6 +1,6 @@
 """The reporter's side of checking back: "Is it better now?" on the follow-up page.
 
-From the day a DSL set (portal.checkback), a reporter who types their follow-up code is
+From the day a DSL set (portal.casework.checkback), a reporter who types their follow-up code is
 asked this one question first, with three pictures and words, and may write more. The
 page is the follow-up page's own (``/follow-up``, the code in the form body, a one-time
 pass per page: portal.visit), so Reload, Back and Forward on a shared tablet behave as
@@ -13,7 +13,8 @@ from flask import current_app, render_template, request, session
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 
-from .. import checkback, visit
+from .. import visit
+from ..casework import checkback
 from ..forms import clean_text
 from ..models import A_LITTLE_BETTER, BETTER, NOT_BETTER, CheckBack, Report
 

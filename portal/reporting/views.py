@@ -26,7 +26,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import checkback, evidence, exits, kiosk, priority, visit
+from .. import evidence, exits, kiosk, priority, visit
+from ..casework import checkback
 from ..db import get_session
 from ..errors import RERENDER
 from ..forms import required

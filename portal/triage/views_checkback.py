@@ -1,5 +1,5 @@
 """Case page: check back with the reporter ("Is it better now?"). The DSL sets a day,
-cancels one, and reads the answers (portal.checkback holds the rules)."""
+cancels one, and reads the answers (portal.casework.checkback holds the rules)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from wtforms import DateField, TextAreaField
 from wtforms.validators import InputRequired
 
-from .. import checkback
 from ..auth.access import READERS, allow, staff_user
+from ..casework import checkback
 from ..forms import clean_text, max_length, required
 from ..models import Report
 from ..models.checkback import FEELING_LABELS, NOTE_LIMIT, CheckBack

@@ -14,6 +14,7 @@ from portal import checklists, exits
 from portal.casework import notices
 from portal.models import (
     CaseAction,
+    CheckBack,
     ChecklistItem,
     Device,
     Event,
@@ -409,6 +410,10 @@ def test_no_staff_route_writes_without_an_audit_event(
     adult.user_id = make_user(Role.STAFF, school).id
     session.commit()
     o = online.id
+    waiting = CheckBack(report_id=r, due_on=date.today(), scheduled_by_id=dsl.id,
+                        latest=False)  # set without acknowledging, so cancel has one
+    session.add(waiting)
+    session.commit()
     cases = {
         "/staff/cases/<int:report_id>/notices": (f"/staff/cases/{o}/notices",
             {"step": "cyber-4.4", "contacts": [str(head.id)], "seen": "", "mark_done": "y"}),
@@ -441,12 +446,6 @@ def test_no_staff_route_writes_without_an_audit_event(
             {"assignee": str(dsl.id)}),
         "/staff/cases/<int:report_id>/pupils": (f"/staff/cases/{r}/pupils",
             {"pupil_id": str(kai.id), "role": "target"}),
-        # checking back with the reporter (issue 14): set a day, then cancel it
-        "/staff/cases/<int:report_id>/check-backs": (f"/staff/cases/{r}/check-backs",
-            {"checkback_due": today, "checkback_note": "After half term"}),
-        "/staff/cases/<int:report_id>/check-backs/<int:check_id>/cancel": (
-            f"/staff/cases/{r}/check-backs/1/cancel",  # the check-back just set
-            {"checkback_reason": "Spoke to the child in person instead"}),
         # parents and carers (issue 14), on the witness link before it is unlinked below
         "/staff/cases/<int:report_id>/parties/<int:party_id>/parents-told": (
             f"/staff/cases/{r}/parties/{unlink_id}/parents-told",
@@ -497,6 +496,11 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/cases/<int:report_id>/parties/<int:party_id>/interviews": (
             f"{party}/interviews", {"held_on": today, "interviewer": "Mrs Patel",
                                     "account": "Said it was not them"}),
+        # check back with the reporter: cancel the waiting one, then set the next
+        "/staff/cases/<int:report_id>/check-backs/<int:check_id>/cancel": (
+            f"/staff/cases/{r}/check-backs/{waiting.id}/cancel", {"checkback_reason": ""}),
+        "/staff/cases/<int:report_id>/check-backs": (f"/staff/cases/{r}/check-backs",
+            {"checkback_due": today, "checkback_note": "A week after the meeting"}),
         "/staff/logout": ("/staff/logout", {}),
     }
     # Routes for the school's administrator only, sent by one.

@@ -14,7 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from portal import checkback, chronology
+from portal import chronology
+from portal.casework import checkback
 from portal.events import Action
 from portal.models import CheckBack, Event, OutboxMessage, Report, Role
 from portal.triage import operations as triage_ops

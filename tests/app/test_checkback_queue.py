@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal import checkback, overdue
+from portal import overdue
+from portal.casework import checkback
 from portal.models import LinkRole, Pupil, Report, ReportPupil, utcnow
 from portal.triage import operations as ops
 from portal.vocabulary import Category, Status

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal import checkback
+from portal.casework import checkback
 from portal.models import CheckBack, OutboxMessage, Report, User
 from portal.vocabulary import Status
 from tests.browser.conftest import DSL_EMAIL, LiveServer, PupilOnTablet

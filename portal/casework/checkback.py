@@ -20,9 +20,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import notifications
-from .events import Action
-from .models import (
+from .. import notifications
+from ..events import Action
+from ..models import (
     FEELINGS,
     NOT_BETTER,
     CheckBack,
@@ -32,10 +32,10 @@ from .models import (
     User,
     utcnow,
 )
-from .models.checkback import NOTE_LIMIT
-from .overdue import LOCAL
-from .triage import operations as triage
-from .vocabulary import Status
+from ..models.checkback import NOTE_LIMIT
+from ..overdue import LOCAL
+from ..triage import operations as triage
+from ..vocabulary import Status
 
 MORE_LIMIT = 2000
 REOPEN_REASON = ("The reporter was asked “Is it better now?” and answered “not better”, "
