@@ -258,6 +258,15 @@ def _logout(_p: dict[str, Any], _n: Names) -> Line:
     return Line("Signed out")
 
 
+# Search (portal.search)
+@renders(Action.SEARCH_RUN)
+def _search_run(p: dict[str, Any], _n: Names) -> Line:
+    found = p["results"]
+    count = "more than 100 reports" if found > 100 else \
+        f"{found} {'report' if found == 1 else 'reports'}"
+    return Line(f"Searched the school's reports ({count} found)", p["query"])
+
+
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""
     return RENDERERS[Action(event.action)](event.payload, names)

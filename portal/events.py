@@ -61,6 +61,8 @@ class Action(enum.StrEnum):
     STAFF_LOGIN = "staff.login"
     STAFF_2FA_ENROLLED = "staff.2fa_enrolled"
     STAFF_LOGOUT = "staff.logout"
+    # Search across the school's reports (portal.search)
+    SEARCH_RUN = "search.run"
 
 
 class PayloadError(ValueError):
@@ -134,6 +136,9 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.STAFF_LOGIN: _schema(method=Text),
     Action.STAFF_2FA_ENROLLED: _EMPTY,
     Action.STAFF_LOGOUT: _EMPTY,
+    # Search (portal.search): what was searched for (payloads are encrypted) and how many
+    # reports matched, counted up to 101 ("more than 100")
+    Action.SEARCH_RUN: _schema(query=Text, results=Number),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

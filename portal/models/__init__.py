@@ -15,6 +15,7 @@ from .pupil import (
 )
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
+from .search import SearchTerm
 from .user import DSL_TEAM, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "User",
     "upn_index",
     "utcnow",
+    "SearchTerm",
 ]
