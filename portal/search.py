@@ -40,7 +40,7 @@ from typing import Any, cast
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, Select, Table, and_, delete, exists, func, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, load_only
 
 from . import crypto
 from .events import Action
@@ -74,6 +74,8 @@ class SearchError(ValueError):
 
 def _fold(text: str) -> str:
     """NFKC, casefold, accents off: "Zoë", "ZOE" and "ｚｏｅ" all give "zoe"."""
+    if text.isascii():
+        return text.lower()  # the same, much faster: most text is plain ASCII
     folded = unicodedata.normalize("NFKC", text).casefold()
     stripped = "".join(c for c in unicodedata.normalize("NFD", folded)
                        if not unicodedata.combining(c))
@@ -135,11 +137,13 @@ def terms(texts: Iterable[str], school_id: int, key: bytes | None = None) -> set
     return {term(w, school_id, key) for text in texts for w in set(words(text))}
 
 
+TEXT_FIELDS = ("body", "people_involved", "reporter_name", "reporter_class", "child_name",
+               "parent_name", "since_when")
+
+
 def report_texts(report: Report) -> list[str]:
     """What the reporter wrote, as indexed (see the module's docstring)."""
-    return [report.body or "", report.people_involved or "", report.reporter_name or "",
-            report.reporter_class or "", report.child_name or "", report.parent_name or "",
-            report.since_when or ""]
+    return [getattr(report, name) or "" for name in TEXT_FIELDS]
 
 
 def _add(session: Session, report: Report, found: set[int], *, fresh: bool) -> None:
@@ -175,10 +179,8 @@ def bulk_rows(school_id: int, rows: Sequence[dict[str, Any]]) -> list[dict[str, 
     column values, with their ids. The seed's texts repeat, so their terms are cached."""
     cache: dict[tuple[str, ...], set[int]] = {}
     out: list[dict[str, Any]] = []
-    fields = ("body", "people_involved", "reporter_name", "reporter_class", "child_name",
-              "parent_name", "since_when")
     for row in rows:
-        texts = tuple(str(row.get(name) or "") for name in fields)
+        texts = tuple(str(row.get(name) or "") for name in TEXT_FIELDS)
         found = cache.get(texts)
         if found is None:
             found = cache[texts] = terms(texts, school_id)
@@ -273,10 +275,30 @@ def parse(text: str) -> Query:
     return Query(text, tuple(chosen), tuple(dict.fromkeys(ignored)))
 
 
-def matching(school_id: int, query: Query) -> Select[int, datetime]:
+# How far the look-up counts each word's reports to choose which to read first.
+RARITY_PROBE = 2_000
+
+
+def rarest_first(session: Session, school_id: int, found: list[int]) -> list[int]:
+    """The terms, the one in fewest reports first (each counted only up to RARITY_PROBE,
+    in one statement): the look-up reads the first one's rows and probes the others."""
+    if len(found) < 2:
+        return found
+    counts = [select(func.count()).select_from(
+        select(SearchTerm.report_id).where(SearchTerm.school_id == school_id,
+                                           SearchTerm.term == t)
+        .limit(RARITY_PROBE).subquery()).scalar_subquery() for t in found]
+    sizes = session.execute(select(*counts)).one()
+    return [t for _n, t in sorted(zip(sizes, found, strict=True), key=lambda pair: pair[0])]
+
+
+def matching(school_id: int, query: Query, found: list[int] | None = None
+             ) -> Select[int, datetime]:
     """Reports of the school with every word of ``query`` (AND), newest first: the first
-    word's terms read in index order, each further word checked by a primary-key probe."""
-    found = [term(w, school_id) for w in query.words]
+    term's rows read in index order, each further term checked by a primary-key probe.
+    ``found`` gives the terms in the order to use (rarest_first); else the query's."""
+    if found is None:
+        found = [term(w, school_id) for w in query.words]
     first = aliased(SearchTerm, name="t0")
     statement = select(first.report_id, first.created_at).where(
         first.school_id == school_id, first.term == found[0])
@@ -319,21 +341,27 @@ def search(session: Session, actor: User, text: str, page: int = 1) -> Results:
     query = parse(text)
     page = min(max(page, 1), MAX_PAGE)
     school_id = actor.school_id
-    lookup = matching(school_id, query)
-    count = int(session.scalar(select(func.count()).select_from(
-        lookup.order_by(None).limit(COUNT_LIMIT + 1).subquery())) or 0)
-    ids = [row[0] for row in session.execute(
-        lookup.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))]
-    has_next = len(ids) > PAGE_SIZE
-    ids = ids[:PAGE_SIZE]
+    found = rarest_first(session, school_id, [term(w, school_id) for w in query.words])
+    # One read gives the page, whether there is a next one, and the bounded count: the ids
+    # up to the page's end plus one, and at least COUNT_LIMIT + 1 of them.
+    offset = (page - 1) * PAGE_SIZE
+    every = [row[0] for row in session.execute(
+        matching(school_id, query, found).limit(max(COUNT_LIMIT + 1, offset + PAGE_SIZE + 1)))]
+    count = min(len(every), COUNT_LIMIT + 1)
+    has_next = len(every) > offset + PAGE_SIZE
+    ids = every[offset:offset + PAGE_SIZE]
     session.add(Event.by(actor, Action.SEARCH_RUN, {"query": query.text, "results": count},
                          school_id=school_id))
     results = Results(query, count=count, page=page, has_next=has_next)
     if not ids:
         session.flush()
         return results
+    # Only the columns the page shows: the others (contact details...) stay sealed.
+    shown = load_only(Report.id, Report.school_id, Report.created_at, Report.status,
+                      Report.source, *(getattr(Report, name) for name in TEXT_FIELDS))
     reports = {r.id: r for r in session.scalars(
-        select(Report).where(Report.id.in_(ids), Report.school_id == school_id))}
+        select(Report).where(Report.id.in_(ids), Report.school_id == school_id)
+        .options(shown))}
     extra: dict[int, list[tuple[str, str]]] = {rid: [] for rid in ids}
     for rid, body in session.execute(select(Message.report_id, Message.body).where(
             Message.report_id.in_(ids), Message.sender == Sender.REPORTER)
@@ -365,6 +393,8 @@ def _excerpt(texts: list[tuple[str, str]], wanted: set[str]) -> tuple[str, list[
     """The first text with a word searched for, cut to about EXCERPT_WORDS words around
     the first match, with every searched word marked."""
     for label, text in texts:
+        if wanted.isdisjoint(words(text)):
+            continue
         pieces = spans(text)
         if not any(w in wanted for _t, w in pieces):
             continue
