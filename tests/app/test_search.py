@@ -341,3 +341,35 @@ def test_the_page_never_decrypts_more_than_it_shows(signed_in, app, session, sch
     loads = [s for s in statements if s.lstrip().upper().startswith("SELECT")
              and "FROM reports" in s and "IN (" in s]
     assert loads, statements
+
+
+@pytest.mark.parametrize("args", [
+    {"q": "harry", "page": "abc"}, {"q": "harry", "page": "-3"},
+    {"q": "harry", "page": "99999999999"}, {"q": "harry", "page": "2.5"},
+])
+def test_a_page_number_of_the_wrong_kind_gives_the_first_or_a_late_page(signed_in, school,
+                                                                       make_report, args):
+    make_report(school, what_happened="Harry again")
+    reply = signed_in.get("/staff/search", query_string=args)
+    assert reply.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["\x00", "'; DROP TABLE reports; --", "%", "*", "\u202e"])
+def test_hostile_queries_are_refused_or_searched_as_words(signed_in, session, query):
+    reply = signed_in.get("/staff/search", query_string={"q": query})
+    assert reply.status_code in (200, 400)
+    assert session.scalar(select(func.count()).select_from(Report)) == 0
+    assert "Traceback" not in reply.get_data(as_text=True)
+
+
+def test_another_schools_dsl_never_sees_our_reports_on_the_page(app, school, make_school,
+                                                                make_report, make_user):
+    from tests.conftest import Browser
+
+    ours, _ = make_report(school, what_happened="Harry again")
+    other = make_school("elm", "Elm Primary")
+    theirs = Browser(app.test_client())
+    theirs.login(make_user(Role.DSL, other).email)
+    page = theirs.get("/staff/search?q=harry").get_data(as_text=True)
+    assert "No report mentions" in page
+    assert f"/staff/cases/{ours.id}" not in page
