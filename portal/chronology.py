@@ -449,6 +449,13 @@ def _author_told(p: dict[str, Any], n: Names) -> Line:
     what = "has closed it" if p["stage"] == "closed" else "has acted on it"
     return Line(f"Told {n.users.get(p['user_id'], 'the member of staff')}, who recorded the "
                 f"concern, that the safeguarding team {what} (no details)")
+# Search (portal.search)
+@renders(Action.SEARCH_RUN)
+def _search_run(p: dict[str, Any], _n: Names) -> Line:
+    found = p["results"]
+    count = "more than 100 reports" if found > 100 else \
+        f"{found} {'report' if found == 1 else 'reports'}"
+    return Line(f"Searched the school's reports ({count} found)", p["query"])
 
 
 def render(event: Event, names: Names) -> Line:

@@ -305,6 +305,25 @@ def rotate_key_command() -> None:
     click.echo(f"Re-encrypted {rows} value(s) and {files} evidence file(s) under a new key.")
 
 
+@cli.command("search-reindex")
+@click.argument("slug", required=False)
+def search_reindex_command(slug: str | None) -> None:
+    """Build the search index again for one school (SLUG) or for all (portal.search)."""
+    from . import search
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    school_id = None
+    if slug is not None:
+        with session_scope(current_app) as session:
+            try:
+                school_id = accounts.find_school(session, slug).id
+            except accounts.AccountError as error:
+                raise _fails(error) from error
+    with app.extensions["portal.engine"].begin() as connection:
+        indexed = search.rebuild(connection, school_id)
+    click.echo(f"Indexed the words of {indexed} report(s).")
+
+
 @cli.command("import-pupils")
 @click.argument("slug")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

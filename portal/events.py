@@ -87,6 +87,8 @@ class Action(enum.StrEnum):
     NOTICE_SENT = "notice.sent"
     ADULT_TOLD = "adult.told"
     AUTHOR_TOLD = "author.told"
+    # Search across the school's reports (portal.search)
+    SEARCH_RUN = "search.run"
 
 
 class PayloadError(ValueError):
@@ -216,6 +218,9 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.ADULT_TOLD: _schema(adult_id=Number, user_id=Number),
     # "acted" (first action) or "closed"; the member of staff who recorded the concern
     Action.AUTHOR_TOLD: _schema(stage=Text, user_id=Number),
+    # Search (portal.search): what was searched for (payloads are encrypted) and how many
+    # reports matched, counted up to 101 ("more than 100")
+    Action.SEARCH_RUN: _schema(query=Text, results=Number),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

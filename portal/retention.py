@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import evidence as evidence_files
-from . import linking
+from . import linking, search
 from .events import Action
 from .models import Event, Pupil, Report, ReportPupil, School, User, utcnow
 from .models.event import PURGE, unlocked
@@ -98,6 +98,7 @@ def purge(session: Session, due: list[Retention], evidence_dir: Path,
         # and the database lets it delete this report's events and no others (unlocked).
         with unlocked(session, PURGE, report.id):
             session.execute(delete(Event).where(Event.report_id == report.id))
+        search.forget(session, report.id)  # its words go with it
         session.delete(report)
         session.flush()
         session.add(Event.new(Action.REPORT_PURGED,

@@ -1,5 +1,6 @@
 """`portal rotate-key`: re-encrypt every encrypted value and evidence file under a new key,
-and work out the blind indexes (a pupil's ``upn_hash``) again under it.
+and work out the blind indexes (a pupil's ``upn_hash``, the search index's terms) again
+under it.
 
 The old key is kept in ``instance/data_key.old`` while the work runs, so a crash half way
 leaves everything readable; it is deleted when all is done."""
@@ -13,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select, update
 
-from . import crypto
+from . import crypto, search
 from .models import Base, upn_index
 from .models.base import EncryptedText
 from .models.event import ROTATE, unlocked
@@ -69,6 +70,10 @@ def rotate(app: Flask, instance_dir: Path, *, env_key: str | None) -> tuple[int,
         for row_id, upn in connection.execute(select(pupils.c.id, pupils.c.upn)).all():
             connection.execute(update(pupils).where(pupils.c.id == row_id)
                                .values(upn_hash=upn_index(upn)))
+        # The search index's terms too (portal.search), in the same transaction: a run
+        # that stops half way leaves the old terms with the old key, and running
+        # `portal rotate-key` again rebuilds them.
+        search.rebuild(connection)
     # 3. Evidence files.
     files = 0
     folder = app.config["PORTAL_EVIDENCE_DIR"]

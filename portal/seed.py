@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select, text, update
 
-from . import checklists, linking, priority
+from . import checklists, linking, priority, search
 from .db import refresh_statistics
 from .events import Action
 from .models import (
@@ -43,6 +43,7 @@ from .models import (
     ReportPupil,
     Role,
     School,
+    SearchTerm,
     SenStatus,
     TrustedAdult,
     User,
@@ -416,6 +417,8 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
     for report_id, row in zip(report_ids, report_rows, strict=True):
         row["id"] = report_id
     _insert(conn, Report.__table__, report_rows)  # type: ignore[arg-type]
+    # The search index of what they say (portal.search), in the same transaction.
+    _insert(conn, SearchTerm.__table__, search.bulk_rows(school_id, report_rows))  # type: ignore[arg-type]
 
     kind_rows = [{"report_id": rid, "kind": kind}
                  for rid, kinds in zip(report_ids, kinds_of, strict=True)

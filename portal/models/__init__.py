@@ -56,6 +56,7 @@ from .pupil import (
 )
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
+from .search import SearchTerm
 from .user import DSL_TEAM, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
@@ -127,4 +128,5 @@ __all__ = [
     "NoticeKind",
     "ReportAdult",
     "SchoolContact",
+    "SearchTerm",
 ]

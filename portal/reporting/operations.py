@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import checklists, evidence, followup, notifications, priority
+from .. import checklists, evidence, followup, notifications, priority, search
 from .. import vocabulary as words
 from ..events import Action
 from ..models import (
@@ -131,6 +131,7 @@ def _arrive(session: Session, school: School, stored: Stored, extras: Extras) ->
     report = stored.report
     session.add(report)
     session.flush()
+    search.index_report(session, report)  # its words, in the same transaction
     session.add(Event.new(Action.REPORT_RECEIVED, {"source": report.source.value},
                           school_id=school.id, report_id=report.id))
     # The policy's checklists start with the facts that require them (its kinds, places
@@ -314,6 +315,7 @@ def reply_to_school(session: Session, report: Report, body: str) -> Message:
                            f"letters and you have used {len(text)}.")
     message = Message(report_id=report.id, sender=Sender.REPORTER, body=text)
     session.add(message)
+    search.index_text(session, report, text)
     report.has_unread_reply = True
     session.add(Event.new(Action.MESSAGE_FROM_REPORTER, school_id=report.school_id,
                           report_id=report.id))

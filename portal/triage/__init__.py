@@ -7,6 +7,7 @@ from . import (
     views_notices,  # noqa: F401
     views_parents,  # noqa: F401
     views_parties,  # noqa: F401
+    views_search,  # noqa: F401 - the search page (portal.search)
 )
 from .views import bp
 

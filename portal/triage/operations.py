@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
-from .. import checklists, followup, linking, notifications, overdue, priority
+from .. import checklists, followup, linking, notifications, overdue, priority, search
 from ..casework import concern_author
 from ..events import Action
 from ..models import (
@@ -438,6 +438,7 @@ def add_note(session: Session, report: Report, *, actor: User, note: str) -> Non
         raise ReasonRequired("Write the note first.")
     session.add(Event.by(actor, Action.NOTE_ADDED, {"note": text},
                          school_id=report.school_id, report_id=report.id))
+    search.index_text(session, report, text)
     acknowledge(session, report, actor=actor)  # the first action acknowledges
 
 
@@ -573,6 +574,7 @@ def record_concern(session: Session, *, actor: User, told_by: str, told_by_class
     )
     session.add(report)
     session.flush()
+    search.index_report(session, report)
     session.add(Event.by(actor, Action.REPORT_RECEIVED, {"source": Source.STAFF.value},
                          school_id=report.school_id, report_id=report.id))
     checklists.sync(session, report)

@@ -75,6 +75,7 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.record_parents_told": READERS,
     "triage.invite_parents": READERS,
     "triage.complete_meeting": READERS,
+    "triage.search_reports": READERS,  # issue 14 search: report text, the DSL team only
     "admin.home": SCHOOL_RUNNERS,
     "admin.save_settings": SCHOOL_RUNNERS,
     "admin.add_adult": SCHOOL_RUNNERS,
@@ -97,7 +98,8 @@ DESIGN: dict[str, frozenset[Role]] = {
 
 # Endpoints that show report text (or a file sent with a report): never admin or trust lead,
 # and never staff beyond the concerns they wrote.
-REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triage.pupils"}
+REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triage.pupils",
+               "triage.search_reports"}
 NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD})
 
 

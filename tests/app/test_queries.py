@@ -264,3 +264,17 @@ def test_the_queue_reads_a_page_in_index_order_without_sorting_every_report(
         # (for a kind it may start from the kinds' index and sort a handful of rows);
         # bench/ measures the real thing.
         assert plans["page"].count(index) >= 2, plans["page"]
+
+
+@pytest.mark.parametrize("url", ["/staff/search?q=names", "/staff/search?q=Calling+LUNCH"])
+def test_the_search_page_sends_the_same_queries_for_5_or_60_matches(
+        app, browser, dsl, school, session, make_report, roster, url):
+    """Issue 14 search: only the page of results shown is loaded and decrypted."""
+    reports_with_everything(session, school, dsl, make_report, roster, 5)
+    few = queries(app, browser, url)
+    reports_with_everything(session, school, dsl, make_report, roster, 55)
+
+    many = queries(app, browser, url)
+
+    assert len(many) == len(few), "\n".join(many)
+    assert len(many) <= 12, "\n".join(many)
