@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import checklists, priority
+from .casework.acknowledge import acknowledge
 from .config import PACKAGE_DIR
 from .events import Action
 from .models import Event, LinkRole, Pupil, Report, ReportPupil, School, User, utcnow
@@ -249,8 +250,6 @@ def _pupil_reports(session: Session, pupil_id: int) -> list[Report]:
 def _acknowledge(session: Session, report: Report, actor: User) -> None:
     """The first action of any kind on a case acknowledges it (triage.operations, which
     imports this module: hence the import here)."""
-    from .triage.operations import acknowledge
-
     acknowledge(session, report, actor=actor)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import evidence as evidence_files
 from . import linking, search
+from .casework.acknowledge import acknowledge
 from .events import Action
 from .models import Event, Pupil, Report, ReportPupil, School, User, utcnow
 from .models.event import PURGE, unlocked
@@ -126,8 +127,6 @@ def set_hold(session: Session, report: Report, *, actor: User, hold: bool, reaso
                          report_id=report.id))
     # the first action of any kind acknowledges the case (imported here: triage.operations
     # is a layer above the retention rule)
-    from .triage.operations import acknowledge
-
     acknowledge(session, report, actor=actor)
 
 

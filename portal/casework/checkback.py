@@ -34,8 +34,8 @@ from ..models import (
 )
 from ..models.checkback import NOTE_LIMIT
 from ..overdue import LOCAL
-from ..triage import operations as triage
 from ..vocabulary import Status
+from . import acknowledge as triage
 
 MORE_LIMIT = 2000
 REOPEN_REASON = ("The reporter was asked “Is it better now?” and answered “not better”, "

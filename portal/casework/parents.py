@@ -58,7 +58,7 @@ class PartyNotFound(ParentsError):
 def _acknowledge(session: Session, report: Report, actor: User) -> None:
     """The first action of any kind on a case acknowledges it (triage.operations; imported
     here, as portal.linking does, to keep this package free of the triage package)."""
-    from ..triage.operations import acknowledge
+    from .acknowledge import acknowledge
 
     acknowledge(session, report, actor=actor)
 

@@ -39,8 +39,8 @@ from ..models import (
     User,
     utcnow,
 )
-from ..triage.operations import InvalidTransition, acknowledge
 from ..vocabulary import Category
+from .acknowledge import InvalidTransition, acknowledge
 
 DESCRIPTION_MAX = 300
 NAME_MAX = 160

@@ -23,7 +23,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from .. import checklists, followup, linking, notifications, overdue, priority, search
-from ..casework import concern_author
+
+# Re-exported: the views, the demo and older callers know them as ops.acknowledge etc.
+from ..casework.acknowledge import ALLOWED as ALLOWED
+from ..casework.acknowledge import InvalidTransition as InvalidTransition
+from ..casework.acknowledge import acknowledge as acknowledge
 from ..events import Action
 from ..models import (
     DSL_TEAM,
@@ -58,10 +62,6 @@ from ..vocabulary import (
 
 PAGE_SIZE = 25
 REASON_MIN = 5
-
-
-class InvalidTransition(ValueError):
-    """A change the rules do not allow, with the reason in plain words."""
 
 
 class StepsOpen(InvalidTransition):
@@ -299,39 +299,6 @@ def record_view(session: Session, report: Report, *, actor: User,
     return view
 
 
-def acknowledge(session: Session, report: Report, *, actor: User) -> bool:
-    """A DSL takes the report on: the deliberate "Acknowledge" button, or the first action
-    of any kind on the case. Stops the Overdue clock, starts the policy's checklists, and
-    marks the reporter's replies read. Returns whether anything was new."""
-    if not actor.reads_reports:
-        return False
-    # What the caller just recorded gets its time first: it comes before the
-    # acknowledgement it causes in the chronology.
-    session.flush()
-    now = utcnow()
-    changed = False
-    first = report.acknowledged_at is None
-    if first:
-        report.acknowledged_at = now
-        session.add(Event.by(actor, Action.CASE_ACKNOWLEDGED, school_id=report.school_id,
-                             report_id=report.id, created_at=now))
-        changed = True
-    # The member of staff who recorded a concern hears that it was acted on, and closed.
-    if concern_author.tell_author(session, report, actor=actor, first=first):
-        changed = True
-    if checklists.sync(session, report):
-        changed = True
-    for message in report.messages:
-        if message.sender == Sender.REPORTER and message.read_at is None:
-            message.read_at = now
-            changed = True
-    if report.has_unread_reply:
-        report.has_unread_reply = False
-        changed = True
-    session.flush()
-    return changed
-
-
 def viewed_not_acknowledged(session: Session, report_ids: list[int]) -> set[int]:
     """Of ``report_ids``, those a DSL has opened (a view event by a DSL role)."""
     if not report_ids:
@@ -348,13 +315,6 @@ def _reason(reason: str | None) -> str:
     if len(text) < REASON_MIN:
         raise ReasonRequired("Write the reason for this change (a sentence is enough).")
     return text
-
-
-ALLOWED = {
-    Status.NEW: {Status.IN_REVIEW, Status.CLOSED},
-    Status.IN_REVIEW: {Status.CLOSED},
-    Status.CLOSED: {Status.IN_REVIEW},
-}
 
 
 def _tell_parent(session: Session, report: Report, base_url: str) -> None:
