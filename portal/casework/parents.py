@@ -51,6 +51,14 @@ class ParentsError(ValueError):
     """A record about parents the rules refuse, with the reason in plain words."""
 
 
+class AlreadyRecorded(ParentsError):
+    """The same record sent again (a double tap, a form sent twice): nothing new is added."""
+
+
+AGAIN = ("That was recorded already: the same form was sent twice. Nothing new was added; "
+         "it is in the list above.")
+
+
 class PartyNotFound(ParentsError):
     """A party id that is not a roster child of this case (another report's, unlinked)."""
 
@@ -148,6 +156,11 @@ def record_parents_told(session: Session, report: Report, party_id: int, *, acto
         earlier = session.get(ParentsTold, corrects_id)
         if earlier is None or earlier.party_id != party.id:
             raise ParentsError("The record to correct is not one of this child's.")
+    same = (told_on, told, code.value, teller.id if teller else None, named, text, corrects_id)
+    if any((r.told_on, r.told, r.how, r.by_user_id, r.by_name, r.what, r.corrects_id) == same
+           for r in session.scalars(select(ParentsTold).where(
+               ParentsTold.party_id == party.id, ParentsTold.told_on == told_on))):
+        raise AlreadyRecorded(AGAIN)
     record = ParentsTold(report_id=report.id, party_id=party.id, told_on=told_on, told=told,
                          how=code.value, by_user_id=teller.id if teller else None,
                          by_name=named, what=text, corrects_id=corrects_id,
@@ -183,6 +196,12 @@ def invite_to_meeting(session: Session, report: Report, party_ids: Sequence[int]
         raise ParentsError("Choose how they were invited.")
     if meeting_on is not None and meeting_on < invited_on:
         raise ParentsError("The meeting can't be before the invitation.")
+    wanted = sorted(p.id for p in parties)
+    if any(sorted(m.party_ids) == wanted and (m.invited_how, m.meeting_on, m.state)
+           == (how.value, meeting_on, MeetingState.INVITED.value)
+           for m in session.scalars(select(ParentMeeting).where(
+               ParentMeeting.report_id == report.id, ParentMeeting.invited_on == invited_on))):
+        raise AlreadyRecorded(AGAIN)
     meeting = ParentMeeting(report_id=report.id, invited_on=invited_on, invited_how=how.value,
                             meeting_on=meeting_on, state=MeetingState.INVITED.value,
                             recorded_by_id=actor.id,

@@ -52,6 +52,14 @@ class PartyError(InvalidTransition):
     """Something the rules refuse about a party or its records, in plain words."""
 
 
+class AlreadyRecorded(PartyError):
+    """The same record sent again (a double tap, a form sent twice): nothing new is added."""
+
+
+AGAIN = ("That was recorded already: the same form was sent twice. Nothing new was added; "
+         "it is in the list above.")
+
+
 class PartyNotFound(LookupError):
     """A party id that is not one of this report's current parties (answered as 404)."""
 
@@ -159,6 +167,9 @@ def add_support(session: Session, report: Report, party: ReportPupil, *, actor: 
     if review_on is not None and review_on < starts_on:
         raise PartyError("The review date can't be before the start date.")
     text = _text(note, limit=TEXT_MAX, what="the note", required=False)
+    if any((r.type, r.code, r.given_by, r.starts_on, r.review_on, r.note)
+           == (type_, code, who, starts_on, review_on, text) for r in party.support):
+        raise AlreadyRecorded(AGAIN)
     record = PartySupport(report_id=report.id, party_id=party.id, type=type_, code=code,
                           given_by=who, starts_on=starts_on, review_on=review_on, note=text,
                           recorded_by_id=actor.id)
@@ -222,6 +233,8 @@ def record_voice(session: Session, report: Report, party: ReportPupil, *, actor:
         raise PartyNotFound("That person is not involved in this report.")
     _not_future(said_on, "they said it")
     text = _text(wants, limit=TEXT_MAX, what="what they want to happen")
+    if any((v.said_on, v.wants) == (said_on, text) for v in party.voices):
+        raise AlreadyRecorded(AGAIN)
     voice = PartyVoice(report_id=report.id, party_id=party.id, said_on=said_on, wants=text,
                        recorded_by_id=actor.id)
     session.add(voice)
@@ -247,6 +260,9 @@ def record_interview(session: Session, report: Report, party: ReportPupil, *, ac
     who = _text(interviewer, limit=NAME_MAX, what="who interviewed them")
     others = _text(present, limit=TEXT_MAX, what="who else was there", required=False)
     text = _text(account, limit=TEXT_MAX, what="a short account of the interview")
+    if any((i.held_on, i.interviewer, i.present, i.account) == (held_on, who, others, text)
+           for i in party.interviews):
+        raise AlreadyRecorded(AGAIN)
     interview = PartyInterview(report_id=report.id, party_id=party.id, held_on=held_on,
                                interviewer=who, present=others, account=text,
                                recorded_by_id=actor.id)

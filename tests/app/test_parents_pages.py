@@ -288,4 +288,5 @@ def test_the_report_of_a_told_record_is_its_own(session, case, browser):
     browser.submit(case["page"], told_mum(case), action=case["told"])
     (record,) = told(session)
     assert record.report_id == case["id"]
+    session.expire_all()  # the page's own session acknowledged it, not this one
     assert session.get(Report, case["id"]).acknowledged_at is not None
