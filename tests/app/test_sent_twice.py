@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures "case" and "dsl" come from test_parents_pages
 """The same case-work form sent twice records once (a trial found a voice recorded three
 times and a detention twice by sending one form again): a double tap on a slow tablet,
 Back then Save, or a browser resending a form must not put a second sanction in a child's
