@@ -38,6 +38,7 @@ from ..models import (
     ToldHow,
     User,
 )
+from .acknowledge import InvalidTransition, acknowledge
 
 TEXT_LIMIT = 4000
 NAME_LIMIT = 160
@@ -47,7 +48,7 @@ RECURRING_PROMPT = ("Inviting parents/carers into school to form part of the dis
                     "around reoccurring incidents")
 
 
-class ParentsError(ValueError):
+class ParentsError(InvalidTransition):
     """A record about parents the rules refuse, with the reason in plain words."""
 
 
@@ -61,14 +62,6 @@ AGAIN = ("That was recorded already: the same form was sent twice. Nothing new w
 
 class PartyNotFound(ParentsError):
     """A party id that is not a roster child of this case (another report's, unlinked)."""
-
-
-def _acknowledge(session: Session, report: Report, actor: User) -> None:
-    """The first action of any kind on a case acknowledges it (triage.operations; imported
-    here, as portal.linking does, to keep this package free of the triage package)."""
-    from .acknowledge import acknowledge
-
-    acknowledge(session, report, actor=actor)
 
 
 def _text(value: str, what: str, limit: int = TEXT_LIMIT, *, needed: bool = False) -> str:
@@ -173,7 +166,7 @@ def record_parents_told(session: Session, report: Report, party_id: int, *, acto
         "by": named or (teller.name if teller else ""),
         "by_user_id": teller.id if teller else None, "what": text,
         "corrects": corrects_id}, school_id=report.school_id, report_id=report.id))
-    _acknowledge(session, report, actor)
+    acknowledge(session, report, actor=actor)
     return record
 
 
@@ -214,7 +207,7 @@ def invite_to_meeting(session: Session, report: Report, party_ids: Sequence[int]
             "invited_on": invited_on.isoformat(), "invited_how": how.value,
             "meeting_on": meeting_on.isoformat() if meeting_on else None},
             school_id=report.school_id, report_id=report.id))
-    _acknowledge(session, report, actor)
+    acknowledge(session, report, actor=actor)
     return meeting
 
 
@@ -258,7 +251,7 @@ def complete_meeting(session: Session, report: Report, meeting_id: int, *, actor
             "from": before, "to": state.value, "meeting_on": meeting_on.isoformat(),
             "attended": who, "agreed": what, "next_steps": steps},
             school_id=report.school_id, report_id=report.id))
-    _acknowledge(session, report, actor)
+    acknowledge(session, report, actor=actor)
     return meeting
 
 

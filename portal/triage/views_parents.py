@@ -8,13 +8,12 @@ in that child's panel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from ..auth.access import READERS, allow, staff_user
@@ -25,7 +24,7 @@ from ..models import ParentsTold, Pupil, Report, ReportPupil
 from . import views
 from .case_parts import case_part
 from .forms_parents import InviteForm, MeetingForm, ParentsToldForm
-from .views import _case, _render_case, bp
+from .views import _act, _case, bp
 
 
 def _number(text: str | None) -> int | None:
@@ -35,24 +34,6 @@ def _number(text: str | None) -> int | None:
 
 def _party_name(party: ReportPupil) -> str:
     return party.pupil.name if party.pupil else "this child"
-
-
-def _save(report: Report, form: FlaskForm, name: str, change: Callable[[Session], Any],
-          done: str, anchor: str) -> ResponseReturnValue:
-    """Validate ``form``, apply one rule, commit, and go back to the child's panel; a
-    refusal comes back in that panel with what was typed."""
-    if form.validate_on_submit():
-        db = get_session()
-        try:
-            change(db)
-        except parents.ParentsError as error:
-            db.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.commit()
-            flash(done)
-            return redirect(url_for("triage.case", report_id=report.id, _anchor=anchor))
-    return _render_case(report, 400, None, **{name: form})
 
 
 @bp.route("/cases/<int:report_id>/parties/<int:party_id>/parents-told", methods=["POST"])
@@ -77,7 +58,7 @@ def record_parents_told(report_id: int, party_id: int) -> ResponseReturnValue:
             by_user_id=None if by == "me" else (_number(by) or -1),
             by_name=form.by_name.data or "", corrects_id=_number(form.corrects.data))
 
-    return _save(report, form, "parents_told", change,
+    return _act(report, form, "parents_told", change,
                  f"Recorded: the parents of {_party_name(party)} were told.",
                  f"parents-{party.id}")
 
@@ -100,7 +81,7 @@ def invite_parents(report_id: int) -> ResponseReturnValue:
                                   invited_how=form.invited_how.data or "",
                                   meeting_on=form.meeting_on.data)
 
-    return _save(report, form, "parents_invite", change,
+    return _act(report, form, "parents_invite", change,
                  "Invitation to a meeting recorded.", anchor)
 
 
@@ -126,7 +107,7 @@ def complete_meeting(report_id: int, meeting_id: int) -> ResponseReturnValue:
                                  agreed=form.agreed.data or "",
                                  next_steps=form.next_steps.data or "")
 
-    return _save(report, form, "parents_meeting", change, "Meeting recorded.", anchor)
+    return _act(report, form, "parents_meeting", change, "Meeting recorded.", anchor)
 
 
 views.register_case_form("triage.record_parents_told", "parents_told", ParentsToldForm)
