@@ -77,8 +77,8 @@ class Keyboard:
         assert state["positiveTabindex"] == 0, f"{where}: a positive tabindex changes the order"
         if self.stops and self.stops[-1]["url"] == self.page.url:
             previous = self.stops[-1]
-            # Chromium's date field takes one Tab stop per part (day, month, year): the same
-            # element again is the next part of it, not a step backwards.
+            # Chromium gives a date field a Tab stop per part (day, month, year, the calendar
+            # button): the same element again is its next part, not a step backwards.
             same_date_field = (state["type"] in DATE_PARTS and state["order"] == previous["order"])
             assert same_date_field or state["order"] > previous["order"], (
                 f"{where} comes before the previous stop {previous['text']!r}")
