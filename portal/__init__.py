@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import crypto, db, errors, evidence, security
 from .config import PACKAGE_DIR, Settings, private_dir
+from .figures import rollup as _figure_counts  # noqa: F401 - keeps the day counts in step
 from .notifications import SmtpSettings
 
 csrf = CSRFProtect()
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .auth import login_manager
+    from .figures.views import bp as figures_bp
     from .reporting import bp as reporting_bp
     from .triage import bp as triage_bp
 
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(triage_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(figures_bp)
     errors.init_app(app)
     # The report forms state the evidence limits, and their size check (js/evidence.js)
     # reads them from the page.

@@ -458,6 +458,14 @@ def _search_run(p: dict[str, Any], _n: Names) -> Line:
     return Line(f"Searched the school's reports ({count} found)", p["query"])
 
 
+# Figures (portal.figures)
+@renders(Action.FIGURES_EXPORTED)
+def _figures_exported(p: dict[str, Any], _n: Names) -> Line:
+    what = "the governors' report (PDF)" if p["format"] == "pdf" else "the figures (CSV)"
+    where = f" of {p['school']}" if p["school"] else ""
+    return Line(f"Downloaded {what}{where} for {p['from']} to {p['to']}")
+
+
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""
     return RENDERERS[Action(event.action)](event.payload, names)

@@ -89,6 +89,8 @@ class Action(enum.StrEnum):
     AUTHOR_TOLD = "author.told"
     # Search across the school's reports (portal.search)
     SEARCH_RUN = "search.run"
+    # The figures (portal.figures) leaving the portal as a CSV or a governors' PDF
+    FIGURES_EXPORTED = "figures.exported"
 
 
 class PayloadError(ValueError):
@@ -221,6 +223,10 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     # Search (portal.search): what was searched for (payloads are encrypted) and how many
     # reports matched, counted up to 101 ("more than 100")
     Action.SEARCH_RUN: _schema(query=Text, results=Number),
+    # format: csv / pdf; the period's first and last days (ISO); school: a slug, or None
+    # for a trust's schools together
+    Action.FIGURES_EXPORTED: _schema(**{"format": Text, "from": Text, "to": Text,
+                                        "school": OptionalText}),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

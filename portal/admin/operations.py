@@ -1,9 +1,8 @@
-"""Rules for the school's list of trusted adults and the trust's figures. No Flask here."""
+"""Rules for the school's list of trusted adults, its roster and its settings. No Flask here."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import linking
 from ..events import Action
-from ..models import Event, Pupil, Report, School, TrustedAdult, User, upn_index
-from ..vocabulary import Category, Status
+from ..models import Event, Pupil, School, TrustedAdult, User, upn_index
 
 
 def add_trusted_adult(session: Session, school: School, *, actor: User, name: str,
@@ -39,40 +37,6 @@ def set_trusted_adult_active(session: Session, adult: TrustedAdult, *, actor: Us
     session.add(Event.by(actor, Action.ADULT_SHOWN if active else Action.ADULT_HIDDEN,
                          {"adult_id": adult.id}, school_id=adult.school_id))
     session.flush()
-
-
-@dataclass(frozen=True)
-class SchoolFigures:
-    school: School
-    by_status: dict[Status, int]
-    by_category: dict[Category, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_status.values())
-
-
-def trust_figures(session: Session, trust_id: int) -> list[SchoolFigures]:
-    """Counts per school of a trust, by status and by decision; never report text."""
-    schools = session.scalars(
-        select(School).where(School.trust_id == trust_id).order_by(School.name)
-    ).all()
-    ids = [s.id for s in schools]
-    status_rows = session.execute(
-        select(Report.school_id, Report.status, func.count())
-        .where(Report.school_id.in_(ids)).group_by(Report.school_id, Report.status)
-    ).all()
-    category_rows = session.execute(
-        select(Report.school_id, Report.category, func.count())
-        .where(Report.school_id.in_(ids)).group_by(Report.school_id, Report.category)
-    ).all()
-    figures = {s.id: SchoolFigures(s, dict.fromkeys(Status, 0), dict.fromkeys(Category, 0))
-               for s in schools}
-    for school_id, status, count in status_rows:
-        figures[school_id].by_status[status] = count
-    for school_id, category, count in category_rows:
-        figures[school_id].by_category[category] = count
-    return list(figures.values())
 
 
 class DuplicatePupil(ValueError):

@@ -106,11 +106,8 @@ def toggle_adult(adult_id: int) -> ResponseReturnValue:
 @bp.route("/trust")
 @allow(Role.TRUST_LEAD)
 def trust() -> ResponseReturnValue:
-    user = staff_user()
-    if user.trust_id is None:
-        abort(404)
-    figures = ops.trust_figures(get_session(), user.trust_id)
-    return render_template("admin/trust.html", figures=figures, trust=user.trust)
+    """The old trust table's address: the trust's figures are on the figures page now."""
+    return redirect(url_for("figures.page"), 301)
 
 
 ROSTER_ROLES = (Role.ADMIN, DSL_TEAM)

@@ -12,6 +12,7 @@ from .checkback import (
 )
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
+from .figures import FigureCount, FigurePupilDay
 from .notices import (
     CONTACT_ROLE_LABELS,
     ContactRole,
@@ -57,7 +58,7 @@ from .pupil import (
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .search import SearchTerm
-from .user import DSL_TEAM, Device, RecoveryCode, Role, StaffSession, User
+from .user import DSL_TEAM, FIGURES_ROLES, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
     "ACTION_LABELS",
@@ -79,10 +80,13 @@ __all__ = [
     "ReportPupil",
     "SenStatus",
     "DSL_TEAM",
+    "FIGURES_ROLES",
     "AppendOnlyError",
     "Base",
     "Event",
     "EventUnlock",
+    "FigureCount",
+    "FigurePupilDay",
     "Report",
     "ReportKind",
     "Role",

@@ -171,7 +171,7 @@ def queue() -> ResponseReturnValue:
     if user.role == Role.ADMIN:
         return redirect(url_for("admin.home"))
     if user.role == Role.TRUST_LEAD:
-        return redirect(url_for("admin.trust"))
+        return redirect(url_for("figures.page"))
     problems: list[str] = []
     filters = _filters(problems)
     db = get_session()

@@ -1,0 +1,160 @@
+"""The figures pages: ``/staff/figures`` (HTML), ``.csv`` and ``.pdf`` (DESIGN.md contract).
+
+Who sees what: a head teacher and the school's DSL team see their own school, whatever the
+parameters say; a trust lead sees every school of their trust side by side with the
+trust's totals, or one of them with ``school=<slug>`` (a school of another trust, or no
+school, answers 404). Nobody sees report text, names or links to cases here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from ..auth.access import allow, staff_user
+from ..db import get_session
+from ..events import Action
+from ..models import FIGURES_ROLES, Event, Role, School, User
+from ..overdue import LOCAL
+from . import (
+    Figures,
+    PeriodError,
+    TrustFigures,
+    compute,
+    figures_csv,
+    grouped,
+    parse_period,
+    trust_figures,
+)
+from .charts import bar_chart
+from .model import FEWER, SMALL, WITHHELD, Period
+
+bp = Blueprint("figures", __name__, url_prefix="/staff")
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone(LOCAL).date()
+
+
+class _Scope:
+    """What the signed-in user may see, narrowed by ``school`` for a trust lead."""
+
+    def __init__(self, user: User) -> None:
+        db = get_session()
+        self.trust = None
+        self.school: School | None = None
+        if user.role == Role.TRUST_LEAD:
+            if user.trust_id is None or user.trust is None:
+                abort(404)
+            self.trust = user.trust
+            slug = request.args.get("school", "").strip()
+            if slug:
+                self.school = db.scalar(select(School).where(
+                    School.slug == slug[:60], School.trust_id == user.trust_id))
+                if self.school is None:
+                    abort(404)
+        else:
+            if user.school is None:
+                abort(404)
+            self.school = user.school  # the school's own, whatever ``school`` says
+
+    @property
+    def slug(self) -> str | None:
+        return self.school.slug if self.school is not None else None
+
+
+def _period() -> tuple[Period | None, str]:
+    try:
+        return parse_period(request.args.get("from", "")[:20] or None,
+                            request.args.get("to", "")[:20] or None, _today()), ""
+    except PeriodError as problem:
+        return None, str(problem)
+
+
+def _figures(scope: _Scope, period: Period) -> tuple[list[Figures], TrustFigures | None]:
+    db = get_session()
+    if scope.trust is not None and scope.school is None:
+        trust = trust_figures(db, scope.trust, period)
+        return list(trust.schools), trust
+    assert scope.school is not None
+    return compute(db, [scope.school], period), None
+
+
+def _page(status: int = 200, **context: object) -> ResponseReturnValue:
+    return render_template("figures/page.html", chart=bar_chart, grouped=grouped,
+                           FEWER=FEWER, SMALL=SMALL, WITHHELD=WITHHELD, **context), status
+
+
+@bp.route("/figures")
+@allow(FIGURES_ROLES)
+def page() -> ResponseReturnValue:
+    user = staff_user()
+    scope = _Scope(user)
+    period, problem = _period()
+    asked = {"from": request.args.get("from", "")[:20], "to": request.args.get("to", "")[:20]}
+    if period is None:
+        return _page(400, problem=problem, asked=asked, scope=scope, figures=None, trust=None)
+    each, trust = _figures(scope, period)
+    shown = trust.totals if trust is not None else each[0]
+    return _page(scope=scope, figures=shown, trust=trust, problem="", period=period,
+                 asked={"from": period.start.isoformat(), "to": period.end.isoformat()})
+
+
+def _exported(user: User, scope: _Scope, period: Period, kind: str) -> None:
+    """An export is an audit event: who took which figures out, for which period."""
+    db = get_session()
+    school_id = scope.school.id if scope.school is not None else None
+    db.add(Event.by(user, Action.FIGURES_EXPORTED,
+                    {"format": kind, "from": period.start.isoformat(),
+                     "to": period.end.isoformat(), "school": scope.slug},
+                    school_id=school_id))
+    db.commit()
+
+
+def _filename(scope: _Scope, period: Period, ext: str) -> str:
+    name = scope.slug or "trust"
+    return f"figures-{name}-{period.start.isoformat()}-to-{period.end.isoformat()}.{ext}"
+
+
+@bp.route("/figures.csv")
+@allow(FIGURES_ROLES)
+def csv() -> ResponseReturnValue:
+    user = staff_user()
+    scope = _Scope(user)
+    period, problem = _period()
+    if period is None:
+        return Response(problem + "\n", status=400, mimetype="text/plain")
+    each, trust = _figures(scope, period)
+    rows = [*each, trust.totals] if trust is not None else each
+    _exported(user, scope, period, "csv")
+    return Response(figures_csv(rows), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(scope, period, "csv")}"',
+        "Cache-Control": "no-store"})
+
+
+@bp.route("/figures.pdf")
+@allow(FIGURES_ROLES)
+def pdf() -> ResponseReturnValue:
+    from ..pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
+
+    user = staff_user()
+    scope = _Scope(user)
+    period, problem = _period()
+    if period is None:
+        return Response(problem + "\n", status=400, mimetype="text/plain")
+    each, trust = _figures(scope, period)
+    shown = trust.totals if trust is not None else each[0]
+    now = datetime.now(UTC).astimezone(LOCAL)
+    html = render_template(
+        "figures/report.pdf.html", figures=shown, trust=trust, period=period,
+        chart=bar_chart, grouped=grouped, FEWER=FEWER, SMALL=SMALL, WITHHELD=WITHHELD,
+        exported_by=user.name, exported_at=f"{now:%d %B %Y, %H:%M}",
+        title=f"{shown.scope}: figures for {period.label}")
+    data = render_pdf(html)
+    _exported(user, scope, period, "pdf")
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(scope, period, "pdf")}"',
+        "Cache-Control": "no-store"})

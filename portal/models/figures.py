@@ -1,0 +1,50 @@
+"""Stored counts behind the figures page (portal.figures.rollup keeps them).
+
+A governors' report reads a term of a school's reports, and the year before: at a million
+reports that is too much to count on every page view, and the year groups and SEND status
+it needs are encrypted. So each school day keeps its counts, per figure: the page adds up
+a period's days (a few thousand small rows, whatever the number of reports).
+
+Rows hold numbers and codes only: never report text, never a name. A child appears in
+``figure_pupil_days`` by roster id alone (no name), so "children named in two or more
+reports" can be counted for any period; the figures pages show only the count.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+
+class FigureCount(Base):
+    """How many of a school's reports that arrived on ``day`` have ``value`` for ``figure``
+    (a report counts once per value: a report about two kinds counts under both)."""
+
+    __tablename__ = "figure_counts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    figure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class FigurePupilDay(Base):
+    """How many of a school's reports that arrived on ``day`` name pupil ``pupil_id`` in
+    ``role`` (target, alleged perpetrator, witness)."""
+
+    __tablename__ = "figure_pupil_days"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

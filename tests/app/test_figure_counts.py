@@ -1,0 +1,170 @@
+"""The day counts behind the figures (portal.figures.rollup) stay exactly what a rebuild
+from the reports gives, after every kind of change that moves a figure: a report arriving,
+a decision, kinds, links and unlinks, an acknowledgement, closing, a check-back answer, a
+pupil's year group or SEND status, a school's due days, and a report deleted by retention.
+(Issue 15: "If that needs stored rollups, keep them correct under every change (a test
+that rebuilds them and compares).")"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal import linking
+from portal.casework import acknowledge, checkback
+from portal.figures import rollup
+from portal.models import (
+    BETTER,
+    FigureCount,
+    FigurePupilDay,
+    LinkRole,
+    Pupil,
+    Report,
+    Role,
+    SenStatus,
+)
+from portal.retention import Retention, purge
+from portal.triage import operations as triage
+from portal.vocabulary import Category, Status
+
+
+def kept(session) -> tuple[set, set]:
+    counts = {(r.school_id, r.day, r.figure, r.value, r.count)
+              for r in session.scalars(select(FigureCount))}
+    pupils = {(r.school_id, r.day, r.pupil_id, r.role, r.count)
+              for r in session.scalars(select(FigurePupilDay))}
+    return counts, pupils
+
+
+def rebuilt(session) -> tuple[set, set]:
+    """What a rebuild from the stored reports gives (rolled back: nothing changes)."""
+    session.commit()
+    with session.bind.connect() as conn, conn.begin() as tx:
+        rollup.rebuild(conn)
+        counts = {tuple(r) for r in conn.execute(select(
+            FigureCount.school_id, FigureCount.day, FigureCount.figure, FigureCount.value,
+            FigureCount.count))}
+        pupils = {tuple(r) for r in conn.execute(select(
+            FigurePupilDay.school_id, FigurePupilDay.day, FigurePupilDay.pupil_id,
+            FigurePupilDay.role, FigurePupilDay.count))}
+        tx.rollback()
+    return counts, pupils
+
+
+def assert_in_step(session) -> None:
+    session.expire_all()
+    assert kept(session) == rebuilt(session)
+
+
+def value(session, school, figure, val) -> int:
+    return sum(r.count for r in session.scalars(select(FigureCount).where(
+        FigureCount.school_id == school.id, FigureCount.figure == figure,
+        FigureCount.value == val)))
+
+
+def pupil(session, school, upn, year="Year 3", sen=SenStatus.NONE) -> Pupil:
+    p = Pupil(school_id=school.id, upn=upn, first_name="Ada", last_name=upn,
+              year_group=year, sen_status=sen, on_roll=True)
+    session.add(p)
+    session.commit()
+    return p
+
+
+def test_every_change_keeps_the_day_counts_equal_to_a_rebuild(
+        app, session, school, make_school, make_report, make_user):
+    dsl = make_user(Role.DSL, school)
+    other = make_school("elm", "Elm Academy")
+    first, _ = make_report(school, kinds=["verbal", "online"], places=["corridor", "online"],
+                           feels_safe="no", anonymous="no", reporter_name="Sam")
+    second, _ = make_report(school, source="parent")
+    witness, _ = make_report(school, about="someone_else")
+    make_report(other)
+    assert value(session, school, rollup.TOTAL, "all") == 3
+    assert value(session, school, rollup.SOURCE, "pupil_named") == 1
+    assert value(session, school, rollup.SOURCE, "witness") == 1
+    assert value(session, school, rollup.UNSAFE, "no") == 1
+    assert value(session, school, rollup.PLACE, "corridor") == 1
+    assert_in_step(session)
+
+    ada = pupil(session, school, "A1", "Year 3", SenStatus.SEN_SUPPORT)
+    ben = pupil(session, school, "B2", "Year 5")
+    report = session.get(Report, first.id)
+    linking.link(session, report, ada, LinkRole.TARGET, actor=dsl, school=school)
+    linking.link(session, report, ben, LinkRole.ALLEGED_PERPETRATOR, actor=dsl, school=school)
+    linking.link(session, session.get(Report, second.id), ada, LinkRole.TARGET, actor=dsl,
+                 school=school)
+    session.commit()
+    assert value(session, school, rollup.SEND, "yes") == 2
+    assert value(session, school, rollup.YEAR, "Year 3") == 2
+    assert_in_step(session)
+
+    acknowledge.acknowledge(session, report, actor=dsl)
+    triage.record_decision(session, report, actor=dsl, category=Category.BULLYING_INCIDENT,
+                           reason="Repeated name calling, confirmed by two staff.")
+    triage.set_kinds(session, report, actor=dsl, kinds=["verbal", "prejudice:race"],
+                     reason="Racist words were used.", school=school)
+    session.commit()
+    assert value(session, school, rollup.OUTCOME, Category.BULLYING_INCIDENT.value) == 1
+    assert value(session, school, rollup.KIND, "prejudice:race") == 1
+    assert value(session, school, rollup.ACK, "on_time") == 2  # linking acknowledges too
+    assert_in_step(session)
+
+    check = checkback.schedule(session, report, actor=dsl, due_on=date.today())
+    session.commit()
+    checkback.answer(session, report, check, feeling=BETTER, base_url="http://x")
+    session.commit()
+    assert value(session, school, rollup.BETTER, BETTER) == 1
+    assert_in_step(session)
+
+    row = next(r for r in report.pupil_links if r.pupil_id == ben.id)
+    linking.unlink(session, row, actor=dsl, school=school, reason="Linked the wrong child.")
+    ada.year_group = "Year 4"
+    ada.sen_status = SenStatus.NONE
+    session.commit()
+    assert value(session, school, rollup.YEAR, "Year 4") == 2
+    assert value(session, school, rollup.SEND, "yes") == 0
+    assert_in_step(session)
+
+    school.normal_due_days = 0
+    school.urgent_due_days = 0
+    session.commit()
+    assert_in_step(session)
+
+    triage.change_status(session, report, actor=dsl, status=Status.CLOSED,
+                         reason="Actions complete and the pupil is happier.",
+                         override="Closing in a test.", base_url="http://x")
+    session.commit()
+    assert_in_step(session)
+
+    w = session.get(Report, witness.id)
+    purge(session, [Retention(w.id, school.id, "unsubstantiated", date.today(), False)],
+          app.config["PORTAL_EVIDENCE_DIR"])
+    session.commit()
+    assert value(session, school, rollup.SOURCE, "witness") == 0
+    assert_in_step(session)
+
+
+def test_a_report_counts_on_its_own_school_day_in_london_time(session, school, make_report):
+    """A report sent at 00:30 on 1 July, British Summer Time, is 23:30 on 30 June in UTC:
+    the school's day is 1 July."""
+    report, _ = make_report(school)
+    from datetime import UTC, datetime
+    report.created_at = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    session.commit()
+    days = {r.day for r in session.scalars(select(FigureCount).where(
+        FigureCount.school_id == school.id))}
+    assert days == {date(2026, 7, 1)}
+    assert value(session, school, rollup.HOUR, "00") == 1
+    assert_in_step(session)
+
+
+def test_a_rolled_back_report_is_not_counted(session, school, make_report):
+    make_report(school)
+    report = Report(school_id=school.id, source="pupil", body="x", followup_code_hash="f" * 64)
+    session.add(report)
+    session.flush()
+    session.rollback()
+    assert value(session, school, rollup.TOTAL, "all") == 1
+    assert_in_step(session)
+    _ = timedelta

@@ -1,0 +1,288 @@
+"""The figures pages (issue 15): who sees which school's figures, the period, the
+small-number rule in HTML and CSV alike, spreadsheet-safe CSV, a fixed number of queries,
+and never a report's words or a child's name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal import linking
+from portal.figures import FEWER, WITHHELD, parse_period, safe_cell
+from portal.models import Event, LinkRole, Pupil, Report, Role, School, SenStatus, Trust
+from tests.app.test_queries import counting
+
+SECRET_WORDS = "Zebrafinch-kept-calling-me-names"
+NOW = datetime.now(UTC)
+
+
+def table_cells(html: str, table: str) -> dict[str, tuple[str, str]]:
+    """A figures table's rows: key -> (this period, same period last year) as shown."""
+    block = html.split(f'data-figures="{table}"', 1)[1].split("</table>", 1)[0]
+    cells = {}
+    for key, row in re.findall(r'<tr data-row="([^"]+)">(.*?)</tr>', block, re.S):
+        now = re.search(r'data-cell="now"[^>]*>([^<]*)<', row).group(1)
+        last = re.search(r'data-cell="last"[^>]*>([^<]*)<', row).group(1)
+        cells[key] = (now, last)
+    return cells
+
+
+def signed_in(browser, make_user, role, school=None, trust_id=None):
+    user = make_user(role, school, trust_id=trust_id)
+    browser.login(user.email)
+    return user
+
+
+def pupil(session, school, upn, year, sen=SenStatus.NONE):
+    p = Pupil(school_id=school.id, upn=upn, first_name="Robin", last_name=f"Child{upn}",
+              year_group=year, sen_status=sen, on_roll=True)
+    session.add(p)
+    session.commit()
+    return p
+
+
+@pytest.fixture
+def one_send_child(session, school, make_report, make_user):
+    """A school with one SEND pupil, in Year 3, named in one report, and twelve other
+    reports naming Year 5 children without SEND, and six nobody has linked a child to yet."""
+    dsl = make_user(Role.DSL, school)
+    send_child = pupil(session, school, "S1", "Year 3", SenStatus.SEN_SUPPORT)
+    others = [pupil(session, school, f"P{i}", "Year 5") for i in range(12)]
+    report, _ = make_report(school, what_happened=SECRET_WORDS)
+    linking.link(session, report, send_child, LinkRole.TARGET, actor=dsl, school=school)
+    for child in others:
+        other, _ = make_report(school)
+        linking.link(session, other, child, LinkRole.TARGET, actor=dsl, school=school)
+    for _ in range(6):
+        make_report(school)  # nobody linked yet
+    session.commit()
+    return send_child
+
+
+def test_the_dsl_sees_this_terms_figures_beside_last_year_and_no_report_text(
+        app, browser, session, school, make_report, make_user):
+    make_report(school, what_happened=SECRET_WORDS, kinds=["verbal"], places=["corridor"])
+    make_report(school, source="parent")
+    old, _ = make_report(school)
+    old.created_at = NOW - timedelta(days=365)
+    session.commit()
+    signed_in(browser, make_user, Role.DSL, school)
+    page = browser.get("/staff/figures")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    term = parse_period(None, None, NOW.date())
+    assert term.label in html
+    assert table_cells(html, "source")["parent"] == ("1", "0")
+    assert table_cells(html, "source")["pupil_anonymous"] == ("1", "1")
+    assert table_cells(html, "place")["corridor"] == ("1", "0")
+    assert 'data-total="2"' in html
+    assert SECRET_WORDS not in html
+    assert "/staff/cases/" not in html  # no link to any case
+    assert "<svg" in html
+    assert 'role="img"' in html  # a chart beside each table
+
+
+def test_one_send_pupil_in_year_3_reads_fewer_than_5_everywhere(
+        app, browser, session, school, make_user, one_send_child):
+    """The small-number rule (docs/figures.md): the Year 3 row and the SEND row read "fewer
+    than 5"; the SEND table's next count is withheld so subtraction from the total (19)
+    cannot give it back; shares of hidden counts are blank; the CSV says the same."""
+    signed_in(browser, make_user, Role.DSL, school)
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    years = table_cells(html, "year")
+    assert years["Year 3"][0] == FEWER
+    assert years["Year 5"][0] == "12"
+    send = table_cells(html, "send")
+    assert send["yes"][0] == FEWER
+    # unlinked (6) is the smallest other count above nought: withheld, so 19 - 12 gives
+    # only "yes + unlinked", never "yes"
+    assert send["unlinked"][0] == WITHHELD
+    assert send["no"][0] == "12"
+    assert 'data-total="19"' in html
+    repeats = table_cells(html, "repeats")
+    assert repeats["target"][0] == "0"
+    body = html.split('data-figures="send"', 1)[1].split("</table>", 1)[0]
+    # 1/19 and 6/19 are not given away
+    assert "5%" not in body
+    assert "32%" not in body
+    rows = list(csv.DictReader(io.StringIO(browser.get("/staff/figures.csv").get_data(
+        as_text=True))))
+    year3 = [r for r in rows if r["figure"] == "Year 3" and r["period"] == "this period"]
+    assert [r["value"] for r in year3] == [FEWER]
+    send_rows = {r["figure"]: r for r in rows if r["table"].startswith("Children with special")
+                 and r["period"] == "this period"}
+    assert send_rows["A pupil with SEND involved"]["value"] == FEWER
+    assert send_rows["A pupil with SEND involved"]["share"] == ""
+    assert send_rows["No pupil linked to the report"]["value"] == WITHHELD
+    assert not any(r["value"] in ("1", "6") for r in send_rows.values())
+    assert "Robin" not in html
+    assert "Child" + "S1" not in html
+
+
+def test_a_dsl_gets_their_own_school_whatever_the_parameters(
+        app, browser, session, school, make_school, make_report, make_user):
+    other = make_school("elm", "Elm Academy")
+    for _ in range(7):
+        make_report(other)
+    make_report(school)
+    signed_in(browser, make_user, Role.DSL, school)
+    for url in ("/staff/figures?school=elm", "/staff/figures.csv?school=elm"):
+        page = browser.get(url)
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "Elm Academy" not in text
+    assert 'data-total="1"' in browser.get("/staff/figures?school=elm").get_data(as_text=True)
+
+
+def test_staff_and_admin_are_refused_the_figures(app, browser, school, make_user):
+    for role in (Role.STAFF, Role.ADMIN):
+        user = make_user(role, school)
+        browser.login(user.email)
+        for url in ("/staff/figures", "/staff/figures.csv", "/staff/figures.pdf"):
+            assert browser.get(url).status_code == 403, (role, url)
+        browser.client.post("/staff/logout")
+        browser.client.delete_cookie("tellus")
+
+
+@pytest.fixture
+def trust_of_two(session, school, make_school, make_report):
+    trust = Trust(name="Northern Learning Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    elm = make_school("elm", "Elm Academy")
+    elm.trust_id = trust.id
+    far = make_school("far", "Far Away School")  # another trust's school
+    far_trust = Trust(name="Another Trust")
+    session.add(far_trust)
+    session.flush()
+    far.trust_id = far_trust.id
+    session.commit()
+    for _ in range(6):
+        make_report(school)
+    for _ in range(9):
+        make_report(elm, source="parent")
+    make_report(far)
+    for i in range(200):
+        session.add(Pupil(school_id=school.id, upn=f"R{i}", first_name="A", last_name="B",
+                          year_group="Year 4", on_roll=True))
+    session.commit()
+    return trust
+
+
+def test_a_trust_lead_sees_each_school_side_by_side_and_the_trusts_totals(
+        app, browser, session, school, make_user, trust_of_two):
+    signed_in(browser, make_user, Role.TRUST_LEAD, trust_id=trust_of_two.id)
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    block = html.split('data-figures="schools"', 1)[1].split("</table>", 1)[0]
+    assert re.search(r'data-school="oakfield">.*?<td>6</td>', block, re.S)
+    assert re.search(r'data-school="elm">.*?<td>9</td>', block, re.S)
+    assert "Far Away School" not in html
+    # 6 reports for 200 pupils on roll: 3.0 per 100; Elm has no roster in the portal
+    assert re.search(r'data-school="oakfield">.*?<td>3\.0</td>', block, re.S)
+    assert 'data-total="15"' in html  # the trust's totals
+    assert table_cells(html, "source")["parent"][0] == "9"
+    one = browser.get("/staff/figures?school=elm").get_data(as_text=True)
+    assert 'data-total="9"' in one
+    assert "Elm Academy" in one
+    assert browser.get("/staff/figures?school=far").status_code == 404
+    assert browser.get("/staff/figures.csv?school=far").status_code == 404
+    assert browser.get("/staff/figures?school=nowhere").status_code == 404
+    # the old trust page leads here
+    assert browser.get("/staff/trust").headers["Location"].endswith("/staff/figures")
+
+
+def test_a_trust_total_is_withheld_when_a_schools_count_in_it_is_hidden(
+        app, browser, session, school, make_user, trust_of_two, make_report):
+    """Oakfield has one Year 3 child with an EHC plan in a report, Elm five Year 3 children
+    in five reports: the trust's Year 3 total (6) would give Oakfield's away (6 - 5)."""
+    dsl = make_user(Role.DSL, school)
+    child = pupil(session, school, "S9", "Year 3", SenStatus.EHC_PLAN)
+    report = session.scalars(select(Report).where(Report.school_id == school.id)).first()
+    linking.link(session, report, child, LinkRole.TARGET, actor=dsl, school=school)
+    elm = session.scalars(select(School).where(School.slug == "elm")).one()
+    elm_dsl = make_user(Role.DSL, elm)
+    for i, elm_report in enumerate(session.scalars(select(Report).where(
+            Report.school_id == elm.id)).all()[:5]):
+        linking.link(session, elm_report, pupil(session, elm, f"E{i}", "Year 3"),
+                     LinkRole.TARGET, actor=elm_dsl, school=elm)
+    session.commit()
+    signed_in(browser, make_user, Role.TRUST_LEAD, trust_id=trust_of_two.id)
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    assert table_cells(html, "year")["Year 3"][0] == WITHHELD
+    assert table_cells(html, "send")["yes"][0] == FEWER
+    elm_only = browser.get("/staff/figures?school=elm").get_data(as_text=True)
+    assert table_cells(elm_only, "year")["Year 3"][0] == "5"
+
+
+def test_a_period_the_figures_cannot_show_gets_a_plain_message_and_keeps_the_dates(
+        app, browser, school, make_user):
+    signed_in(browser, make_user, Role.DSL, school)
+    for query, words in (("from=2026-13-01&to=2026-12-01", "year-month-day"),
+                         ("from=2026-12-01&to=2026-09-01", "start on or before"),
+                         ("from=2024-09-01&to=2026-08-31", "at most one year"),
+                         ("from=<script>&to=x", "year-month-day")):
+        page = browser.get(f"/staff/figures?{query}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 400, query
+        assert words in html
+        assert "<script>" not in html
+        assert browser.get(f"/staff/figures.csv?{query}").status_code == 400
+    kept = browser.get("/staff/figures?from=2026-12-01&to=2026-09-01").get_data(as_text=True)
+    assert 'value="2026-12-01"' in kept
+    assert 'value="2026-09-01"' in kept
+
+
+def test_a_chosen_period_is_compared_with_the_same_dates_a_year_before(
+        app, browser, session, school, make_report, make_user):
+    report, _ = make_report(school)
+    report.created_at = datetime(2025, 10, 15, 10, tzinfo=UTC)
+    session.commit()
+    signed_in(browser, make_user, Role.DSL, school)
+    html = browser.get("/staff/figures?from=2026-10-01&to=2026-10-31").get_data(as_text=True)
+    assert "1 October 2025 to 31 October 2025" in html
+    assert table_cells(html, "source")["pupil_anonymous"] == ("0", "1")
+
+
+def test_the_csv_is_one_row_per_figure_and_safe_in_a_spreadsheet(
+        app, browser, session, school, make_report, make_user):
+    school.name = "=HYPERLINK(\"http://evil.example\",\"click\")"
+    session.commit()
+    make_report(school)
+    user = signed_in(browser, make_user, Role.DSL, school)
+    reply = browser.get("/staff/figures.csv?from=2026-09-01&to=2026-12-31")
+    assert reply.mimetype == "text/csv"
+    assert "attachment" in reply.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(reply.get_data(as_text=True))))
+    assert rows[0] == ["school", "table", "figure", "period", "from", "to", "value", "share"]
+    assert all(row[0].startswith("'=") for row in rows[1:])
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert ["2026-09-01", "2026-12-31"] in [r[4:6] for r in rows]
+    assert safe_cell("-1+2") == "'-1+2"
+    assert safe_cell("12") == "12"
+    # the download is in the audit trail: who, which format, which period
+    event = session.scalars(select(Event).where(Event.action == "figures.exported")).one()
+    assert event.actor_id == user.id
+    assert event.payload == {"format": "csv", "from": "2026-09-01", "to": "2026-12-31",
+                             "school": school.slug}
+
+
+def test_the_figures_page_sends_the_same_queries_for_a_month_and_a_year(
+        app, browser, session, school, make_report, make_user):
+    for days in (1, 40, 200, 400):
+        report, _ = make_report(school)
+        report.created_at = NOW - timedelta(days=days)
+    session.commit()
+    signed_in(browser, make_user, Role.DSL, school)
+    counts = []
+    for query in ("from=2026-11-01&to=2026-11-30", "from=2025-12-03&to=2026-12-02", ""):
+        assert browser.get(f"/staff/figures?{query}").status_code == 200
+        with counting(app) as statements:
+            assert browser.get(f"/staff/figures?{query}").status_code == 200
+        counts.append(len(statements))
+    assert len(set(counts)) == 1, counts
