@@ -28,6 +28,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, select, text, update
 
 from . import checklists, linking, priority, search
+from .figures import rollup
 from .db import refresh_statistics
 from .events import Action
 from .models import (
@@ -485,6 +486,8 @@ def _seed(conn: Connection, school_id: int, reports: int, pupils: int | None,
     _insert(conn, CaseChecklist.__table__, attached_rows)  # type: ignore[arg-type]
     _insert(conn, Event.__table__, event_rows)  # type: ignore[arg-type]
     _store_recurring(conn, school_id)
+    # Core inserts pass the session by: the figures' day counts are made here, all at once.
+    rollup.rebuild(conn, school_id)
     refresh_statistics(conn)  # a bulk load: the planners need to see the new shape
     return SeedResult(school_id=school_id, reports=reports, pupils_created=created,
                       links=len(link_rows), events=len(event_rows),

@@ -255,10 +255,10 @@ def rebuild(conn: Connection, school_id: int | None = None, *, chunk_days: int =
     for sid in schools:
         for table in TABLES:
             conn.execute(delete(table).where(table.c.school_id == sid))
-        bounds: tuple[Any, Any] = tuple(conn.execute(
-            select(func.min(Report.created_at), func.max(Report.created_at))
-            .where(Report.school_id == sid)).one())
-        first, last = bounds
+        bounds = conn.execute(select(func.min(Report.created_at), func.max(Report.created_at))
+                              .where(Report.school_id == sid)).one()
+        first: Any = bounds[0]
+        last: Any = bounds[1]
         if first is None or last is None:
             continue
         day, end_day = day_of(first), day_of(last)
