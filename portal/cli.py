@@ -6,6 +6,7 @@
     portal create-user EMAIL --school SLUG --role ROLE [--password-stdin]
     portal demo [--host] [--port] [--no-serve]
     portal seed SLUG --reports N [--pupils P] [--seed S]   synthetic reports (demos, benchmarks)
+    portal figures-rebuild [SLUG]          count the figures' day counts again
     portal run [--host] [--port]          serve, never logging client addresses
     portal checklists-sync                open cases gain steps added to the checklists
 
@@ -322,6 +323,27 @@ def search_reindex_command(slug: str | None) -> None:
     with app.extensions["portal.engine"].begin() as connection:
         indexed = search.rebuild(connection, school_id)
     click.echo(f"Indexed the words of {indexed} report(s).")
+
+
+@cli.command("figures-rebuild")
+@click.argument("slug", required=False)
+def figures_rebuild_command(slug: str | None) -> None:
+    """Count the figures' day counts again from the reports, for one school (SLUG) or all
+    (portal.figures.rollup: the portal keeps them in step by itself; this is for after a
+    restore or a bulk change made outside the portal)."""
+    from .figures import rollup
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    school_id = None
+    if slug is not None:
+        with session_scope(current_app) as session:
+            try:
+                school_id = accounts.find_school(session, slug).id
+            except accounts.AccountError as error:
+                raise _fails(error) from error
+    with app.extensions["portal.engine"].begin() as connection:
+        days = rollup.rebuild(connection, school_id)
+    click.echo(f"Counted {days} school day(s) of reports.")
 
 
 @cli.command("import-pupils")

@@ -147,12 +147,10 @@ def pdf() -> ResponseReturnValue:
         return Response(problem + "\n", status=400, mimetype="text/plain")
     each, trust = _figures(scope, period)
     shown = trust.totals if trust is not None else each[0]
-    now = datetime.now(UTC).astimezone(LOCAL)
     html = render_template(
         "figures/report.pdf.html", figures=shown, trust=trust, period=period,
         chart=bar_chart, grouped=grouped, FEWER=FEWER, SMALL=SMALL, WITHHELD=WITHHELD,
-        exported_by=user.name, exported_at=f"{now:%d %B %Y, %H:%M}",
-        title=f"{shown.scope}: figures for {period.label}")
+        exported_by=user.name, exported_at=datetime.now(UTC), school_name=shown.scope)
     data = render_pdf(html)
     _exported(user, scope, period, "pdf")
     return Response(data, mimetype="application/pdf", headers={

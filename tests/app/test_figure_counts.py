@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from portal import linking
+from portal.cli import cli
 from portal.casework import acknowledge, checkback
 from portal.figures import rollup
 from portal.models import (
@@ -168,3 +169,20 @@ def test_a_rolled_back_report_is_not_counted(session, school, make_report):
     assert value(session, school, rollup.TOTAL, "all") == 1
     assert_in_step(session)
     _ = timedelta
+
+
+def test_portal_figures_rebuild_counts_the_days_again(app, session, school, make_report):
+    make_report(school)
+    make_report(school, source="parent")
+    before = kept(session)
+    session.execute(FigureCount.__table__.delete())
+    session.commit()
+    assert kept(session)[0] == set()
+    result = app.test_cli_runner().invoke(cli, ["figures-rebuild", school.slug])
+    assert result.exit_code == 0, result.output
+    assert "Counted 1 school day(s)" in result.output
+    session.expire_all()
+    assert kept(session) == before
+    unknown = app.test_cli_runner().invoke(cli, ["figures-rebuild", "nowhere"])
+    assert unknown.exit_code == 1
+    assert "Traceback" not in unknown.output

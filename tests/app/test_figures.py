@@ -16,6 +16,7 @@ from portal import linking
 from portal.figures import FEWER, WITHHELD, parse_period, safe_cell
 from portal.models import Event, LinkRole, Pupil, Report, Role, School, SenStatus, Trust
 from tests.app.test_queries import counting
+from tests.pdf_text import pdf_text
 
 SECRET_WORDS = "Zebrafinch-kept-calling-me-names"
 NOW = datetime.now(UTC)
@@ -286,3 +287,28 @@ def test_the_figures_page_sends_the_same_queries_for_a_month_and_a_year(
             assert browser.get(f"/staff/figures?{query}").status_code == 200
         counts.append(len(statements))
     assert len(set(counts)) == 1, counts
+
+
+def test_the_governors_pdf_says_what_the_page_and_the_csv_say(
+        app, browser, session, school, make_user, one_send_child):
+    """The PDF opens (pypdf reads it), its figures are the page's and the CSV's, the small
+    numbers read "fewer than 5" in it too, and it names who exported it."""
+    user = signed_in(browser, make_user, Role.DSL, school)
+    reply = browser.get("/staff/figures.pdf")
+    assert reply.status_code == 200
+    assert reply.mimetype == "application/pdf"
+    assert "attachment" in reply.headers["Content-Disposition"]
+    text = " ".join(pdf_text(reply.data).split())
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    assert f"Confidential — exported by {user.name}" in text
+    assert "Page 1 of" in text
+    assert parse_period(None, None, NOW.date()).label in text
+    assert "Year 3 fewer than 5" in text
+    assert "Year 5 12" in text
+    assert table_cells(html, "year")["Year 5"][0] == "12"
+    assert "A pupil with SEND involved fewer than 5" in text
+    assert "No pupil linked to the report not shown" in text
+    assert SECRET_WORDS not in text
+    assert "Robin" not in text
+    event = session.scalars(select(Event).where(Event.action == "figures.exported")).one()
+    assert event.payload["format"] == "pdf"
