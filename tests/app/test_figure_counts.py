@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from portal import linking
-from portal.cli import cli
 from portal.casework import acknowledge, checkback
+from portal.cli import cli
 from portal.figures import rollup
 from portal.models import (
     BETTER,
