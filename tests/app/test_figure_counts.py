@@ -186,3 +186,46 @@ def test_portal_figures_rebuild_counts_the_days_again(app, session, school, make
     unknown = app.test_cli_runner().invoke(cli, ["figures-rebuild", "nowhere"])
     assert unknown.exit_code == 1
     assert "Traceback" not in unknown.output
+
+
+def test_reports_and_decisions_on_the_same_day_from_many_workers_all_count(
+        app, session, school, make_report, make_user):
+    """Eight workers at once (on PostgreSQL: eight connections, each day's update under its
+    advisory lock; on SQLite: one writer at a time) send reports and decide older ones on
+    the same school day; the kept counts are what a rebuild gives."""
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.reporting import operations as reporting
+    from tests.conftest import PUPIL
+
+    dsl = make_user(Role.DSL, school)
+    older = [make_report(school)[0].id for _ in range(8)]
+    maker = app.extensions["portal.sessionmaker"]
+
+    def send(_n: int) -> None:
+        with maker() as db:
+            here = db.get(type(school), school.id)
+            reporting.submit_pupil_report(db, here, reporting.PupilSubmission(
+                about="me", kinds=["verbal"], what_happened=PUPIL["what_happened"],
+                places=["playground"], when="today", happened_before="no",
+                who_involved="", feels_safe="yes", anonymous=True, reporter_name="",
+                reporter_class="", adult="anyone"), token=secrets.token_urlsafe(24))
+            db.commit()
+
+    def decide(report_id: int) -> None:
+        with maker() as db:
+            report = db.get(Report, report_id)
+            triage.record_decision(db, report, actor=db.get(type(dsl), dsl.id),
+                                   category=Category.NOT_BULLYING,
+                                   reason="A falling-out, handled in class.")
+            db.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        jobs = [pool.submit(send, n) for n in range(24)]
+        jobs += [pool.submit(decide, rid) for rid in older]
+        for job in jobs:
+            job.result()
+    assert value(session, school, rollup.TOTAL, "all") == 32
+    assert value(session, school, rollup.OUTCOME, Category.NOT_BULLYING.value) == 8
+    assert_in_step(session)
