@@ -14,11 +14,11 @@ from markupsafe import Markup, escape
 
 from .model import Cell, Table
 
-WIDTH = 640
+WIDTH = 440
 LABEL_ROOM = 18  # a row's label line
 BAR = 13
 GAP = 12
-VALUE_ROOM = 110  # room after the longest bar for its number
+VALUE_ROOM = 90  # room after the longest bar for its number
 NOW_COLOUR = "#1d4f91"  # 8.9:1 on white
 LAST_COLOUR = "#4a4a4a"
 
@@ -45,7 +45,7 @@ def bar_chart(table: Table, now_label: str, last_label: str) -> Markup:
     rows = []
     y = 34.0
     for row in table.rows:
-        rows.append(f'<text x="0" y="{y + 12}" font-size="13" fill="#111">'
+        rows.append(f'<text x="0" y="{y + 12}" font-size="12" fill="#111">'
                     f'{escape(row.label)}</text>')
         y += LABEL_ROOM
         rows.append(_bar(y, row.now, largest, last_year=False, key=str(key)))

@@ -257,6 +257,13 @@ def _roster_errors(page: Any, seeded: dict[str, Any]) -> None:
     page.locator("[data-error-summary]").wait_for()
 
 
+def _figures_problem(page: Any, _seeded: dict[str, Any]) -> None:
+    response = page.goto("/staff/figures?from=2026-12-01&to=2026-09-01")
+    assert response is not None
+    assert response.status == 400
+    page.locator("[data-error-summary]").wait_for()
+
+
 # Pages behind the sign-in, opened by a DSL who is already signed in.
 SIGNED_IN_PAGES: dict[str, Visit] = {
     "queue (signed in)": _go("/staff/"),
@@ -280,4 +287,6 @@ SIGNED_IN_PAGES: dict[str, Visit] = {
     "case with a roster search": _go("/staff/cases/{named_id}?q=Taylor", "Ben Taylor"),
     "my cases": _go("/staff/?mine=1"),
     "queue filtered to nothing": _go("/staff/?status=closed&kind=property"),
+    "figures": _go("/staff/figures", "Who told us", "Year groups of the children involved"),
+    "figures with a wrong period": _figures_problem,
 }

@@ -186,7 +186,8 @@ def test_trust_figures_page_has_no_axe_violations(live_server, new_context: Call
     page.get_by_role("button", name="Sign in").click()
     page.get_by_label("Code from your authenticator app").fill(next_code("lead@trust.test"))
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/staff/trust$"))
+    page.wait_for_url(re.compile(r"/staff/figures$"))
     assert "Northern Learning Trust" in page.locator("h1").inner_text()
+    assert page.locator('[data-figures="schools"]').is_visible()
     # Then axe finds nothing against WCAG 2.2 AA or its best practices
     _assert_no_violations(page, "trust figures")
