@@ -27,6 +27,7 @@ from portal import create_app
 from portal.auth.access import DECLARED, PUBLIC, allow
 from portal.models import Report, Role, SchoolContact, Trust
 from tests.conftest import Browser, kept_evidence_and_staff_concern
+from tests.pdf_text import pdf_text
 
 ALL = frozenset(Role)
 READERS = frozenset({Role.DSL, Role.DEPUTY_DSL})
@@ -82,7 +83,11 @@ DESIGN: dict[str, frozenset[Role]] = {
     "admin.toggle_adult": SCHOOL_RUNNERS,
     "admin.tablets": SCHOOL_RUNNERS,  # enrol this browser as a kiosk tablet; list, revoke
     "admin.revoke_tablet": SCHOOL_RUNNERS,
-    "admin.trust": frozenset({Role.TRUST_LEAD}),
+    "admin.trust": frozenset({Role.TRUST_LEAD}),  # the old trust page: leads to the figures
+    # the figures (issue 15): counts, never report text; staff and admin see none
+    "figures.page": frozenset({Role.DSL, Role.DEPUTY_DSL, Role.TRUST_LEAD}),
+    "figures.csv": frozenset({Role.DSL, Role.DEPUTY_DSL, Role.TRUST_LEAD}),
+    "figures.pdf": frozenset({Role.DSL, Role.DEPUTY_DSL, Role.TRUST_LEAD}),
     "admin.roster": SCHOOL_RUNNERS,
     "admin.edit_pupil": SCHOOL_RUNNERS,
     # the people around the case (issue 14): notices from the case, by the DSL team; the
@@ -320,4 +325,6 @@ def test_no_report_text_reaches_roles_that_must_not_read_it(role, app, world, se
     routes, _ = get_routes(app, world["ids"])
     for _endpoint, url in routes:
         response = browser.get(url, follow_redirects=True)
-        assert words not in response.get_data(as_text=True), url
+        body = pdf_text(response.data) if response.mimetype == "application/pdf" \
+            else response.get_data(as_text=True)
+        assert words not in body, url

@@ -26,14 +26,16 @@ from tests.conftest import Browser, kept_evidence_and_staff_concern
 
 # The audit actions a GET may add: looking at a case, a pupil or a file (P11).
 VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded",
-                          "search.run"})  # a search is recorded with what was searched for
+                          "search.run",  # a search is recorded with what was searched for
+                          "figures.exported"})  # the figures leaving as a CSV or a PDF
 SESSION_CLOCK = ("staff_sessions", "last_seen_at")
 # Who asks for each staff page: the first of these its declaration lets in.
 ASKERS = (Role.DSL, Role.TRUST_LEAD, Role.ADMIN, Role.STAFF)
 # Some pages read their query string too: these variants are asked as well.
 QUERIES = {"triage.queue": ["?status=all", "?status=closed&kind=online", "?mine=1&page=2"],
            "triage.case": ["?q=Oak"], "admin.roster": ["?q=Oak"],
-           "triage.search_reports": ["?q=names", "?q=names&page=2"]}
+           "triage.search_reports": ["?q=names", "?q=names&page=2"],
+           "figures.page": ["?from=2025-09-01&to=2026-08-31", "?from=2026-10-01"]}
 
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
