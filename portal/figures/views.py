@@ -19,6 +19,7 @@ from ..db import get_session
 from ..events import Action
 from ..models import FIGURES_ROLES, Event, Role, School, User
 from ..overdue import LOCAL
+from ..security import limiter
 from . import (
     Figures,
     PeriodError,
@@ -135,7 +136,13 @@ def csv() -> ResponseReturnValue:
         "Cache-Control": "no-store"})
 
 
+def _staff_key() -> str:
+    return f"figures-pdf:{staff_user().id}"
+
+
 @bp.route("/figures.pdf")
+# A PDF takes a second or more of a worker: one account cannot keep the workers busy.
+@limiter.limit("20 per minute", key_func=_staff_key)
 @allow(FIGURES_ROLES)
 def pdf() -> ResponseReturnValue:
     from ..pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for

@@ -312,3 +312,17 @@ def test_the_governors_pdf_says_what_the_page_and_the_csv_say(
     assert "Robin" not in text
     event = session.scalars(select(Event).where(Event.action == "figures.exported")).one()
     assert event.payload["format"] == "pdf"
+
+
+def test_one_account_cannot_keep_the_workers_busy_making_pdfs(
+        app, browser, school, make_user, monkeypatch):
+    import portal.pdf
+
+    # What is counted is the asking; the drawing is left out to keep the test short.
+    monkeypatch.setattr(portal.pdf, "render_pdf", lambda html, **_kw: b"%PDF-1.7 test")
+    signed_in(browser, make_user, Role.DSL, school)
+    codes = [browser.get("/staff/figures.pdf?from=2026-12-01&to=2026-12-01").status_code
+             for _ in range(21)]
+    assert codes[:20] == [200] * 20
+    assert codes[20] == 429
+    assert browser.get("/staff/figures").status_code == 200  # the page itself still opens
