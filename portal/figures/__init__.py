@@ -200,7 +200,7 @@ def _tables(counts: tuple[Counts, Counts], weekdays: tuple[Counter[int], Counter
         make_table("better", "Is it better now?",
                    "The latest answer reporters gave when the school checked back.",
                    _rows(counts, rollup.BETTER, ((f, FEELING_LABELS[f]) for f in FEELINGS),
-                         True), partition=True),
+                         True), partition=True, shares=False),
     )
 
 
@@ -294,7 +294,7 @@ def _totals(name: str, schools: Sequence[Figures], period: Period) -> Figures:
                             (sum(r.raw[0] for r in parts), sum(r.raw[1] for r in parts)),
                             protected))
         tables.append(Table(table.key, table.title, table.description, tuple(rows),
-                            table.partition, table.chart, table.unit))
+                            table.partition, table.chart, table.unit, table.shares))
     raw = (sum(f.total.raw[0] for f in schools), sum(f.total.raw[1] for f in schools))
     total = Row("total", "Reports", Cell.of(raw[0], protected=False),
                 Cell.of(raw[1], protected=False), raw)
@@ -353,7 +353,7 @@ def _csv_rows(figures: Figures) -> Iterable[tuple[str, ...]]:
             for row in table.rows:
                 cell = row.last_year if last else row.now
                 value = str(cell.value) if cell.value is not None else cell.shown
-                share = row.share(base, last_year=last) if table.partition else ""
+                share = row.share(base, last_year=last) if table.shares else ""
                 yield (figures.scope, table.title, row.label, label,
                        period.start.isoformat(), period.end.isoformat(), value, share)
 

@@ -69,10 +69,12 @@ class Table:
     title: str
     description: str
     rows: tuple[Row, ...]
-    # True when the rows add up to the period's reports (rule 2 applies).
+    # True when the rows add up to a number shown or known elsewhere (rule 2 applies).
     partition: bool = False
     chart: bool = True
     unit: str = "reports"
+    # True when the rows add up to the period's reports: each row's share of them is shown.
+    shares: bool = False
 
     @property
     def hides_anything(self) -> bool:
@@ -86,7 +88,7 @@ class Table:
 
 def make_table(key: str, title: str, description: str,
                rows: Sequence[tuple[str, str, int, int, bool]], *, partition: bool = False,
-               chart: bool = True, unit: str = "reports") -> Table:
+               chart: bool = True, unit: str = "reports", shares: bool | None = None) -> Table:
     """A table from (key, label, count now, count last year, protected) with the rule
     applied: rule 1 to each protected count, rule 2 to each column of a partition."""
     built = [Row(k, label, Cell.of(now, protected=p), Cell.of(last, protected=p),
@@ -102,7 +104,8 @@ def make_table(key: str, title: str, description: str,
                     victim = min(others, key=lambda r: (r.raw[index], r.key))
                     built = [replace(r, **{column: getattr(r, column).withheld()})
                              if r is victim else r for r in built]
-    return Table(key, title, description, tuple(built), partition, chart, unit)
+    return Table(key, title, description, tuple(built), partition, chart, unit,
+                 partition if shares is None else shares)
 
 
 @dataclass(frozen=True)
