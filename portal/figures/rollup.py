@@ -133,13 +133,14 @@ def _tally(conn: Connection, where: Any, *, links: bool = True) -> dict[int, Tal
             select(CheckBack.report_id, CheckBack.answer)
             .where(CheckBack.report_id.in_(ids), CheckBack.latest.is_(True),
                    CheckBack.answer.is_not(None)))}
+    # The school's due days matter only to reports already acknowledged.
+    acknowledged = {r.school_id for r in reports if r.acknowledged_at is not None}
     schools = {row.id: row for row in conn.execute(
         select(School.id, School.urgent_due_days, School.normal_due_days, School.day_ends_hour)
-        .where(School.id.in_({r.school_id for r in reports})))}
+        .where(School.id.in_(acknowledged)))} if acknowledged else {}
 
     tallies: dict[int, Tally] = {}
     for r in reports:
-        school = schools[r.school_id]
         tally = tallies.setdefault(r.school_id, Tally())
         day = day_of(r.created_at)
         keys: set[tuple[str, str]] = {
@@ -155,6 +156,7 @@ def _tally(conn: Connection, where: Any, *, links: bool = True) -> dict[int, Tal
         if r.acknowledged_at is None:
             keys.add((ACK, "waiting"))
         else:
+            school = schools[r.school_id]
             due = due_by(r.created_at, urgent=r.urgency >= URGENT,
                          urgent_days=school.urgent_due_days,
                          normal_days=school.normal_due_days,
@@ -236,11 +238,12 @@ def recount_days(conn: Connection, school_id: int, days: Collection[date]) -> No
             _write(conn, school_id, tallies[school_id])
 
 
-def add_reports(conn: Connection, report_ids: Collection[int]) -> None:
-    """Count reports that have just arrived (nothing linked to them yet) into their days."""
+def add_reports(conn: Connection, report_ids: Collection[int], *, links: bool = True) -> None:
+    """Count reports that have just arrived into their days (``links=False``: nothing has
+    been linked to them, nor a check-back set, so those are not looked for)."""
     if not report_ids:
         return
-    tallies = _tally(conn, Report.id.in_(sorted(report_ids)))
+    tallies = _tally(conn, Report.id.in_(sorted(report_ids)), links=links)
     for school_id, tally in sorted(tallies.items()):
         _lock(conn, school_id, {day for day, _, _ in tally.counts})
         _write(conn, school_id, tally)
@@ -279,6 +282,7 @@ def rebuild(conn: Connection, school_id: int | None = None, *, chunk_days: int =
 @dataclass
 class _Pending:
     new: set[int] = field(default_factory=set)  # reports added in this transaction
+    linked: set[int] = field(default_factory=set)  # reports given pupils or check-backs
     reports: set[int] = field(default_factory=set)  # reports changed in what they count
     days: set[tuple[int, date]] = field(default_factory=set)  # (school, day) to count again
     pupils: set[int] = field(default_factory=set)
@@ -309,6 +313,8 @@ def _note(session: Session, _ctx: object) -> None:
             pending.new.add(obj.id)
         elif isinstance(obj, ReportKind | ReportPupil | CheckBack):
             pending.reports.add(obj.report_id)
+            if not isinstance(obj, ReportKind):
+                pending.linked.add(obj.report_id)
     for obj in session.dirty:
         if isinstance(obj, Report) and _changed(obj, COUNTED):
             pending.reports.add(obj.id)
@@ -360,9 +366,10 @@ def _settle(session: Session) -> None:
     if fresh:
         rows = conn.execute(select(Report.id, Report.school_id, Report.created_at)
                             .where(Report.id.in_(fresh))).all()
-        add_reports(conn, [rid for rid, sid, created in rows
-                           if sid not in pending.schools
-                           and day_of(created) not in by_school.get(sid, set())])
+        arrived = [rid for rid, sid, created in rows if sid not in pending.schools
+                   and day_of(created) not in by_school.get(sid, set())]
+        add_reports(conn, [r for r in arrived if r not in pending.linked], links=False)
+        add_reports(conn, [r for r in arrived if r in pending.linked])
 
 
 @event.listens_for(Session, "after_rollback")
