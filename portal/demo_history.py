@@ -66,7 +66,7 @@ KINDS = (("verbal", 34), ("emotional", 24), ("physical", 22), ("property", 8), (
          ("other", 2))
 # Local times of day a pupil or member of staff tells: clustered at morning break, lunch
 # and the end of the day (start, end, weight).
-SCHOOL_TIMES = ((time(8, 30), time(9, 0), 2), (time(9, 0), time(10, 30), 1),
+SCHOOL_TIMES = ((time(8, 30), time(9, 0), 1), (time(9, 0), time(10, 30), 1),
                 (time(10, 30), time(11, 0), 6), (time(11, 0), time(12, 0), 1),
                 (time(12, 0), time(13, 30), 7), (time(13, 30), time(15, 0), 1),
                 (time(15, 0), time(16, 30), 4))

@@ -280,6 +280,16 @@ def test_demo_runs_twice_and_always_prints_a_working_login(
         application.extensions["portal.engine"].dispose()
 
 
+@pytest.fixture
+def small_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short demo history (portal.demo_history), for tests that are not about it: the
+    full one takes the portal's rules half a minute (tests/app/test_demo.py checks it)."""
+    from portal import demo_history
+    monkeypatch.setattr(demo_history, "OAKFIELD", demo_history.Targets(8, 8, {}))
+    monkeypatch.setattr(demo_history, "ELM", demo_history.Targets(4, 4, {}))
+
+
+@pytest.mark.usefixtures("small_history")
 def test_demo_school_is_a_primary_school_on_its_forms(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -312,6 +322,7 @@ def test_demo_school_is_a_primary_school_on_its_forms(
         application.extensions["portal.engine"].dispose()
 
 
+@pytest.mark.usefixtures("small_history")
 def test_demo_serves_without_logging_addresses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
