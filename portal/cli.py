@@ -499,7 +499,8 @@ def prepare_demo(app: Flask) -> dict[str, str]:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-serve", is_flag=True, help="Set everything up, print the login, and stop.")
 def demo_command(host: str, port: int, no_serve: bool) -> None:
-    """Try the portal: SQLite in instance/, a demo school and DSL account, then serve."""
+    """Try the portal: SQLite in instance/, a demo trust of two schools and its logins, then
+    serve."""
     settings = demo_settings()
     migrate.upgrade(settings.database_url)
     app = create_app(settings)

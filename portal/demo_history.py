@@ -210,7 +210,9 @@ def _arrivals(rng: random.Random, period: Period, count: int, now: datetime) -> 
     every_day = [period.start + timedelta(days=i)
                  for i in range((last - period.start).days + 1)]
     weekends = [d for d in every_day if d.weekday() >= 5]
-    out = []
+    out: list[tuple[datetime, str]] = []
+    if not days:  # the first days of a term: its history starts next time
+        return out
     for _ in range(count):
         source = _pick(rng, SOURCES)
         if source == "parent":
@@ -305,12 +307,13 @@ def _ack_time(rng: random.Random, school: School, report: Report, late: bool) ->
     return min(soon, report.created_at + (due - report.created_at) * 0.9)
 
 
-def _close(session: Session, report: Report, dsl: User, base_url: str) -> None:
+def _close(session: Session, report: Report, dsl: User, base_url: str, at: datetime) -> None:
     done = ItemState.NOT_NEEDED if report.category == Category.NOT_BULLYING else ItemState.DONE
     for item in checklists.open_required(report):
         ops.update_step(session, item, actor=dsl, state=done,
                         note="Not bullying: handled under the behaviour policy."
                         if done is ItemState.NOT_NEEDED else "")
+        item.done_at = at
     ops.change_status(session, report, actor=dsl, status=Status.CLOSED,
                       reason="Actions complete; the pupils and parents are happy with the "
                              "outcome.", base_url=base_url)
@@ -331,13 +334,16 @@ def history(session: Session, school: School, dsl: User, pupils: list[Pupil],
         for which, n in enumerate(counts):
             candidates = [i for i, (at, _, w) in enumerate(plan)
                           if w == which and now - at > timedelta(days=21)]
-            for i in rng.sample(candidates, n):
+            for i in rng.sample(candidates, min(n, len(candidates))):
                 rare.setdefault(i, []).append(kind)
     plan_open = [i for i, (at, _, _) in enumerate(plan) if now - at < timedelta(days=12)]
     still_open = set(plan_open[-targets.open_at_most:])
-    feelings = [BETTER] * 3 + [A_LITTLE_BETTER] * 2 + [NOT_BETTER]
+    # "Is it better now?": the first three check-backs of each period get each answer, so
+    # every row of that table has something in it whatever the day.
+    feelings = [BETTER, A_LITTLE_BETTER, NOT_BETTER, BETTER, A_LITTLE_BETTER, BETTER]
+    checks_made = [0, 0]
     with clock(session) as stamp:
-        for i, (at, source, _) in enumerate(plan):
+        for i, (at, source, which) in enumerate(plan):
             stamp.at = at
             target = cast.target(rng)
             other = cast.perpetrator(rng, target) if rng.random() < 0.65 else None
@@ -373,18 +379,20 @@ def history(session: Session, school: School, dsl: User, pupils: list[Pupil],
                                  rng.uniform(29, 50)], [50, 36, 14])[0]
             closed = min(at + timedelta(days=speed), now - timedelta(hours=1))
             closed = max(closed, stamp.at + timedelta(minutes=5))
-            if rng.random() < 0.12 and (closed - stamp.at) > timedelta(days=2):
+            if (closed - stamp.at) > timedelta(days=2) and (
+                    checks_made[which] < 3 or rng.random() < 0.1):
                 # "Is it better now?": asked a few days on, answered before closing.
                 asked = (stamp.at + (closed - stamp.at) / 2)
                 check = checkback.schedule(session, report, actor=dsl,
                                            due_on=asked.astimezone(LOCAL).date(),
                                            on=asked.astimezone(LOCAL).date())
                 stamp.at = asked
-                feeling = feelings[rng.randrange(len(feelings))]
+                feeling = feelings[checks_made[which] % len(feelings)]
+                checks_made[which] += 1
                 checkback.answer(session, report, check, feeling=feeling, base_url=base_url)
                 check.answered_at = asked
             stamp.at = closed
-            _close(session, report, dsl, base_url)
+            _close(session, report, dsl, base_url, closed)
             report.closed_at = closed
             report.has_unread_reply = False
         stamp.at = None

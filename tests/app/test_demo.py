@@ -28,10 +28,10 @@ def test_the_demo_history_fills_every_figures_table_and_its_counts_are_in_step(
     period = term_of(datetime.now(LOCAL).date())
     oakfield = find_school(session, "demo")
     elm = find_school(session, "demo-elm")
-    for school, least in ((oakfield, (80, 100)), (elm, (20, 25))):
+    for school, least in ((oakfield, 100), (elm, 25)):
         figures = school_figures(session, school, period)
-        assert figures.total.raw[0] >= least[0], school.slug
-        assert figures.total.raw[1] >= least[1], school.slug
+        # This term's part depends on how far into the term today is.
+        assert figures.total.raw[1] >= least, school.slug
         for table in figures.tables:
             assert any(row.raw != (0, 0) for row in table.rows), (school.slug, table.key)
     figures = school_figures(session, oakfield, period)
