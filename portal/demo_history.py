@@ -377,7 +377,13 @@ def history(session: Session, school: School, dsl: User, pupils: list[Pupil],
                                 reason=REASONS[category])
             speed = rng.choices([rng.uniform(1, 7), rng.uniform(7.5, 28),
                                  rng.uniform(29, 50)], [50, 36, 14])[0]
-            closed = min(at + timedelta(days=speed), now - timedelta(hours=1))
+            # Cases are closed in the school day, after school more often than not.
+            closed_day = (at + timedelta(days=speed)).astimezone(LOCAL).date()
+            while closed_day.weekday() >= 5:
+                closed_day += timedelta(days=1)
+            closed = datetime.combine(closed_day, time(rng.randint(9, 16), rng.randrange(60)),
+                                      tzinfo=LOCAL).astimezone(UTC)
+            closed = min(closed, now - timedelta(hours=1))
             closed = max(closed, stamp.at + timedelta(minutes=5))
             if (closed - stamp.at) > timedelta(days=2) and (
                     checks_made[which] < 3 or rng.random() < 0.1):
