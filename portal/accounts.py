@@ -5,6 +5,7 @@ show, and ``portal.cli`` turns it into the one-line ``Error: ...`` of the comman
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -212,9 +213,52 @@ def prepare_demo_school(session: Session, demo: DemoSchool) -> School:
     return school
 
 
+@dataclass(frozen=True)
+class DemoAccount:
+    """A staff account ``portal demo`` makes and prints the login of: ``school`` is the
+    slug of the demo school it belongs to."""
+
+    email: str
+    role: Role
+    name: str
+    school: str
+
+
+def prepare_demo_trust(session: Session, name: str, schools: Sequence[School]) -> Trust:
+    """Put the demo schools in one trust called ``name`` (made if it is not there yet)."""
+    trust = session.scalar(select(Trust).where(Trust.name == name))
+    if trust is None:
+        trust = Trust(name=name)
+        session.add(trust)
+        session.flush()
+    for school in schools:
+        school.trust = trust
+    session.flush()
+    return trust
+
+
+def prepare_demo_accounts(session: Session, demo: Sequence[DemoAccount],
+                          new_password: Callable[[], str]) -> dict[str, str]:
+    """Create each demo account, or give it a fresh password (so the printed login always
+    works); returns each email's password. Like any staff account, each sets up two-step
+    sign-in at its first sign-in."""
+    passwords = {}
+    for account in demo:
+        password = new_password()
+        user = session.scalar(select(User).where(func.lower(User.email) == account.email))
+        if user is None:
+            add_user(session, email=account.email, school=find_school(session, account.school),
+                     role=account.role, password=password, name=account.name)
+        else:
+            renew_password(session, user, password, why="demo password renewed")
+        passwords[account.email] = password
+    return passwords
+
+
 __all__ = [
-    "AccountError", "AccountExists", "DemoSchool", "NoSuchAccount", "NoSuchSchool",
+    "AccountError", "AccountExists", "DemoAccount", "DemoSchool", "NoSuchAccount", "NoSuchSchool",
     "PasswordRefused", "RosterRefused", "SchoolExists", "add_school", "add_user",
     "check_new_email", "end_sessions", "find_school", "find_user", "import_pupils",
-    "prepare_demo_school", "renew_password", "reset_two_factor", "unlock",
+    "prepare_demo_accounts", "prepare_demo_school", "prepare_demo_trust", "renew_password",
+    "reset_two_factor", "unlock",
 ]

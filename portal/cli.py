@@ -27,7 +27,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -42,10 +42,22 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DEMO_SLUG = "demo"
 DEMO_NAME = "Oakfield Primary School"
 DEMO_DSL_EMAIL = "dsl@demo.school"
+DEMO_TRUST_EMAIL = "trust@demo.school"
 DEMO_ADULTS = (
     ("Mrs Patel", "Class 4 teacher"),
     ("Mr Okafor", "Learning mentor"),
     ("Ms Reid", "Head teacher"),
+)
+DEMO_TRUST = "Demo Learning Trust"
+DEMO_ELM = accounts.DemoSchool("demo-elm", "Elm Park Primary", (
+    ("Mr Dunn", "Class 5 teacher"), ("Mrs Achebe", "Head teacher")))
+DEMO_SCHOOLS = (accounts.DemoSchool(DEMO_SLUG, DEMO_NAME, DEMO_ADULTS), DEMO_ELM)
+# Every demo login, printed in this order (the DSL's first). One line per account: the
+# head teacher's (Role.HEAD) joins as ("head@demo.school", Role.HEAD, "Demo head", DEMO_SLUG).
+DEMO_ACCOUNTS = (
+    accounts.DemoAccount(DEMO_DSL_EMAIL, Role.DSL, "Demo DSL", DEMO_SLUG),
+    accounts.DemoAccount(DEMO_TRUST_EMAIL, Role.TRUST_LEAD, "Demo trust lead", DEMO_SLUG),
+    accounts.DemoAccount("dsl@elm.demo.school", Role.DSL, "Elm Park DSL", DEMO_ELM.slug),
 )
 
 
@@ -485,27 +497,23 @@ def new_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(5))
 
 
-def prepare_demo(app: Flask) -> tuple[str, str]:
-    """Create (or refresh) the demo school and DSL account; return the DSL's email, password."""
-    password = new_password()
+def prepare_demo(app: Flask) -> dict[str, str]:
+    """Create (or refresh) the demo trust, its two schools and the demo accounts; return
+    each account's email and fresh password, the DSL's first."""
+    base_url = app.config["PORTAL_BASE_URL"]
     with session_scope(app) as session:
-        school = accounts.prepare_demo_school(session, accounts.DemoSchool(
-            DEMO_SLUG, DEMO_NAME, DEMO_ADULTS))
-        user = session.scalar(select(User).where(func.lower(User.email) == DEMO_DSL_EMAIL))
-        if user is None:
-            user = accounts.add_user(session, email=DEMO_DSL_EMAIL, school=school,
-                                     role=Role.DSL, password=password, name="Demo DSL")
-        else:
-            # A fresh password each run, so the login printed below always works.
-            accounts.renew_password(session, user, password, why="demo password renewed")
-        has_reports = session.scalar(
-            select(Report.id).where(Report.school_id == school.id).limit(1)
-        )
-        if has_reports is None:
-            from .demo import seed
+        schools = [accounts.prepare_demo_school(session, demo) for demo in DEMO_SCHOOLS]
+        accounts.prepare_demo_trust(session, DEMO_TRUST, schools)
+        passwords = accounts.prepare_demo_accounts(session, DEMO_ACCOUNTS, new_password)
+        from .demo import seed, seed_elm
 
-            seed(session, school, user, base_url=app.config["PORTAL_BASE_URL"])
-    return DEMO_DSL_EMAIL, password
+        for school, fill in zip(schools, (seed, seed_elm), strict=True):
+            if session.scalar(select(Report.id).where(Report.school_id == school.id)
+                              .limit(1)) is None:
+                dsl = session.scalars(select(User).where(User.school_id == school.id,
+                                                         User.role == Role.DSL)).one()
+                fill(session, school, dsl, base_url=base_url)
+    return passwords
 
 
 @cli.command("demo", with_appcontext=False)
@@ -513,18 +521,22 @@ def prepare_demo(app: Flask) -> tuple[str, str]:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-serve", is_flag=True, help="Set everything up, print the login, and stop.")
 def demo_command(host: str, port: int, no_serve: bool) -> None:
-    """Try the portal: SQLite in instance/, a demo school and DSL account, then serve."""
+    """Try the portal: SQLite in instance/, a demo trust of two schools and its logins, then
+    serve."""
     settings = demo_settings()
     migrate.upgrade(settings.database_url)
     app = create_app(settings)
-    email, password = prepare_demo(app)
+    passwords = prepare_demo(app)
     base = f"http://{_display_host(host)}:{port}"
     click.echo("")
-    click.echo(f"Tell Us demo: {DEMO_NAME} ({settings.instance_dir / 'portal.sqlite'})")
+    click.echo(f"Tell Us demo: {DEMO_NAME} and {DEMO_ELM.name}, in {DEMO_TRUST} "
+               f"({settings.instance_dir / 'portal.sqlite'})")
     click.echo(f"  Pupils and parents:  {base}/")
     click.echo(f"  Staff sign-in:       {base}/staff/login")
-    click.echo(f"    email:     {email}")
-    click.echo(f"    password:  {password}")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"    {account.role.label} ({account.name}):")
+        click.echo(f"      email:     {account.email}")
+        click.echo(f"      password:  {passwords[account.email]}")
     click.echo("  (a new password is made each time `portal demo` runs; "
                "at first sign-in you set up")
     click.echo("   an authenticator app, e.g. on your phone: two-step sign-in is required)")

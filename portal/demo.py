@@ -3,13 +3,15 @@ pupil pages and the checklists can be seen at once. Names are invented."""
 
 from __future__ import annotations
 
+import random
 import secrets
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from . import checklists, linking
+from . import checklists, demo_history, linking
 from .casework import parties
+from .figures.model import term_of
 from .models import (
     ActionKind,
     Finding,
@@ -24,6 +26,7 @@ from .models import (
     User,
     utcnow,
 )
+from .overdue import LOCAL
 from .reporting.operations import (
     ParentSubmission,
     PupilSubmission,
@@ -73,10 +76,24 @@ def _parent(session: Session, school: School, days_ago: int, **values: object) -
     return stored.report
 
 
+def _history(session: Session, school: School, dsl: User, pupils: list[Pupil],
+             rng: random.Random, targets: demo_history.Targets, base_url: str) -> int:
+    now = utcnow()
+    term = term_of(now.astimezone(LOCAL).date())
+    return demo_history.history(session, school, dsl, pupils, rng,
+                                periods=(term, term.last_year()), targets=targets,
+                                base_url=base_url, now=now)
+
+
 def seed(session: Session, school: School, dsl: User, *, base_url: str) -> int:
     """Fill the demo school: roster, reports from every source, links, decisions, steps
-    (``base_url``: the portal's address, for any update email a change queues)."""
+    (``base_url``: the portal's address, for any update email a change queues), and a
+    history of this term and the same term last year for the figures; returns how many
+    reports it made."""
+    rng = random.Random(2026)  # noqa: S311 - demo data, the same every run
     kids = roster(session, school)
+    extra = demo_history.extra_roster(session, school, rng, 180, prefix="D", years=YEARS,
+                                      avoid=set(kids))
     adults = {a.name: str(a.id) for a in school.trusted_adults}
     r1 = _pupil(session, school, 20, about="me", kinds=["verbal", "emotional"],
                 what_happened="Some girls in my class keep calling me names at break and they "
@@ -172,4 +189,15 @@ def seed(session: Session, school: School, dsl: User, *, base_url: str) -> int:
     session.flush()
     # r4, r5 and r6 stay unread, for the DSL to link from the suggestions ("maybe Mason",
     # "Maya Young"); r4 is past its two school days, so it shows as overdue.
-    return 7
+    made = _history(session, school, dsl, [*kids.values(), *extra], rng,
+                    demo_history.OAKFIELD, base_url)
+    return 7 + made
+
+
+def seed_elm(session: Session, school: School, dsl: User, *, base_url: str) -> int:
+    """Fill the trust's second demo school: a roster of 120 and a history for the figures;
+    returns how many reports it made."""
+    rng = random.Random(2027)  # noqa: S311 - demo data, the same every run
+    pupils = demo_history.extra_roster(session, school, rng, 120, prefix="E",
+                                       years=[f"Year {n}" for n in range(1, 7)])
+    return _history(session, school, dsl, pupils, rng, demo_history.ELM, base_url)
