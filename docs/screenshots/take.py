@@ -18,7 +18,10 @@ visible loss on flat interface colours.
 from __future__ import annotations
 
 import io
+import random
 import secrets
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,13 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy import create_engine, select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from portal import create_app  # noqa: E402
+from portal import create_app, demo, demo_history  # noqa: E402
 from portal.config import Settings  # noqa: E402
 from portal.logging import AnonymousRequestHandler  # noqa: E402
-from portal.models import Base, LinkRole  # noqa: E402
+from portal.models import Base, LinkRole, School, User  # noqa: E402
 from tests.browser import pages  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     CHROMIUM,
@@ -79,6 +82,10 @@ def _chronology(page: Any, seeded: dict[str, Any]) -> None:
     page.goto(f"/staff/pupils/{seeded['pupil_id']}")
 
 
+def _figures(page: Any, seeded: dict[str, Any]) -> None:
+    page.goto("/staff/figures")
+
+
 # (file name, what it shows, whether a DSL is signed in, how to get there)
 SHOTS: list[tuple[str, str, bool, Shot]] = [
     ("start", "Start page", False, pages.REPORTER_PAGES["start"]),
@@ -93,6 +100,7 @@ SHOTS: list[tuple[str, str, bool, Shot]] = [
     ("queue", "The DSL's queue", True, pages.SIGNED_IN_PAGES["queue (signed in)"]),
     ("case", "A case", True, _case),
     ("pupil-chronology", "A pupil's chronology", True, _chronology),
+    ("figures", "The figures (this term beside last year)", True, _figures),
 ]
 
 
@@ -127,7 +135,34 @@ def seed(live: LiveServer) -> dict[str, Any]:
                     details="Leo cries every morning and says he feels sick before school.",
                     child_name="Leo Green", child_year="Year 3")
     live.link_pupil(named_id, seeded["pupil_id"], LinkRole.WITNESS)
+    # Two terms of history for the figures page, as ``portal demo`` makes them.
+    with live.db() as db:
+        school = db.scalars(select(School).where(School.slug == SCHOOL)).one()
+        dsl = db.scalars(select(User).where(User.email == DSL_EMAIL)).one()
+        rng = random.Random(2026)  # noqa: S311 - invented data
+        pupils = demo_history.extra_roster(db, school, rng, 180, prefix="S", years=demo.YEARS)
+        demo._history(db, school, dsl, pupils, rng, demo_history.OAKFIELD, live.url)
     return seeded
+
+
+def pdf_first_page(live: LiveServer, state: dict[str, Any], browser: Any) -> None:
+    """The governors' PDF's first page as a PNG (needs pdftoppm, from poppler-utils)."""
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        print("pdftoppm is missing (apt-get install poppler-utils): no PDF screenshot")
+        return
+    context = browser.new_context(base_url=live.url, storage_state=state)
+    body = context.request.get("/staff/figures.pdf").body()
+    context.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "figures.pdf"
+        pdf.write_bytes(body)
+        subprocess.run([tool, "-png", "-r", "90", "-f", "1", "-l", "1",  # noqa: S603
+                        str(pdf), str(Path(tmp) / "page")], check=True)
+        page = next(Path(tmp).glob("page*.png"))
+        path = HERE / "figures-pdf.png"
+        path.write_bytes(optimise(page.read_bytes()))
+        print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB")
 
 
 def optimise(png: bytes) -> bytes:
@@ -178,6 +213,8 @@ def main(only: list[str]) -> None:
                         total += len(data)
                         print(f"{path.relative_to(ROOT)}  {len(data) // 1024} KB")
                         context.close()
+                if not only or "figures" in only:
+                    pdf_first_page(live, state, browser)
                 browser.close()
                 print(f"{total / 1024 / 1024:.1f} MB in all")
         finally:
