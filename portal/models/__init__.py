@@ -57,7 +57,7 @@ from .pupil import (
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .search import SearchTerm
-from .user import DSL_TEAM, Device, RecoveryCode, Role, StaffSession, User
+from .user import DSL_TEAM, FIGURES_ROLES, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
     "ACTION_LABELS",
@@ -79,6 +79,7 @@ __all__ = [
     "ReportPupil",
     "SenStatus",
     "DSL_TEAM",
+    "FIGURES_ROLES",
     "AppendOnlyError",
     "Base",
     "Event",
