@@ -193,7 +193,8 @@ def _read_password(from_stdin: bool) -> str:
 @click.argument("email")
 @click.option("--school", "slug", required=True, help="The school's slug.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
-              help="dsl and deputy_dsl read reports; trust_lead sees trust-wide figures.")
+              help="dsl and deputy_dsl read reports; head sees the school's figures and "
+              "the notices to the Principal; trust_lead sees trust-wide figures.")
 @click.option("--name", default="", help="The name colleagues know them by.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(email: str, slug: str, role: str, name: str,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -54,6 +54,22 @@ def after_sign_in() -> str:
     report_id = (request.view_args or {}).get("report_id")
     if isinstance(report_id, int):
         return url_for("triage.case", report_id=report_id)
+    return url_for("triage.queue")
+
+
+def landing_for(user: User) -> str:
+    """The page a member of staff starts on: the one place that says it. The DSL team and
+    staff start on the queue; the administrator on the school's page; the trust lead on
+    the trust's figures; a head on the school's figures (``figures.page``) when the app
+    has that page, else on the notices addressed to the Principal."""
+    if user.role == Role.ADMIN:
+        return url_for("admin.home")
+    if user.role == Role.TRUST_LEAD:
+        return url_for("admin.trust")
+    if user.role == Role.HEAD:
+        if "figures.page" in current_app.view_functions:
+            return url_for("figures.page")
+        return url_for("triage.principal_notices")
     return url_for("triage.queue")
 
 
