@@ -52,11 +52,11 @@ DEMO_TRUST = "Demo Learning Trust"
 DEMO_ELM = accounts.DemoSchool("demo-elm", "Elm Park Primary", (
     ("Mr Dunn", "Class 5 teacher"), ("Mrs Achebe", "Head teacher")))
 DEMO_SCHOOLS = (accounts.DemoSchool(DEMO_SLUG, DEMO_NAME, DEMO_ADULTS), DEMO_ELM)
-# Every demo login, printed in this order (the DSL's first). One line per account: the
-# head teacher's (Role.HEAD) joins as ("head@demo.school", Role.HEAD, "Demo head", DEMO_SLUG).
+# Every demo login, printed in this order (the DSL's first). One line per account.
 DEMO_ACCOUNTS = (
     accounts.DemoAccount(DEMO_DSL_EMAIL, Role.DSL, "Demo DSL", DEMO_SLUG),
     accounts.DemoAccount(DEMO_TRUST_EMAIL, Role.TRUST_LEAD, "Demo trust lead", DEMO_SLUG),
+    accounts.DemoAccount("head@demo.school", Role.HEAD, "Ms Reid (head teacher)", DEMO_SLUG),
     accounts.DemoAccount("dsl@elm.demo.school", Role.DSL, "Elm Park DSL", DEMO_ELM.slug),
 )
 
@@ -206,7 +206,8 @@ def _read_password(from_stdin: bool) -> str:
 @click.argument("email")
 @click.option("--school", "slug", required=True, help="The school's slug.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
-              help="dsl and deputy_dsl read reports; trust_lead sees trust-wide figures.")
+              help="dsl and deputy_dsl read reports; head sees the school's figures and "
+              "the notices to the Principal; trust_lead sees trust-wide figures.")
 @click.option("--name", default="", help="The name colleagues know them by.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(email: str, slug: str, role: str, name: str,

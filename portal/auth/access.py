@@ -57,6 +57,17 @@ def after_sign_in() -> str:
     return url_for("triage.queue")
 
 
+def landing_for(user: User) -> str:
+    """The page a member of staff starts on: the one place that says it. The DSL team and
+    staff start on the queue; the administrator on the school's page; the trust lead on
+    the trust's figures, and a head on the school's (``figures.page``)."""
+    if user.role == Role.ADMIN:
+        return url_for("admin.home")
+    if user.role in (Role.TRUST_LEAD, Role.HEAD):
+        return url_for("figures.page")
+    return url_for("triage.queue")
+
+
 def sign_in_first() -> WerkzeugResponse:
     """Send someone not signed in to sign-in, leading on to ``after_sign_in()``."""
     return redirect(url_for("auth.login", next=after_sign_in()))

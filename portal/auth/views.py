@@ -30,7 +30,7 @@ from ..forms import clean_text
 from ..models import User
 from ..security import hashed, limiter, network_key, network_login_limits
 from . import devices, sessions, twofactor
-from .access import ALL_STAFF, allow, public, staff_user
+from .access import ALL_STAFF, allow, landing_for, public, staff_user
 from .forms import LoginForm, LogoutForm, OtpForm
 from .passwords import verify
 
@@ -110,11 +110,12 @@ def _pending_key() -> str:
     return "otp:" + hashed(f"otp:{session.get('pending_user', '')}")
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, user: User) -> str:
+    """The staff page asked for, or the user's own first page (``landing_for``)."""
     if target and target.startswith("/staff") and not urlsplit(target).netloc \
             and "//" not in target:
         return target
-    return url_for("triage.queue")
+    return landing_for(user)
 
 
 def _pending_user() -> User | None:
@@ -129,7 +130,7 @@ def _pending_user() -> User | None:
 def _finish(user: User, method: str) -> ResponseReturnValue:
     """Both factors passed: a brand-new server-side session, then on to the page asked for."""
     db = get_session()
-    next_url = _safe_next(session.get("pending_next"))
+    next_url = _safe_next(session.get("pending_next"), user)
     user.address = request.remote_addr
     token = sessions.start(db, user, method=method)
     db.commit()
@@ -149,7 +150,7 @@ def _finish(user: User, method: str) -> ResponseReturnValue:
 @public
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
-        return redirect(url_for("triage.queue"))
+        return redirect(landing_for(staff_user()))
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()

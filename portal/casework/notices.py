@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .. import checklists, notifications
 from ..events import Action
@@ -382,12 +382,77 @@ def notice_items(report: Report) -> list[ChecklistItem]:
     return [item for item in report.checklist_items if item.key in NOTICE_STEPS]
 
 
+# --- The notices addressed to the Principal (the head's page) ----------------------------------
+
+# Whom cyber-bullying policy 4.4 "Inform Principal and Senior Management team" and 5.4
+# "Inform Principal and Senior Leadership Team" address: the head teacher / SLT.
+PRINCIPAL_ROLES = (ContactRole.PRINCIPAL, ContactRole.SLT)
+PRINCIPAL_STEPS = tuple(step for step, roles in NOTICE_STEPS.items()
+                        if set(roles) & set(PRINCIPAL_ROLES))
+PRINCIPAL_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PrincipalLine:
+    """One notice sent to the Principal or SLT: when, under which step, about which case
+    number, by whom, to which role. Never what was reported nor a child's name."""
+
+    at: datetime
+    step: str
+    words: str
+    report_id: int
+    by: str
+    to: str
+
+    @property
+    def clause(self) -> str:
+        """The policy's clause number: "4.4" for "cyber-4.4"."""
+        return self.step.removeprefix("cyber-")
+
+
+@dataclass(frozen=True)
+class PrincipalNotices:
+    """A page of the school's notices to the Principal/SLT, newest first."""
+
+    lines: list[PrincipalLine]
+    page: int
+    older: bool  # there are older notices on the next page
+
+
+def principal_notices(session: Session, school_id: int, *, page: int = 1,
+                      per_page: int = PRINCIPAL_PAGE) -> PrincipalNotices:
+    """The notices the school sent under the steps addressed to the Principal/SLT
+    (cyber-bullying policy 4.4 and 5.4), newest first, ``per_page`` at a time. One query,
+    whatever the page holds; it reads only the notice, the case number, the sender's name
+    and the contact's role (never a report's text)."""
+    sender = aliased(User)
+    page = max(page, 1)
+    rows = session.execute(
+        select(Notice.sent_at, Notice.step, Notice.report_id, sender.display_name,
+               sender.email, SchoolContact.role)
+        .join(Report, Report.id == Notice.report_id)
+        .join(SchoolContact, SchoolContact.id == Notice.person_id)
+        .outerjoin(sender, sender.id == Notice.sent_by_id)
+        # Only this school's: the report's school and the contact's (SECURITY P8).
+        .where(Report.school_id == school_id, SchoolContact.school_id == school_id,
+               Notice.kind == NoticeKind.CONTACT.value, Notice.step.in_(PRINCIPAL_STEPS),
+               SchoolContact.role.in_([r.value for r in PRINCIPAL_ROLES]))
+        .order_by(Notice.sent_at.desc(), Notice.id.desc())
+        .offset((page - 1) * per_page).limit(per_page + 1)).all()
+    lines = [PrincipalLine(at=at, step=step, words=checklists.step_words(step),
+                           report_id=report_id, by=(name or email) if email else "Tell Us",
+                           to=CONTACT_ROLE_LABELS[ContactRole(role)])
+             for at, step, report_id, name, email, role in rows[:per_page]]
+    return PrincipalNotices(lines, page, older=len(rows) > per_page)
+
+
 def eligible(all_contacts: Iterable[SchoolContact], step: str) -> list[SchoolContact]:
     allowed = {r.value for r in NOTICE_STEPS[step]}
     return [c for c in all_contacts if c.active and c.role in allowed]
 
 
-__all__ = ["ADULT_STEP", "NOTICE_STEPS", "ContactError", "NoticeRefused", "Sent",
-           "SentLine", "add_contact", "adult_account", "chosen_adult", "edit_contact",
-           "link_adult_account", "send_step_notice", "sent_counts", "sent_list",
+__all__ = ["ADULT_STEP", "NOTICE_STEPS", "PRINCIPAL_STEPS", "ContactError", "NoticeRefused",
+           "PrincipalLine", "PrincipalNotices", "Sent", "SentLine", "add_contact",
+           "adult_account", "chosen_adult", "edit_contact", "link_adult_account",
+           "principal_notices", "send_step_notice", "sent_counts", "sent_list",
            "set_contact_active", "tell_adult"]

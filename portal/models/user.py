@@ -16,6 +16,7 @@ class Role(enum.StrEnum):
     DSL = "dsl"
     DEPUTY_DSL = "deputy_dsl"
     STAFF = "staff"
+    HEAD = "head"
     TRUST_LEAD = "trust_lead"
     ADMIN = "admin"
 
@@ -28,6 +29,7 @@ ROLE_LABELS = {
     Role.DSL: "Designated Safeguarding Lead",
     Role.DEPUTY_DSL: "Deputy DSL",
     Role.STAFF: "Staff",
+    Role.HEAD: "Head teacher / SLT",
     Role.TRUST_LEAD: "Trust lead",
     Role.ADMIN: "Administrator",
 }
@@ -36,7 +38,11 @@ ROLE_LABELS = {
 # "Least privilege"), are told of new reports, and take cases. The one place this set is
 # written; every rule and route that means "the DSL team" uses it.
 DSL_TEAM = frozenset({Role.DSL, Role.DEPUTY_DSL})
-FIGURES_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.TRUST_LEAD})  # TEMP: head merges
+
+# Who sees the school's figures (counts, never report text). The head teacher / principal /
+# SLT member "sees the school's figures and the notices the policies address to the
+# Principal, no report text" (design, Roles); the trust lead sees every school's.
+FIGURES_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEAD, Role.TRUST_LEAD})
 
 
 class User(Base):

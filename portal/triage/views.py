@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import checklists, chronology, evidence, linking, overdue, priority, retention
-from ..auth.access import READERS, allow, staff_user
+from ..auth.access import READERS, allow, landing_for, staff_user
 from ..casework import concern_author
 from ..db import get_session
 from ..errors import RERENDER
@@ -165,13 +165,12 @@ def _due(report: Report, school: School) -> Any:
 
 
 @bp.route("/")
-@allow(READERS, Role.STAFF, Role.ADMIN, Role.TRUST_LEAD)
+@allow(READERS, Role.STAFF, Role.ADMIN, Role.TRUST_LEAD, Role.HEAD)
 def queue() -> ResponseReturnValue:
     user = staff_user()
-    if user.role == Role.ADMIN:
-        return redirect(url_for("admin.home"))
-    if user.role == Role.TRUST_LEAD:
-        return redirect(url_for("figures.page"))
+    if user.role in (Role.ADMIN, Role.TRUST_LEAD, Role.HEAD):
+        # The staff home: roles without a queue are sent on to their own first page.
+        return redirect(landing_for(user))
     problems: list[str] = []
     filters = _filters(problems)
     db = get_session()

@@ -1,12 +1,13 @@
 """The case page's notices: a policy step's "Send notice to …", and telling the adult a
-pupil asked for. Short views: parse, call one rule, commit, redirect."""
+pupil asked for; and the school's list of the notices addressed to the Principal, for the
+head and the DSL team. Short views: parse, call one rule, commit, redirect."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from ..auth.access import READERS, allow, staff_user
 from ..casework import notices
 from ..db import get_session
 from ..jobs import send_soon
-from ..models import CONTACT_ROLE_LABELS, Report, SchoolContact
+from ..models import CONTACT_ROLE_LABELS, Report, Role, SchoolContact
 from . import case_parts
 from .forms_notices import AdultNoticeForm, StepNoticeForm
 from .views import CHANGES, _case, _render_case, bp, register_case_form
@@ -114,3 +115,20 @@ def tell_adult(report_id: int) -> ResponseReturnValue:
 
 register_case_form("triage.send_notice", "notice", StepNoticeForm)
 register_case_form("triage.tell_adult", "adult_notice", AdultNoticeForm)
+
+
+@bp.route("/notices")
+@allow(READERS, Role.HEAD)
+def principal_notices() -> ResponseReturnValue:
+    """The notices the school sent under the steps addressed to the Principal/SLT
+    (cyber-bullying policy 4.4, 5.4), newest first: for a head, the case number only (the
+    design's "no report text"; the case page is the DSL team's), for the DSL team a link."""
+    user = staff_user()
+    if user.school_id is None:
+        abort(404)
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    found = notices.principal_notices(get_session(), user.school_id, page=page,
+                                     per_page=notices.PRINCIPAL_PAGE)
+    return render_template("triage/principal_notices.html", notices=found,
+                           case_links=user.reads_reports)

@@ -7,8 +7,9 @@ Two sources of truth are checked against each other and against the running app:
 * the roles each view declares with ``portal.auth.access.allow`` (``view.allowed_roles``);
 * ``DESIGN``, written by hand from DESIGN.md's Roles section: "dsl, deputy_dsl (read and act on
   their school's reports), staff (can record a concern they were told about, sees only what
-  they wrote), trust_lead (trust-wide statistics without report text), admin (accounts and
-  roster, no report text)".
+  they wrote), head (head teacher / principal / SLT: the school's figures and the notices the
+  policies address to the Principal, no report text), trust_lead (trust-wide statistics
+  without report text), admin (accounts and roster, no report text)".
 
 A declaration more generous than the design fails, a new staff route missing from either fails,
 and every GET route is requested by every role to see that the answer agrees.
@@ -16,6 +17,7 @@ and every GET route is requested by every role to see that the answer agrees.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +34,8 @@ from tests.pdf_text import pdf_text
 ALL = frozenset(Role)
 READERS = frozenset({Role.DSL, Role.DEPUTY_DSL})
 SCHOOL_RUNNERS = frozenset({Role.ADMIN, Role.DSL, Role.DEPUTY_DSL})
+# Counts, never report text: the head, the DSL team and the trust lead (DESIGN.md, Roles)
+FIGURES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEAD, Role.TRUST_LEAD})
 
 # The most each staff endpoint may ever allow, by the design (not copied from the code).
 # Report text (case pages, pupil chronologies, evidence) is for the DSL team only; staff may
@@ -41,7 +45,7 @@ DESIGN: dict[str, frozenset[Role]] = {
     "auth.second_factor": PUBLIC,  # only for an account whose password was just right
     "auth.enrol": PUBLIC,  # likewise: first sign-in sets up the authenticator
     "auth.logout": ALL,
-    "triage.queue": ALL,  # admin and trust lead are sent on to their own pages
+    "triage.queue": ALL,  # admin, trust lead and head are sent on to their own pages
     "triage.case": READERS | {Role.STAFF},  # staff: their own concerns only
     "triage.decide": READERS,
     "triage.decide_and_close": READERS,
@@ -77,6 +81,9 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.invite_parents": READERS,
     "triage.complete_meeting": READERS,
     "triage.search_reports": READERS,  # issue 14 search: report text, the DSL team only
+    # the notices sent under the steps addressed to the Principal/SLT (cyber 4.4, 5.4): the
+    # head, and the DSL team who send them; case numbers only, no report text
+    "triage.principal_notices": READERS | {Role.HEAD},
     "admin.home": SCHOOL_RUNNERS,
     "admin.save_settings": SCHOOL_RUNNERS,
     "admin.add_adult": SCHOOL_RUNNERS,
@@ -85,9 +92,9 @@ DESIGN: dict[str, frozenset[Role]] = {
     "admin.revoke_tablet": SCHOOL_RUNNERS,
     "admin.trust": frozenset({Role.TRUST_LEAD}),  # the old trust page: leads to the figures
     # the figures (issue 15): counts, never report text; staff and admin see none
-    "figures.page": frozenset({Role.DSL, Role.DEPUTY_DSL, Role.TRUST_LEAD}),
-    "figures.csv": frozenset({Role.DSL, Role.DEPUTY_DSL, Role.TRUST_LEAD}),
-    "figures.pdf": frozenset({Role.DSL, Role.DEPUTY_DSL, Role.TRUST_LEAD}),
+    "figures.page": FIGURES,
+    "figures.csv": FIGURES,
+    "figures.pdf": FIGURES,
     "admin.roster": SCHOOL_RUNNERS,
     "admin.edit_pupil": SCHOOL_RUNNERS,
     # the people around the case (issue 14): notices from the case, by the DSL team; the
@@ -105,7 +112,11 @@ DESIGN: dict[str, frozenset[Role]] = {
 # and never staff beyond the concerns they wrote.
 REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triage.pupils",
                "triage.search_reports"}
-NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD})
+NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD, Role.HEAD})
+# What a head may open: the staff home (sent on to their own page), sign-out, the notices
+# to the Principal; the figures page (another change) adds itself here.
+HEAD_PAGES = {"triage.queue", "auth.logout", "triage.principal_notices", "figures.page",
+              "figures.csv", "figures.pdf"}
 
 
 def staff_rules(app: Flask) -> list[Rule]:
@@ -315,10 +326,10 @@ def test_staff_read_the_concern_they_wrote_but_no_other_report(app, world):
     assert evidence.status_code in (403, 404)
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.TRUST_LEAD, Role.STAFF],
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.TRUST_LEAD, Role.HEAD, Role.STAFF],
                          ids=lambda r: r.value)
 def test_no_report_text_reaches_roles_that_must_not_read_it(role, app, world, session):
-    """Admin, trust lead and staff: no page they can open shows the pupil's words."""
+    """Admin, trust lead, head and staff: no page they can open shows the pupil's words."""
     words = session.get(Report, world["ids"]["report_id"]).body
     browser = Browser(app.test_client())
     assert browser.login(world["users"][role].email).status_code == 302
@@ -328,3 +339,33 @@ def test_no_report_text_reaches_roles_that_must_not_read_it(role, app, world, se
         body = pdf_text(response.data) if response.mimetype == "application/pdf" \
             else response.get_data(as_text=True)
         assert words not in body, url
+
+
+def test_a_head_is_declared_on_no_other_staff_route(app):
+    """The head's pages are the notices to the Principal and their landing: the queue,
+    case pages, pupils, search, roster, evidence and the admin's pages all refuse them."""
+    allowed = {rule.endpoint for rule in staff_rules(app)
+               if Role.HEAD in declared(app, rule.endpoint)}
+    assert allowed == HEAD_PAGES
+
+
+def test_a_head_is_refused_every_staff_form(app, world):
+    """Every POST staff route (with a valid CSRF token) answers a head 403 and changes
+    nothing; sign-in's own forms and sign-out aside."""
+    browser = Browser(app.test_client())
+    assert browser.login(world["users"][Role.HEAD].email).status_code == 302
+    page = browser.get("/staff/notices").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "no CSRF token on the head's page"
+    wrong = []
+    for rule in staff_rules(app):
+        if "POST" not in (rule.methods or set()) or rule.endpoint == "auth.logout" \
+                or declared(app, rule.endpoint) == PUBLIC:
+            continue
+        built = rule.build({arg: world["ids"].get(arg, 1) for arg in rule.arguments},
+                           append_unknown=False)
+        assert built, rule.rule
+        status = browser.client.post(built[1], data={"csrf_token": token.group(1)}).status_code
+        if status != 403:
+            wrong.append(f"{status} {built[1]} ({rule.endpoint})")
+    assert wrong == []

@@ -258,7 +258,7 @@ def test_grouped_forms_answer_another_schools_dsl_with_404(
     assert events(session, case.id, "step.updated") == 0
 
 
-@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN, Role.TRUST_LEAD])
+@pytest.mark.parametrize("role", [Role.STAFF, Role.HEAD, Role.ADMIN, Role.TRUST_LEAD])
 @pytest.mark.parametrize("path", ["steps", "decision-and-close"])
 def test_grouped_forms_are_for_the_dsl_team_only(app, school, make_user, case, session,
                                                  role, path):

@@ -135,6 +135,22 @@ def test_trust_lead_gets_a_trust_named_after_the_school(run: Any, db: Session) -
     assert db.scalar(select(func.count()).select_from(Trust)) == 1
 
 
+def test_create_user_makes_a_head_of_one_school(run: Any, db: Session) -> None:
+    """A head teacher / SLT account belongs to its school, like a DSL, and to no trust."""
+    run("create-school", "oakfield", "Oakfield Primary")
+    result = run("create-user", "principal@oakfield.example", "--school", "oakfield",
+                 "--role", "head", "--password-stdin", input=STRONG + "\n")
+    assert result.exit_code == 0, result.output
+    assert "(Head teacher / SLT) at Oakfield Primary" in result.output
+    user = db.scalar(select(User).where(User.email == "principal@oakfield.example"))
+    assert user is not None
+    assert user.role is Role.HEAD
+    assert user.school is not None
+    assert user.school.slug == "oakfield"
+    assert user.trust_id is None
+    assert not user.reads_reports
+
+
 @pytest.mark.parametrize(("password", "message"), [
     ("short pw", "at least 12 characters"),
     ("password1234", "too common"),

@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from portal.casework import notices
 from portal.models import Base, ChecklistItem, Report, Role, SchoolContact, StaffSession, Trust
 from portal.triage import operations as triage_ops
 from tests.conftest import Browser, kept_evidence_and_staff_concern
@@ -35,7 +36,10 @@ ASKERS = (Role.DSL, Role.TRUST_LEAD, Role.ADMIN, Role.STAFF)
 QUERIES = {"triage.queue": ["?status=all", "?status=closed&kind=online", "?mine=1&page=2"],
            "triage.case": ["?q=Oak"], "admin.roster": ["?q=Oak"],
            "triage.search_reports": ["?q=names", "?q=names&page=2"],
-           "figures.page": ["?from=2025-09-01&to=2026-08-31", "?from=2026-10-01"]}
+           "figures.page": ["?from=2025-09-01&to=2026-08-31", "?from=2026-10-01"],
+           "triage.principal_notices": ["?page=2", "?page=x"]}
+# Pages asked by a second role too, whose answer differs by role (a head sees no links).
+ALSO_ASKED_BY = {"triage.principal_notices": Role.HEAD, "figures.page": Role.HEAD}
 
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -93,6 +97,11 @@ def world(app: Flask, school, session, make_report, make_user) -> dict[str, Any]
                             email="head@oakfield.test")
     session.add(contact)
     session.commit()
+    # a notice to the Principal (cyber-bullying policy 4.4), for the head's page to list
+    notices.send_step_notice(session, report, actor=users[Role.DSL], step="cyber-4.4",
+                             to=[contact], seen={}, mark_done=False,
+                             base_url="http://127.0.0.1:5000")
+    session.commit()
     browsers = {}
     for role, user in users.items():
         browsers[role] = Browser(app.test_client())
@@ -124,6 +133,8 @@ def requests(app: Flask, world: dict[str, Any]) -> Iterator[tuple[Any, str]]:
         client = world["browsers"][asker].client if asker else anonymous
         for query in ["", *QUERIES.get(rule.endpoint, [])]:
             yield client, url + query
+            if rule.endpoint in ALSO_ASKED_BY:
+                yield world["browsers"][ALSO_ASKED_BY[rule.endpoint]].client, url + query
         if rule.endpoint == "triage.case":
             yield client, url.replace(str(world["ids"]["report_id"]), str(world["old_id"]))
             # a member of staff reads the concern they wrote
@@ -147,7 +158,7 @@ def test_every_get_route_leaves_the_database_as_it_was(app: Flask, world: dict[s
         asked.append(url)
     # the walk reached the pages that matter (the case page twice over, files, pupils)
     assert {f"/staff/cases/{world['old_id']}", "/staff/", "/s/oakfield/pupil",
-            f"/staff/pupils/{world['ids']['pupil_id']}"} <= set(asked)
+            f"/staff/pupils/{world['ids']['pupil_id']}", "/staff/notices"} <= set(asked)
     with engine.connect() as conn:  # and those views were audited
         actions = {row[0] for row in conn.execute(select(Base.metadata.tables["events"].c.action))}
     assert {"case.viewed", "pupil.viewed", "evidence.downloaded"} <= actions

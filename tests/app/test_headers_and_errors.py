@@ -21,7 +21,7 @@ from tests.conftest import PARENT, PUPIL, followup_code, hidden_fields
 LOCAL_HOSTS = {"", "localhost", "localhost:80"}
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster", "data", "cite",
                   "background", "manifest", "xlink:href", "ping"}
-ROLES = [None, Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.ADMIN, Role.TRUST_LEAD]
+ROLES = [None, Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.HEAD, Role.ADMIN, Role.TRUST_LEAD]
 
 
 @pytest.fixture

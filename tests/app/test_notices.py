@@ -707,14 +707,15 @@ def test_another_schools_contact_or_adult_is_not_found(browser, session, admin, 
                                data={"csrf_token": token, "account": "none"}).status_code == 404
 
 
-@pytest.mark.parametrize("role", [Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.TRUST_LEAD])
+@pytest.mark.parametrize("role", [Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.HEAD,
+                                  Role.TRUST_LEAD])
 def test_only_the_admin_keeps_the_contacts(browser, make_user, school, role):
     user = make_user(role, None if role == Role.TRUST_LEAD else school)
     signed_in(browser, user)
     assert browser.get("/staff/school/contacts").status_code == 403
 
 
-@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.STAFF, Role.HEAD, Role.ADMIN])
 def test_only_the_dsl_team_sends_notices(browser, make_user, school, online, role, session,
                                          contacts):
     signed_in(browser, make_user(role, school))

@@ -317,7 +317,7 @@ def test_the_queue_has_the_search_box_and_the_navigation_a_link(signed_in):
     assert 'href="/staff/search"' in page  # the navigation
 
 
-@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN, Role.TRUST_LEAD])
+@pytest.mark.parametrize("role", [Role.STAFF, Role.HEAD, Role.ADMIN, Role.TRUST_LEAD])
 def test_other_roles_are_refused_the_page(app, school, make_user, role):
     from tests.conftest import Browser
 

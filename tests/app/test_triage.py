@@ -171,7 +171,7 @@ def test_staff_role_sees_only_what_they_wrote(browser, school, make_user, make_r
     assert browser.get(f"/staff/cases/{report.id}").status_code == 404
 
 
-def test_admin_and_trust_lead_never_see_report_text(
+def test_admin_trust_lead_and_head_never_see_report_text(
         browser, school, make_user, make_report, session):
     from portal.models import Trust
     report, _ = make_report(school, what_happened="PRIVATE-MARKER words")
@@ -181,7 +181,8 @@ def test_admin_and_trust_lead_never_see_report_text(
     session.get(type(school), school.id).trust_id = trust.id
     session.commit()
     for user in (make_user(Role.ADMIN, school=school),
-                 make_user(Role.TRUST_LEAD, school=school, trust_id=trust.id)):
+                 make_user(Role.TRUST_LEAD, school=school, trust_id=trust.id),
+                 make_user(Role.HEAD, school=school)):
         browser.login(user.email)
         assert browser.get(f"/staff/cases/{report.id}").status_code == 403
         landing = browser.client.get("/staff/", follow_redirects=True)

@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
-from portal.models import Role, School, Trust, User
+from portal.models import Notice, Role, School, SchoolContact, Trust, User
 from tests.browser.conftest import PASSWORD, PupilOnTablet
 from tests.browser.pages import REPORTER_PAGES, SIGNED_IN_PAGES, STAFF_PAGES, pupil_form
 from tests.conftest import next_code
@@ -191,3 +191,35 @@ def test_trust_figures_page_has_no_axe_violations(live_server, new_context: Call
     assert page.locator('[data-figures="schools"]').is_visible()
     # Then axe finds nothing against WCAG 2.2 AA or its best practices
     _assert_no_violations(page, "trust figures")
+
+
+def test_notices_to_the_principal_page_has_no_axe_violations(
+        live_server, new_context: Callable[..., Any], seeded: dict[str, Any]) -> None:
+    # Given a head teacher whose school told its Principal of a case (cyber-bullying 4.4)
+    live_server.add_staff("oakfield", "principal@oakfield.test", role=Role.HEAD)
+    with live_server.db() as db:
+        school = db.scalars(select(School).where(School.slug == "oakfield")).one()
+        contact = SchoolContact(school_id=school.id, name="Dr Head", role="principal",
+                                email="principal@oakfield.test")
+        db.add(contact)
+        db.flush()
+        db.add(Notice(report_id=seeded["named_id"], kind="contact", step="cyber-4.4",
+                      person_id=contact.id, round=1))
+    # When they sign in on a desktop
+    page = new_context().new_page()
+    page.goto("/staff/login")
+    page.get_by_label("Email").fill("principal@oakfield.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code from your authenticator app").fill(
+        next_code("principal@oakfield.test"))
+    page.get_by_role("button", name="Sign in").click()
+    # Then they land on the notices (the figures page takes over once it exists), the
+    # case number shown without a link, and axe finds nothing against WCAG 2.2 AA
+    page.wait_for_url(re.compile(r"/staff/(notices|figures)$"))
+    if page.url.endswith("/staff/figures"):
+        page.goto("/staff/notices")
+    assert page.locator("h1").inner_text() == "Notices to the Principal"
+    assert page.locator("td", has_text="Inform Principal").count() == 1
+    assert page.locator("a[href^='/staff/cases/']").count() == 0
+    _assert_no_violations(page, "notices to the principal")

@@ -13,7 +13,7 @@ from portal import crypto, migrate
 from tests.migrations.test_0014_codes import REPORT
 from tests.migrations.test_migrations import backends, connect, schema_diff, table_names
 
-BEFORE = "0019"  # TEMP until 0020 merges
+BEFORE = "0020"
 
 
 @backends
