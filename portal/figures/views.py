@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.access import allow, staff_user
@@ -19,7 +20,7 @@ from ..db import get_session
 from ..events import Action
 from ..models import FIGURES_ROLES, Event, Role, School, User
 from ..overdue import LOCAL
-from ..security import limiter
+from ..security import client_key, limiter
 from . import (
     Figures,
     PeriodError,
@@ -137,7 +138,9 @@ def csv() -> ResponseReturnValue:
 
 
 def _staff_key() -> str:
-    return f"figures-pdf:{staff_user().id}"
+    """The signed-in account (the limit is checked before sign-in is: someone signed out
+    is counted by their address, and sent to sign in)."""
+    return f"figures-pdf:{current_user.get_id() or client_key()}"
 
 
 @bp.route("/figures.pdf")

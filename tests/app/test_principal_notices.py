@@ -155,14 +155,15 @@ def test_the_query_count_does_not_grow_with_the_notices(app, session, school, ma
     assert len(queries(app, browser, "/staff/notices")) == one
 
 
-def test_a_head_lands_on_the_notices_and_is_refused_the_case_work(app, world, head):
+def test_a_head_lands_on_the_figures_and_is_refused_the_case_work(app, world, head):
     browser = Browser(app.test_client())
     signed_in = browser.login(head.email)
     assert signed_in.status_code == 302
-    assert signed_in.headers["Location"] == "/staff/notices"
+    assert signed_in.headers["Location"] == "/staff/figures"
     home = browser.get("/staff/")
     assert home.status_code == 302
-    assert home.headers["Location"] == "/staff/notices"
+    assert home.headers["Location"] == "/staff/figures"
+    assert browser.get("/staff/notices").status_code == 200
     report_id = world["report"].id
     for url in [f"/staff/cases/{report_id}", "/staff/pupils", "/staff/search",
                 "/staff/roster", "/staff/school", "/staff/school/tablets", "/staff/trust",
