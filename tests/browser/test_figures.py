@@ -115,7 +115,9 @@ def test_a_head_sees_the_figures_and_nothing_of_the_reports(
     assert "Figures" in nav
     assert "Queue" not in nav
     assert "Search" not in nav
-    for path in ("/staff/", f"/staff/cases/{seeded['report_id']}", "/staff/pupils",
+    page.goto("/staff/")  # the staff home sends a head on to the figures
+    assert page.url.endswith("/staff/figures")
+    for path in (f"/staff/cases/{seeded['named_id']}", "/staff/pupils",
                  "/staff/roster", "/staff/search?q=lunch"):
         response = page.goto(path)
         assert response is not None
