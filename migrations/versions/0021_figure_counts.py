@@ -67,6 +67,17 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_table(
+        'figure_sealed_days',
+        sa.Column('school_id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('counts', sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(['school_id'], ['schools.id'],
+                                name=op.f('fk_figure_sealed_days_school_id_schools'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('school_id', 'day', name=op.f('pk_figure_sealed_days')),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
         'figure_pupil_days',
         sa.Column('school_id', sa.Integer(), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
@@ -85,4 +96,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('figure_pupil_days')
+    op.drop_table('figure_sealed_days')
     op.drop_table('figure_counts')

@@ -8,7 +8,7 @@ Anti-bullying policy: the school will "review our anti-bullying policy regularly
 supervise "porches, corridors and yards": so the figures say who tells, about what, where
 and when, what was decided, how quickly, and whether children say it is better now.
 
-Every figure is read from the day counts ``portal.figures.rollup`` keeps, in four queries
+Every figure is read from the day counts ``portal.figures.rollup`` keeps, in five queries
 whatever the period or the number of reports (``compute``).
 """
 
@@ -28,6 +28,7 @@ from ..models import (
     FEELINGS,
     FigureCount,
     FigurePupilDay,
+    FigureSealedDay,
     LinkRole,
     Pupil,
     School,
@@ -215,7 +216,7 @@ def _figures(scope: str, slug: str, period: Period, comparison: Period,
 
 
 def compute(session: Session, schools: Sequence[School], period: Period) -> list[Figures]:
-    """Each school's figures for ``period`` and the same period a year before: four
+    """Each school's figures for ``period`` and the same period a year before: five
     queries however many schools, days or reports."""
     comparison = period.last_year()
     ids = [s.id for s in schools]
@@ -240,6 +241,20 @@ def compute(session: Session, schools: Sequence[School], period: Period) -> list
             select(fc.school_id, fc.day, fc.count)
             .where(fc.school_id.in_(ids), window(fc.day), fc.figure == rollup.TOTAL)):
         weekdays[school_id][0 if day >= period.start else 1][day.weekday()] += int(n)
+    # Year groups and SEND: the sealed rows, decrypted here (models.figures.FigureSealedDay).
+    sd = FigureSealedDay
+    for school_id, day, sealed in session.execute(
+            select(sd.school_id, sd.day, sd.counts.label("counts"))
+            .where(sd.school_id.in_(ids), window(sd.day))):
+        into = counts[school_id][0 if day >= period.start else 1]
+        for figure, values in sealed.items():
+            for value, n in values.items():
+                into[(figure, value)] += int(n)
+    for school_id in ids:  # reports with no child linked: the rest of the day's reports
+        for which in (0, 1):
+            linked = sum(counts[school_id][which][(rollup.SEND, v)] for v in ("yes", "no"))
+            counts[school_id][which][(rollup.SEND, "unlinked")] = \
+                sum(weekdays[school_id][which].values()) - linked
     pd = FigurePupilDay
     pupil_flag = case((pd.day >= period.start, 0), else_=1)
     repeats: dict[int, tuple[Counter[str], Counter[str]]] = {

@@ -35,6 +35,7 @@ from ..models import (
     CheckBack,
     FigureCount,
     FigurePupilDay,
+    FigureSealedDay,
     Pupil,
     Report,
     ReportKind,
@@ -62,7 +63,10 @@ PUPIL_COUNTED = frozenset({"year_group", "sen_status", "school_id"})
 SCHOOL_COUNTED = frozenset({"urgent_due_days", "normal_due_days", "day_ends_hour"})
 LOCK_SPACE = 0x46 << 56  # "F": keeps these advisory locks apart from any other use
 
-TABLES = (cast(Table, FigureCount.__table__), cast(Table, FigurePupilDay.__table__))
+TABLES = (cast(Table, FigureCount.__table__), cast(Table, FigurePupilDay.__table__),
+          cast(Table, FigureSealedDay.__table__))
+# Counts read from encrypted roster columns: kept encrypted (models.figures.FigureSealedDay).
+SEALED = frozenset({YEAR, SEND})
 Key = tuple[date, str, str]
 PupilKey = tuple[date, int, str]
 
@@ -163,17 +167,14 @@ def _tally(conn: Connection, where: Any, *, links: bool = True) -> dict[int, Tal
                          day_ends_hour=school.day_ends_hour)
             keys.add((ACK, "on_time" if r.acknowledged_at <= due else "late"))
         pupils = linked.get(r.id, [])
-        if links:
-            if not pupils:
-                keys.add((SEND, "unlinked"))
-            else:
-                send = any(sen not in (None, SenStatus.NONE) for *_, sen in pupils)
-                keys.add((SEND, "yes" if send else "no"))
+        # A report with no child linked counts under neither: its SEND row ("no pupil
+        # linked") is the day's total less the other two (portal.figures.compute).
+        if pupils:
+            send = any(sen not in (None, SenStatus.NONE) for *_, sen in pupils)
+            keys.add((SEND, "yes" if send else "no"))
             keys.update((YEAR, year or NO_YEAR) for _, _, year, _ in pupils)
-            if r.id in answers:
-                keys.add((BETTER, answers[r.id]))
-        else:  # a report just sent: nobody has linked a pupil to it yet
-            keys.add((SEND, "unlinked"))
+        if r.id in answers:
+            keys.add((BETTER, answers[r.id]))
         for figure, value in keys:
             tally.counts[(day, figure, value)] += 1
         for pupil_id, link_role in {(p, role) for p, role, _, _ in pupils}:
@@ -202,10 +203,35 @@ def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, 
             index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}))
 
 
+def _seal(conn: Connection, school_id: int, tally: Tally) -> None:
+    """Add the tally's year-group and SEND counts to their days' sealed rows (under the
+    day's lock: read, add, write back)."""
+    added: dict[date, dict[str, Counter[str]]] = {}
+    for (day, figure, value), n in tally.counts.items():
+        if figure in SEALED:
+            added.setdefault(day, {}).setdefault(figure, Counter())[value] += n
+    if not added:
+        return
+    sealed = cast(Table, FigureSealedDay.__table__)
+    days = sorted(added)
+    for day, counts in conn.execute(
+            select(FigureSealedDay.day, FigureSealedDay.counts.label("counts"))
+            .where(FigureSealedDay.school_id == school_id, FigureSealedDay.day.in_(days))):
+        for figure, values in counts.items():
+            added[day].setdefault(figure, Counter()).update(values)
+    conn.execute(delete(sealed).where(sealed.c.school_id == school_id,
+                                      sealed.c.day.in_(days)))
+    conn.execute(sealed.insert(), [
+        {"school_id": school_id, "day": day,
+         "counts": {figure: dict(sorted(values.items()))
+                    for figure, values in sorted(added[day].items())}} for day in days])
+
+
 def _write(conn: Connection, school_id: int, tally: Tally) -> None:
     _upsert(conn, FigureCount.__table__, ["school_id", "day", "figure", "value"], [
         {"school_id": school_id, "day": day, "figure": figure, "value": value, "count": n}
-        for (day, figure, value), n in sorted(tally.counts.items())])
+        for (day, figure, value), n in sorted(tally.counts.items()) if figure not in SEALED])
+    _seal(conn, school_id, tally)
     _upsert(conn, FigurePupilDay.__table__, ["school_id", "day", "pupil_id", "role"], [
         {"school_id": school_id, "day": day, "pupil_id": pupil, "role": role, "count": n}
         for (day, pupil, role), n in sorted(tally.pupils.items())])

@@ -5,7 +5,11 @@ reports that is too much to count on every page view, and the year groups and SE
 it needs are encrypted. So each school day keeps its counts, per figure: the page adds up
 a period's days (a few thousand small rows, whatever the number of reports).
 
-Rows hold numbers and codes only: never report text, never a name. A child appears in
+Rows hold numbers and codes only: never report text, never a name. The counts that come
+from encrypted roster columns (year groups, SEND) are kept encrypted too, one sealed row
+per school day (``FigureSealedDay``): stored in the clear beside ``report_pupils`` they
+would tell anyone holding a copy of the database, without the key, which linked child has
+SEND. A child appears in
 ``figure_pupil_days`` by roster id alone (no name), so "children named in two or more
 reports" can be counted for any period; the figures pages show only the count.
 """
@@ -13,11 +17,12 @@ reports" can be counted for any period; the figures pages show only the count.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from .base import Base, EncryptedJSON
 
 
 class FigureCount(Base):
@@ -48,3 +53,18 @@ class FigurePupilDay(Base):
     pupil_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(30), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class FigureSealedDay(Base):
+    """A school day's counts that come from encrypted roster columns, encrypted as they
+    are: ``{"year": {"Year 3": 2, ...}, "send": {"yes": 1, "no": 4}}`` (reports naming a
+    child of that year group; naming a child with SEND, or children none of whom has it).
+    Reports with no child linked are the day's total less these two."""
+
+    __tablename__ = "figure_sealed_days"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())

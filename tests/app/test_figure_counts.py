@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal import linking
 from portal.casework import acknowledge, checkback
@@ -19,6 +19,7 @@ from portal.models import (
     BETTER,
     FigureCount,
     FigurePupilDay,
+    FigureSealedDay,
     LinkRole,
     Pupil,
     Report,
@@ -30,15 +31,22 @@ from portal.triage import operations as triage
 from portal.vocabulary import Category, Status
 
 
-def kept(session) -> tuple[set, set]:
+def _sealed(rows) -> set:
+    return {(school_id, day, figure, v, n) for school_id, day, counts in rows
+            for figure, values in counts.items() for v, n in values.items()}
+
+
+def kept(session) -> tuple[set, set, set]:
     counts = {(r.school_id, r.day, r.figure, r.value, r.count)
               for r in session.scalars(select(FigureCount))}
     pupils = {(r.school_id, r.day, r.pupil_id, r.role, r.count)
               for r in session.scalars(select(FigurePupilDay))}
-    return counts, pupils
+    sealed = _sealed((r.school_id, r.day, r.counts)
+                     for r in session.scalars(select(FigureSealedDay)))
+    return counts, pupils, sealed
 
 
-def rebuilt(session) -> tuple[set, set]:
+def rebuilt(session) -> tuple[set, set, set]:
     """What a rebuild from the stored reports gives (rolled back: nothing changes)."""
     session.commit()
     with session.bind.connect() as conn, conn.begin() as tx:
@@ -49,8 +57,11 @@ def rebuilt(session) -> tuple[set, set]:
         pupils = {tuple(r) for r in conn.execute(select(
             FigurePupilDay.school_id, FigurePupilDay.day, FigurePupilDay.pupil_id,
             FigurePupilDay.role, FigurePupilDay.count))}
+        sealed = _sealed(conn.execute(select(
+            FigureSealedDay.school_id, FigureSealedDay.day,
+            FigureSealedDay.counts.label("counts"))))
         tx.rollback()
-    return counts, pupils
+    return counts, pupils, sealed
 
 
 def assert_in_step(session) -> None:
@@ -59,6 +70,9 @@ def assert_in_step(session) -> None:
 
 
 def value(session, school, figure, val) -> int:
+    if figure in rollup.SEALED:
+        return sum(n for s, _day, f, v, n in kept(session)[2]
+                   if s == school.id and f == figure and v == val)
     return sum(r.count for r in session.scalars(select(FigureCount).where(
         FigureCount.school_id == school.id, FigureCount.figure == figure,
         FigureCount.value == val)))
@@ -99,6 +113,14 @@ def test_every_change_keeps_the_day_counts_equal_to_a_rebuild(
     assert value(session, school, rollup.SEND, "yes") == 2
     assert value(session, school, rollup.YEAR, "Year 3") == 2
     assert_in_step(session)
+    # A copy of the database without the key does not say which linked child has SEND:
+    # nothing stored in the clear names a year group or SEND, and the sealed rows are
+    # ciphertext (SECURITY.md, encryption at rest).
+    assert not session.scalars(select(FigureCount).where(
+        FigureCount.figure.in_(rollup.SEALED))).all()
+    raw = session.execute(text("SELECT counts FROM figure_sealed_days")).scalars().all()
+    assert raw
+    assert all(r.startswith("enc1:") and "Year" not in r and "yes" not in r for r in raw)
 
     acknowledge.acknowledge(session, report, actor=dsl)
     triage.record_decision(session, report, actor=dsl, category=Category.BULLYING_INCIDENT,

@@ -4,6 +4,7 @@ drops them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 
@@ -50,15 +51,18 @@ def test_0021_counts_the_stored_reports_and_downgrade_drops_the_counts(
         counts = {(r.figure, r.value): r.count for r in connection.execute(text(
             "SELECT figure, value, count FROM figure_counts WHERE school_id = 1"))}
         days = {r.day for r in connection.execute(text("SELECT day FROM figure_counts"))}
+        sealed = [crypto.decrypt_text(r.counts) for r in connection.execute(text(
+            "SELECT counts FROM figure_sealed_days WHERE school_id = 1"))]
         pupils = list(connection.execute(text(
             "SELECT pupil_id, role, count FROM figure_pupil_days")))
     assert counts[("total", "all")] == 2
-    assert counts[("year", "Year 3")] == 1
-    assert counts[("send", "yes")] == 1
-    assert counts[("send", "unlinked")] == 1
+    # the year group and SEND status, decrypted from the roster, are sealed again
+    assert [json.loads(s) for s in sealed] == [{"send": {"yes": 1}, "year": {"Year 3": 1}}]
+    assert not any(figure in ("year", "send") for figure, _ in counts)
     assert {str(d)[:10] for d in days} == {date(2026, 1, 1).isoformat()}
     assert [tuple(p) for p in pupils] == [(1, "target", 1)]
 
     migrate.downgrade(url, BEFORE)
     assert "figure_counts" not in table_names(url)
     assert "figure_pupil_days" not in table_names(url)
+    assert "figure_sealed_days" not in table_names(url)
