@@ -60,10 +60,13 @@ def rotate(app: Flask, instance_dir: Path, *, env_key: str | None) -> tuple[int,
         for table_name, column_name in encrypted_columns():
             table = Base.metadata.tables[table_name]
             column = table.c[column_name]
-            for row_id, value in connection.execute(
-                    select(table.c.id, column).where(column.is_not(None))).all():
-                connection.execute(update(table).where(table.c.id == row_id)
-                                   .values({column_name: value}))
+            # A row by its primary key (an id, or a composite key such as a school's day)
+            key = list(table.primary_key.columns)
+            for *ident, value in connection.execute(
+                    select(*key, column.label("value")).where(column.is_not(None))).all():
+                connection.execute(update(table).where(
+                    *(c == v for c, v in zip(key, ident, strict=True)))
+                    .values({column_name: value}))
                 rows += 1
         # Blind indexes are keyed by the data key too: work them out under the new one.
         pupils = Base.metadata.tables["pupils"]

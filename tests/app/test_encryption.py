@@ -12,7 +12,15 @@ from sqlalchemy import select, text
 
 from portal import crypto
 from portal.cli import cli
-from portal.models import Event, Message, Report
+from portal.models import (
+    Event,
+    FigureSealedDay,
+    LinkRole,
+    Message,
+    Pupil,
+    Report,
+    ReportPupil,
+)
 from portal.rotation import encrypted_columns
 from tests.conftest import PARENT, PUPIL, Browser, followup_code, hidden_fields
 
@@ -111,7 +119,15 @@ def test_tampered_ciphertext_is_detected(app, school, make_report, session):
 
 
 def test_rotate_key_re_encrypts_text_and_files(app, browser, school, make_report, session):
-    make_report(school, what_happened="before rotation")
+    report, _ = make_report(school, what_happened="before rotation")
+    # a linked child, so the figures' sealed day (year group, SEND) is rotated too: a
+    # table keyed by school and day, with no id column
+    child = Pupil(school_id=school.id, upn="R1", first_name="Ada", last_name="Rotate",
+                  year_group="Year 4", on_roll=True)
+    session.add(child)
+    session.flush()
+    session.add(ReportPupil(report_id=report.id, pupil_id=child.id, role=LinkRole.TARGET))
+    session.commit()
     url = "/s/oakfield/pupil"
     browser.client.post(url, data={**hidden_fields(browser.get(url).get_data(as_text=True),
                                                    url), **PUPIL,
@@ -128,6 +144,8 @@ def test_rotate_key_re_encrypts_text_and_files(app, browser, school, make_report
     assert not (Path(app.instance_path) / "data_key.old").exists()
     session.expire_all()
     assert {r.body for r in session.scalars(select(Report))} >= {"before rotation"}
+    assert [d.counts["year"] for d in session.scalars(select(FigureSealedDay))] == [
+        {"Year 4": 1}]
     (stored,) = [p for p in app.config["PORTAL_EVIDENCE_DIR"].rglob("*") if p.is_file()]
     assert stored.read_bytes()[4:12].decode() == new_id
     Image.open(io.BytesIO(crypto.decrypt_file(stored.read_bytes()))).verify()
