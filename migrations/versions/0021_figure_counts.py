@@ -91,10 +91,13 @@ def upgrade() -> None:
                                 name=op.f('pk_figure_pupil_days')),
         sqlite_with_rowid=False,
     )
+    op.create_index('ix_figure_pupil_days_pupil', 'figure_pupil_days',
+                    ['school_id', 'pupil_id', 'role', 'day', 'count'], unique=False)
     _count_existing()
 
 
 def downgrade() -> None:
+    op.drop_index('ix_figure_pupil_days_pupil', table_name='figure_pupil_days')
     op.drop_table('figure_pupil_days')
     op.drop_table('figure_sealed_days')
     op.drop_table('figure_counts')

@@ -8,7 +8,7 @@ Anti-bullying policy: the school will "review our anti-bullying policy regularly
 supervise "porches, corridors and yards": so the figures say who tells, about what, where
 and when, what was decided, how quickly, and whether children say it is better now.
 
-Every figure is read from the day counts ``portal.figures.rollup`` keeps, in five queries
+Every figure is read from the day counts ``portal.figures.rollup`` keeps, in four queries
 whatever the period or the number of reports (``compute``).
 """
 
@@ -19,8 +19,9 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..models import (
@@ -55,10 +56,11 @@ from .model import (
     Row,
     Table,
     TrustFigures,
-    make_table,
     span_label,
     term_of,
+    withhold_columns,
 )
+from .model import make_table as _make_table
 
 # Periods: at most a year, so "the same period last year" never overlaps it.
 EARLIEST = date(2000, 1, 1)
@@ -153,6 +155,11 @@ def _year_rows(counts: tuple[Counts, Counts]) -> list[tuple[str, str]]:
 
 def _tables(counts: tuple[Counts, Counts], weekdays: tuple[Counter[int], Counter[int]],
             repeats: tuple[Counter[str], Counter[str]]) -> tuple[Table, ...]:
+    totals = (sum(weekdays[0].values()), sum(weekdays[1].values()))
+
+    def make_table(*args: Any, **kwargs: Any) -> Table:
+        return _make_table(*args, totals=totals, **kwargs)
+
     places = [(c.value, c.adult) for c in PLACES]
     hour_rows = [(key, label, sum(counts[0][(rollup.HOUR, f"{h:02d}")] for h in hours),
                   sum(counts[1][(rollup.HOUR, f"{h:02d}")] for h in hours), False)
@@ -216,7 +223,7 @@ def _figures(scope: str, slug: str, period: Period, comparison: Period,
 
 
 def compute(session: Session, schools: Sequence[School], period: Period) -> list[Figures]:
-    """Each school's figures for ``period`` and the same period a year before: five
+    """Each school's figures for ``period`` and the same period a year before: four
     queries however many schools, days or reports."""
     comparison = period.last_year()
     ids = [s.id for s in schools]
@@ -255,21 +262,36 @@ def compute(session: Session, schools: Sequence[School], period: Period) -> list
             linked = sum(counts[school_id][which][(rollup.SEND, v)] for v in ("yes", "no"))
             counts[school_id][which][(rollup.SEND, "unlinked")] = \
                 sum(weekdays[school_id][which].values()) - linked
+    # Children named in two or more reports of a period, and the roll, in one pass over
+    # the roster: for each child and part, two index look-ups per period (its first day
+    # in the period, and whether there is a second), so the cost follows the roster, not
+    # the number of reports (ix_figure_pupil_days_pupil).
     pd = FigurePupilDay
-    pupil_flag = case((pd.day >= period.start, 0), else_=1)
+    roles = [k for k, _ in REPEATS]
+
+    def nth(role: str, span: Period, offset: int) -> ScalarSelect[int]:
+        return (select(pd.count)
+                .where(pd.school_id == Pupil.school_id, pd.pupil_id == Pupil.id,
+                       pd.role == role, pd.day.between(span.start, span.end))
+                .order_by(pd.day).limit(1).offset(offset)
+                .correlate(Pupil).scalar_subquery())
+
+    def repeated(role: str, span: Period) -> ColumnElement[int]:
+        return func.sum(case((or_(func.coalesce(nth(role, span, 0), 0) >= 2,
+                                  nth(role, span, 1).is_not(None)), 1), else_=0))
+
+    spans = (period, comparison)
     repeats: dict[int, tuple[Counter[str], Counter[str]]] = {
         i: (Counter(), Counter()) for i in ids}
-    for school_id, which, role, _pupil in session.execute(
-            select(pd.school_id, pupil_flag, pd.role, pd.pupil_id)
-            .where(pd.school_id.in_(ids), window(pd.day),
-                   pd.role.in_([k for k, _ in REPEATS]))
-            .group_by(pd.school_id, pupil_flag, pd.role, pd.pupil_id)
-            .having(func.sum(pd.count) >= 2)):
-        repeats[school_id][which][role] += 1
-    rolls: dict[int, int] = {school_id: n for school_id, n in session.execute(
-        select(Pupil.school_id, func.count()).where(Pupil.school_id.in_(ids),
-                                                    Pupil.on_roll.is_(True))
-        .group_by(Pupil.school_id))}
+    rolls: dict[int, int] = {}
+    for school_id, roll, *found in session.execute(
+            select(Pupil.school_id, func.sum(case((Pupil.on_roll.is_(True), 1), else_=0)),
+                   *(repeated(role, span) for span in spans for role in roles))
+            .where(Pupil.school_id.in_(ids)).group_by(Pupil.school_id)):
+        rolls[school_id] = int(roll or 0)
+        for n, (which, role) in zip(found, ((w, r) for w in (0, 1) for r in roles),
+                                    strict=True):
+            repeats[school_id][which][role] = int(n or 0)
     return [_figures(s.name, s.slug, period, comparison, counts[s.id], weekdays[s.id],
                      repeats[s.id], rolls.get(s.id) or None) for s in schools]
 
@@ -279,11 +301,12 @@ def school_figures(session: Session, school: School, period: Period) -> Figures:
 
 
 def _sum_cells(cells: Sequence[Row], last_year: bool, protected: bool) -> Cell:
-    """A trust total of one row (rule 4: withheld when a school's count is hidden)."""
+    """A trust total of one row (rule 4: withheld when a school's count in it is hidden,
+    for any reason: the total less the other schools would give it back)."""
     index = 1 if last_year else 0
     total = sum(r.raw[index] for r in cells)
     cell = Cell.of(total, protected=protected)
-    if protected and any((r.last_year if last_year else r.now).hidden for r in cells):
+    if any((r.last_year if last_year else r.now).hidden for r in cells):
         return cell.withheld()
     return cell
 
@@ -291,6 +314,7 @@ def _sum_cells(cells: Sequence[Row], last_year: bool, protected: bool) -> Cell:
 def _totals(name: str, schools: Sequence[Figures], period: Period) -> Figures:
     first = schools[0]
     tables: list[Table] = []
+    raw = (sum(f.total.raw[0] for f in schools), sum(f.total.raw[1] for f in schools))
     for table in first.tables:
         keys: dict[str, str] = {}
         for figures in schools:
@@ -308,9 +332,9 @@ def _totals(name: str, schools: Sequence[Figures], period: Period) -> Figures:
                             _sum_cells(parts, True, protected),
                             (sum(r.raw[0] for r in parts), sum(r.raw[1] for r in parts)),
                             protected))
-        tables.append(Table(table.key, table.title, table.description, tuple(rows),
+        tables.append(Table(table.key, table.title, table.description,
+                            withhold_columns(rows, table.partition, raw),
                             table.partition, table.chart, table.unit, table.shares))
-    raw = (sum(f.total.raw[0] for f in schools), sum(f.total.raw[1] for f in schools))
     total = Row("total", "Reports", Cell.of(raw[0], protected=False),
                 Cell.of(raw[1], protected=False), raw)
     rolls = [f.roll for f in schools]

@@ -1,19 +1,24 @@
 """What a figures page, its PDF and its CSV show: tables of counts, with the small-number
 rule already applied, so no page can show a number the rule withholds. No Flask here.
 
-The small-number rule (issue 15, written down in docs/figures.md):
+The small-number rule (issue 15, written down in docs/figures.md), for each column (the
+period, and the same period last year) on its own:
 
+0. A period with 1 to 4 reports shows its total and nothing else: every count of its
+   breakdown reads "not shown" (with so few reports each count would be exact).
 1. A count from 1 to 4 in a row that could point at a child (a year group, SEND, a rare
    kind: every prejudice-based kind and sexual harassment, children named in several
    reports, reporters who did not feel safe, "is it better now?" answers) reads
    "fewer than 5". Nought reads 0: it points at nobody.
-2. Where a table's rows add up to a number shown elsewhere (SEND yes / no / no pupil
-   linked adds up to the reports of the period), one hidden count could be worked out by
-   subtraction. So when a column of such a table hides exactly one count, the smallest
-   other count above nought in it is withheld too ("not shown").
+2. In a table of such rows whose rows add up to a number the page gives or implies (SEND
+   yes / no / no pupil linked add up to the reports; the felt-safe answers to the pupils'
+   reports, which "Who told us" gives), hiding one count is not enough: the rest would
+   give it back by subtraction, alone or with another table. So when a column of such a
+   table hides any count, every other count in it reads "not shown", noughts included.
 3. A share (per cent) of a hidden count is not shown.
 4. In the trust view a trust total of such a row is the sum of the schools' counts: when a
-   school's count in it is hidden, the trust total of the row is withheld too.
+   school's count in it is hidden, the trust total of the row is withheld too, and rules
+   0 and 2 apply to the trust's totals as to a school's.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ class Cell:
         return cls(value, f"{value:,}")
 
     def withheld(self) -> Cell:
+        """Not shown, whatever it is (nought too: a nought beside a hidden count would
+        give the hidden one away)."""
         return self if self.hidden else Cell(None, WITHHELD)
 
 
@@ -88,24 +95,30 @@ class Table:
 
 def make_table(key: str, title: str, description: str,
                rows: Sequence[tuple[str, str, int, int, bool]], *, partition: bool = False,
-               chart: bool = True, unit: str = "reports", shares: bool | None = None) -> Table:
+               chart: bool = True, unit: str = "reports", shares: bool | None = None,
+               totals: tuple[int, int] | None = None) -> Table:
     """A table from (key, label, count now, count last year, protected) with the rule
-    applied: rule 1 to each protected count, rule 2 to each column of a partition."""
+    applied to each column (this period, last year): rule 0 when the period's reports
+    (``totals``) are 1 to 4, rule 1 to each protected count, rule 2 to a partition."""
     built = [Row(k, label, Cell.of(now, protected=p), Cell.of(last, protected=p),
                  (now, last), p) for k, label, now, last, p in rows]
-    if partition:
-        for column in ("now", "last_year"):
-            index = 0 if column == "now" else 1
-            hidden = [r for r in built if getattr(r, column).hidden]
-            if len(hidden) == 1:
-                others = [r for r in built if not getattr(r, column).hidden
-                          and r.raw[index] > 0]
-                if others:
-                    victim = min(others, key=lambda r: (r.raw[index], r.key))
-                    built = [replace(r, **{column: getattr(r, column).withheld()})
-                             if r is victim else r for r in built]
-    return Table(key, title, description, tuple(built), partition, chart, unit,
-                 partition if shares is None else shares)
+    return Table(key, title, description, withhold_columns(built, partition, totals),
+                 partition, chart, unit, partition if shares is None else shares)
+
+
+def withhold_columns(rows: Sequence[Row], partition: bool,
+                     totals: tuple[int, int] | None) -> tuple[Row, ...]:
+    """Rules 0 and 2, column by column, on rows that have had rule 1 (and 4)."""
+    built = list(rows)
+    for index, column in enumerate(("now", "last_year")):
+        few = totals is not None and 0 < totals[index] < SMALL
+        protected_partition = partition and any(r.protected for r in built) and any(
+            getattr(r, column).hidden for r in built)
+        if few:  # even "fewer than 5" would say too much: it could only be the total
+            built = [replace(r, **{column: Cell(None, WITHHELD)}) for r in built]
+        elif protected_partition:
+            built = [replace(r, **{column: getattr(r, column).withheld()}) for r in built]
+    return tuple(built)
 
 
 @dataclass(frozen=True)

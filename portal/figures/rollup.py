@@ -193,14 +193,13 @@ def _lock(conn: Connection, school_id: int, days: Iterable[date]) -> None:
 
 
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    """Add ``count`` to the rows (or create them)."""
+    """Add ``count`` to the rows (or create them): one statement, sent for every row."""
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    for start in range(0, len(rows), 500):
-        stmt = dialect.insert(table).values(rows[start:start + 500])
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}))
+    stmt = dialect.insert(table)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=keys, set_={"count": table.c.count + stmt.excluded.count}), rows)
 
 
 def _seal(conn: Connection, school_id: int, tally: Tally) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, EncryptedJSON
@@ -45,7 +45,12 @@ class FigurePupilDay(Base):
     ``role`` (target, alleged perpetrator, witness)."""
 
     __tablename__ = "figure_pupil_days"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        # "Named in two or more reports of a period": each child's days, in order
+        # (portal.figures.compute looks up the first two in the period per child).
+        Index("ix_figure_pupil_days_pupil", "school_id", "pupil_id", "role", "day", "count"),
+        {"sqlite_with_rowid": False},
+    )
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"),
                                            primary_key=True)

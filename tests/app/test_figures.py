@@ -69,8 +69,11 @@ def test_the_dsl_sees_this_terms_figures_beside_last_year_and_no_report_text(
         app, browser, session, school, make_report, make_user):
     make_report(school, what_happened=SECRET_WORDS, kinds=["verbal"], places=["corridor"])
     make_report(school, source="parent")
-    old, _ = make_report(school)
-    old.created_at = NOW - timedelta(days=365)
+    for _ in range(4):
+        make_report(school, places=["playground"])
+    for _ in range(5):
+        old, _ = make_report(school, places=["playground"])
+        old.created_at = NOW - timedelta(days=365)
     session.commit()
     signed_in(browser, make_user, Role.DSL, school)
     page = browser.get("/staff/figures")
@@ -79,9 +82,9 @@ def test_the_dsl_sees_this_terms_figures_beside_last_year_and_no_report_text(
     term = parse_period(None, None, NOW.date())
     assert term.label in html
     assert table_cells(html, "source")["parent"] == ("1", "0")
-    assert table_cells(html, "source")["pupil_anonymous"] == ("1", "1")
+    assert table_cells(html, "source")["pupil_anonymous"] == ("5", "5")
     assert table_cells(html, "place")["corridor"] == ("1", "0")
-    assert 'data-total="2"' in html
+    assert 'data-total="6"' in html
     assert SECRET_WORDS not in html
     assert "/staff/cases/" not in html  # no link to any case
     assert "<svg" in html
@@ -91,7 +94,7 @@ def test_the_dsl_sees_this_terms_figures_beside_last_year_and_no_report_text(
 def test_one_send_pupil_in_year_3_reads_fewer_than_5_everywhere(
         app, browser, session, school, make_user, one_send_child):
     """The small-number rule (docs/figures.md): the Year 3 row and the SEND row read "fewer
-    than 5"; the SEND table's next count is withheld so subtraction from the total (19)
+    than 5"; the SEND table's other counts are withheld so subtraction from the total (19)
     cannot give it back; shares of hidden counts are blank; the CSV says the same."""
     signed_in(browser, make_user, Role.DSL, school)
     html = browser.get("/staff/figures").get_data(as_text=True)
@@ -100,10 +103,10 @@ def test_one_send_pupil_in_year_3_reads_fewer_than_5_everywhere(
     assert years["Year 5"][0] == "12"
     send = table_cells(html, "send")
     assert send["yes"][0] == FEWER
-    # unlinked (6) is the smallest other count above nought: withheld, so 19 - 12 gives
-    # only "yes + unlinked", never "yes"
+    # the other SEND counts (12 with pupils none of whom has SEND, 6 with nobody linked)
+    # are withheld: with either one shown, 19 less it would bound the hidden one
+    assert send["no"][0] == WITHHELD
     assert send["unlinked"][0] == WITHHELD
-    assert send["no"][0] == "12"
     assert 'data-total="19"' in html
     repeats = table_cells(html, "repeats")
     assert repeats["target"][0] == "0"
@@ -120,7 +123,8 @@ def test_one_send_pupil_in_year_3_reads_fewer_than_5_everywhere(
     assert send_rows["A pupil with SEND involved"]["value"] == FEWER
     assert send_rows["A pupil with SEND involved"]["share"] == ""
     assert send_rows["No pupil linked to the report"]["value"] == WITHHELD
-    assert not any(r["value"] in ("1", "6") for r in send_rows.values())
+    assert send_rows["Pupils linked, none with SEND"]["value"] == WITHHELD
+    assert not any(r["value"] in ("1", "6", "12") for r in send_rows.values())
     assert "Robin" not in html
     assert "Child" + "S1" not in html
 
@@ -241,13 +245,14 @@ def test_a_period_the_figures_cannot_show_gets_a_plain_message_and_keeps_the_dat
 
 def test_a_chosen_period_is_compared_with_the_same_dates_a_year_before(
         app, browser, session, school, make_report, make_user):
-    report, _ = make_report(school)
-    report.created_at = datetime(2025, 10, 15, 10, tzinfo=UTC)
+    for day in range(1, 6):
+        report, _ = make_report(school)
+        report.created_at = datetime(2025, 10, 10 + day, 10, tzinfo=UTC)
     session.commit()
     signed_in(browser, make_user, Role.DSL, school)
     html = browser.get("/staff/figures?from=2026-10-01&to=2026-10-31").get_data(as_text=True)
     assert "1 October 2025 to 31 October 2025" in html
-    assert table_cells(html, "source")["pupil_anonymous"] == ("0", "1")
+    assert table_cells(html, "source")["pupil_anonymous"] == ("0", "5")
 
 
 def test_the_csv_is_one_row_per_figure_and_safe_in_a_spreadsheet(
@@ -308,6 +313,7 @@ def test_the_governors_pdf_says_what_the_page_and_the_csv_say(
     assert table_cells(html, "year")["Year 5"][0] == "12"
     assert "A pupil with SEND involved fewer than 5" in text
     assert "No pupil linked to the report not shown" in text
+    assert "Pupils linked, none with SEND not shown" in text
     assert SECRET_WORDS not in text
     assert "Robin" not in text
     event = session.scalars(select(Event).where(Event.action == "figures.exported")).one()
@@ -326,3 +332,46 @@ def test_one_account_cannot_keep_the_workers_busy_making_pdfs(
     assert codes[:20] == [200] * 20
     assert codes[20] == 429
     assert browser.get("/staff/figures").status_code == 200  # the page itself still opens
+
+
+def test_a_period_of_fewer_than_5_reports_shows_only_its_total(
+        app, browser, session, school, make_report, make_user):
+    """Trial finding B1: a one-day period with one report gave every hidden count exactly
+    (each "fewer than 5" was 1) and that report's place, hour and kind. Rule 0: with 1 to
+    4 reports in a period, only the total is shown."""
+    report, _ = make_report(school, kinds=["verbal"], places=["toilets"], feels_safe="no")
+    report.created_at = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
+    session.commit()
+    signed_in(browser, make_user, Role.DSL, school)
+    html = browser.get("/staff/figures?from=2026-10-01&to=2026-10-01").get_data(as_text=True)
+    assert 'data-total="1"' in html
+    for table in ("source", "kind", "place", "hour", "weekday", "unsafe", "outcome"):
+        assert {now for now, _ in table_cells(html, table).values()} == {WITHHELD}, table
+    rows = list(csv.DictReader(io.StringIO(browser.get(
+        "/staff/figures.csv?from=2026-10-01&to=2026-10-01").get_data(as_text=True))))
+    shown = {r["value"] for r in rows if r["period"] == "this period" and r["table"] != "total"}
+    assert shown == {WITHHELD}
+
+
+def test_no_hidden_count_of_a_table_that_adds_up_can_be_worked_out(
+        app, browser, session, school, make_report, make_user):
+    """Trial findings B2 and B3: "did not feel safe" 4 and "not asked" 4 both hidden, with
+    "not sure" and "felt safe" shown, gave 32 - 5 - 19 = 8 = 4 + 4; and "not asked" is the
+    parents' reports, which "Who told us" shows. Rule 2: when a count of such a table is
+    hidden, the whole column is withheld (noughts too)."""
+    for feels, n in (("no", 4), ("not_sure", 5), ("yes", 19)):
+        for _ in range(n):
+            make_report(school, feels_safe=feels)
+    for _ in range(4):
+        make_report(school, source="parent")
+    signed_in(browser, make_user, Role.DSL, school)
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    assert 'data-total="32"' in html
+    assert table_cells(html, "source")["parent"][0] == "4"
+    unsafe = table_cells(html, "unsafe")
+    assert unsafe["no"][0] == FEWER
+    assert unsafe["not_asked"][0] == FEWER
+    assert unsafe["not_sure"][0] == WITHHELD
+    assert unsafe["yes"][0] == WITHHELD
+    # the column last year had nothing: noughts are shown only where nothing is hidden
+    assert unsafe["yes"][1] == "0"
