@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
@@ -64,6 +65,8 @@ from .model import make_table as _make_table
 
 # Periods: at most a year, so "the same period last year" never overlaps it.
 EARLIEST = date(2000, 1, 1)
+# Only the contract's form (ISO 8601 calendar dates): not 20261001, nor 2026-W40-1.
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class PeriodError(ValueError):
@@ -77,6 +80,8 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
     if not start and not end:
         return term
     try:
+        if any(value and not ISO_DATE.fullmatch(value) for value in (start, end)):
+            raise ValueError("not year-month-day")
         first = date.fromisoformat(start) if start else term.start
         last = date.fromisoformat(end) if end else term.end
     except ValueError as exc:
@@ -84,7 +89,7 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
     if first > last:
         raise PeriodError("The period must start on or before the day it ends.")
     if first < EARLIEST or last > today + timedelta(days=366):
-        raise PeriodError(f"Choose dates between {EARLIEST:%Y} and next year.")
+        raise PeriodError(f"Choose dates from {EARLIEST:%Y} up to a year from today.")
     if last >= rollup_year_after(first):
         raise PeriodError("Choose a period of at most one year, so it can be compared with "
                           "the same period the year before.")

@@ -43,7 +43,7 @@ def bar_chart(table: Table, now_label: str, last_label: str) -> Markup:
     largest = table.largest
     key = escape(table.key)
     rows = []
-    y = 34.0
+    y = 52.0  # below the legend: one line per period, so a long label never runs over
     for row in table.rows:
         rows.append(f'<text x="0" y="{y + 12}" font-size="12" fill="#111">'
                     f'{escape(row.label)}</text>')
@@ -56,9 +56,9 @@ def bar_chart(table: Table, now_label: str, last_label: str) -> Markup:
     legend = (
         f'<rect x="0" y="6" width="14" height="14" fill="{NOW_COLOUR}"/>'
         f'<text x="20" y="18" font-size="12" fill="#111">{escape(now_label)}</text>'
-        f'<rect x="{WIDTH // 2}" y="6" width="14" height="14" fill="url(#hatch-{key})" '
+        f'<rect x="0" y="26" width="14" height="14" fill="url(#hatch-{key})" '
         f'stroke="{LAST_COLOUR}"/>'
-        f'<text x="{WIDTH // 2 + 20}" y="18" font-size="12" fill="#111">'
+        f'<text x="20" y="38" font-size="12" fill="#111">'
         f'{escape(last_label)}</text>')
     pattern = (f'<defs><pattern id="hatch-{key}" width="6" height="6" '
                f'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'

@@ -69,6 +69,8 @@ class _Scope:
 
 
 def _period() -> tuple[Period | None, str]:
+    if any(len(request.args.getlist(name)) > 1 for name in ("from", "to", "school")):
+        return None, "Give one date for “from” and one for “to”."
     try:
         return parse_period(request.args.get("from", "")[:20] or None,
                             request.args.get("to", "")[:20] or None, _today()), ""

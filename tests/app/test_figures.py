@@ -231,7 +231,11 @@ def test_a_period_the_figures_cannot_show_gets_a_plain_message_and_keeps_the_dat
     for query, words in (("from=2026-13-01&to=2026-12-01", "year-month-day"),
                          ("from=2026-12-01&to=2026-09-01", "start on or before"),
                          ("from=2024-09-01&to=2026-08-31", "at most one year"),
-                         ("from=<script>&to=x", "year-month-day")):
+                         ("from=<script>&to=x", "year-month-day"),
+                         ("from=20261001&to=2026-10-31", "year-month-day"),
+                         ("from=2026-W40-1&to=2026-10-31", "year-month-day"),
+                         ("from=2026-09-01&from=2026-10-01", "one date"),
+                         ("to=2030-01-01", "up to a year from today")):
         page = browser.get(f"/staff/figures?{query}")
         html = page.get_data(as_text=True)
         assert page.status_code == 400, query
