@@ -28,9 +28,9 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, select, text, update
 
 from . import checklists, linking, priority, search
-from .figures import rollup
 from .db import refresh_statistics
 from .events import Action
+from .figures import rollup
 from .models import (
     DSL_TEAM,
     CaseChecklist,
