@@ -126,14 +126,18 @@ def _csv_total(body: str) -> int | None:
     return None
 
 
-def measure(url: str, size: int, workdir: Path, *, samples: int, log: Any) -> dict[str, Any]:
-    """Seed ``size`` reports into the fresh database ``url`` and time the figures pages."""
-    data.prepare(url)
+def bench_app(url: str, workdir: Path) -> Any:
     settings = Settings(instance_dir=workdir / "instance", database_url=url,
                         secret_key="bench" * 13, ratelimit_enabled=False)
     if "data_key" in Settings.__dataclass_fields__:
         settings = dataclasses.replace(settings, data_key=data.DATA_KEY)  # type: ignore[call-arg]
-    app = create_app(settings)
+    return create_app(settings)
+
+
+def measure(url: str, size: int, workdir: Path, *, samples: int, log: Any) -> dict[str, Any]:
+    """Seed ``size`` reports into the fresh database ``url`` and time the figures pages."""
+    data.prepare(url)
+    app = bench_app(url, workdir)
     engine = app.extensions["portal.engine"]
     rebuilds: list[float] = []
     started = time.perf_counter()
@@ -152,6 +156,15 @@ def measure(url: str, size: int, workdir: Path, *, samples: int, log: Any) -> di
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
     _add_trust(engine)
+    return {"reports": size, "seed_seconds": round(seed_seconds, 1),
+            "rebuild_seconds": round(rebuild_seconds, 1),
+            "figure_count_rows": rows["figure_counts"], "pupil_links": seeded.links,
+            **time_pages(app, samples=samples)}
+
+
+def time_pages(app: Any, *, samples: int) -> dict[str, Any]:
+    """Time the figures pages of a seeded database (with the trust and its lead)."""
+    engine = app.extensions["portal.engine"]
     today = datetime.now(UTC).astimezone(LOCAL).date()
     urls = figure_urls(today)
     term = term_of(today)
@@ -196,9 +209,6 @@ def measure(url: str, size: int, workdir: Path, *, samples: int, log: Any) -> di
         assert csv_total == in_period["figures CSV: this term"], (csv_total, in_period)
     engine.dispose()
     return {
-        "reports": size, "seed_seconds": round(seed_seconds, 1),
-        "rebuild_seconds": round(rebuild_seconds, 1),
-        "figure_count_rows": rows["figure_counts"], "pupil_links": seeded.links,
         "samples": samples,
         "term": [term.start.isoformat(), term.end.isoformat()],
         "school_year": [year[0].isoformat(), year[1].isoformat()],

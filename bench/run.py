@@ -361,6 +361,7 @@ def _render_figures(results: dict[str, Any]) -> list[str]:
                              f"{p['reports_in_period']:,})")
             lines.append(f"| {name} | {' | '.join(cells)} |")
         lines += ["", "Seeding (of which the rollup rebuild): " + "; ".join(
+            f"{int(k):,} reports: {v['note']}" if v.get("note") else
             f"{int(k):,} reports in {v['seed_seconds']} s ({v['rebuild_seconds']} s, "
             f"{v['figure_count_rows']:,} day-count rows)" for k, v in ok_sizes.items()), ""]
     if not present:
@@ -388,6 +389,7 @@ def render(results: dict[str, Any]) -> str:
         *[f"Sections re-run on their own (`BENCH_ONLY={','.join(r['sections'])}`) on "
           f"{r['date']} in {r['seconds']:.0f} s, load average {r['load_average'][0]} → "
           f"{r['load_average'][1]}; their figures replace those of the run above."
+          + (f" {r['note']}" if r.get("note") else "")
           + (" **Quick run: not for quoting.**" if r["quick"] else "") + "\n"
           for r in results.get("partial_runs", [])],
         "## Machine",
