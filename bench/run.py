@@ -6,9 +6,16 @@
 Settings (environment): BENCH_ROUNDS (4), BENCH_ROUND_SECONDS (8), BENCH_WORKERS (2),
 BENCH_THREADS (4), BENCH_CONCURRENCY (16), BENCH_QUEUE_SIZES (1000,100000),
 BENCH_PAGE_SAMPLES (20), BENCH_MILLION=1 (adds 1,000,000 reports on SQLite: several more
-minutes), BENCH_PAGES_POSTGRESQL=1 (the staff pages on PostgreSQL too: about 2 more minutes),
-BENCH_SCHOOL_SECONDS (165), BENCH_PG_URL (an admin URL; databases bench_* are made and
-dropped), BENCH_REDIS_URL (redis://127.0.0.1:6379/4: flushed, used on the PostgreSQL run).
+minutes; it adds them to the figures page too, on SQLite and, with BENCH_FIGURES_POSTGRESQL,
+on PostgreSQL), BENCH_PAGES_POSTGRESQL=1 (the staff pages on PostgreSQL too: about 2 more
+minutes), BENCH_FIGURES_SIZES (10000), BENCH_FIGURES_POSTGRESQL=1 (the figures page on
+PostgreSQL too), BENCH_SCHOOL_SECONDS (165), BENCH_PG_URL (an admin URL; databases bench_*
+are made and dropped), BENCH_REDIS_URL (redis://127.0.0.1:6379/4: flushed, used on the
+PostgreSQL run), BENCH_KEEP=1 (keep bench/work and the figures' databases, to look at
+their query plans afterwards).
+BENCH_ONLY=figures (a comma-separated list of throughput, pages, figures, school): run only
+those sections and keep the others' figures from the last bench/results.json (the file
+says which sections came from which run).
 Servers listen on 127.0.0.1 only and are always stopped.
 """
 
@@ -26,12 +33,17 @@ from pathlib import Path
 from typing import Any
 
 from . import data, machine, pages, school, throughput
+from . import figures as figure_page
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 BUDGET_RATIO = 0.6
 BUDGET_QUEUE_MS = 50.0
 BUDGET_QUEUE_GROWTH = 1.5
+BUDGET_FIGURES_MS = 300.0
+BUDGET_FIGURES_GROWTH = 2.0
+FIGURES_SMALL, FIGURES_LARGE = "10000", "1000000"
+SECTIONS = ("throughput", "pages", "figures", "school")
 SCHOOL_WINDOW = 300.0
 
 
@@ -73,6 +85,16 @@ def main() -> int:
         sizes.append(1_000_000)
     school_seconds = _env_float("BENCH_SCHOOL_SECONDS", 20 if quick else 165)
     samples = _env_int("BENCH_PAGE_SAMPLES", 10 if quick else 20)
+    figure_sizes = [int(x) for x in (os.environ.get("BENCH_FIGURES_SIZES")
+                                     or ("1000" if quick else "10000")).split(",")]
+    if os.environ.get("BENCH_MILLION"):
+        figure_sizes.append(1_000_000)
+    only = [x.strip() for x in (os.environ.get("BENCH_ONLY") or ",".join(SECTIONS)).split(",")
+            if x.strip()]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        log(f"BENCH_ONLY: unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+        return 2
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -80,43 +102,25 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine.info(), "quick": quick, "settings": {
         "rounds": rounds, "round_seconds": round_seconds, "workers": workers,
         "threads": threads, "concurrency": concurrency, "queue_sizes": sizes,
-        "school_seconds": school_seconds, "page_samples": samples}}
+        "school_seconds": school_seconds, "page_samples": samples,
+        "figure_sizes": figure_sizes, "sections": only}}
     log(f"Machine: {results['machine']}")
     postgres = data.postgres_available()
     pg_databases: list[str] = []
     try:
-        section(results, "throughput_sqlite", "Submission throughput, SQLite",
-                lambda: throughput.run("SQLite", data.sqlite_url(WORK / "throughput.sqlite"),
-                                       WORK, rounds=rounds, seconds=round_seconds,
-                                       workers=workers, threads=threads,
-                                       concurrency=concurrency, redis_url=None, log=log))
-        if postgres:
-            pg_databases.append("bench_throughput")
-            section(results, "throughput_postgresql",
-                    "Submission throughput, PostgreSQL + Redis",
-                    lambda: throughput.run("PostgreSQL", data.postgres_url("bench_throughput"),
-                                           WORK, rounds=rounds, seconds=round_seconds,
-                                           workers=workers, threads=threads,
-                                           concurrency=concurrency, redis_url=data.REDIS_URL,
-                                           log=log))
-        results["pages_sqlite"] = {}
-        for size in sizes:
-            section(results["pages_sqlite"], str(size), f"Staff pages, SQLite, {size:,} reports",
-                    lambda size=size: pages.measure(  # type: ignore[misc]
-                        data.sqlite_url(WORK / f"pages-{size}.sqlite"), size, WORK,
-                        samples=samples, log=log))
-        if postgres and os.environ.get("BENCH_PAGES_POSTGRESQL"):
-            results["pages_postgresql"] = {}
-            for size in [s for s in sizes if s <= 100_000]:
-                pg_databases.append(f"bench_pages_{size}")
-                section(results["pages_postgresql"], str(size),
-                        f"Staff pages, PostgreSQL, {size:,} reports",
-                        lambda size=size: pages.measure(  # type: ignore[misc]
-                            data.postgres_url(f"bench_pages_{size}"), size, WORK,
-                            samples=samples, log=log))
-        section(results, "school", "A whole school at once (SQLite, default server settings)",
-                lambda: school.run(data.sqlite_url(WORK / "school.sqlite"), WORK, tablets=30,
-                                   reports=1500, seconds=school_seconds, log=log))
+        if "throughput" in only:
+            _throughput(results, postgres, pg_databases, rounds=rounds, seconds=round_seconds,
+                        workers=workers, threads=threads, concurrency=concurrency)
+        if "pages" in only:
+            _pages(results, postgres, pg_databases, sizes, samples)
+        if "figures" in only:
+            _figures(results, postgres, pg_databases, figure_sizes, samples)
+        if "school" in only:
+            section(results, "school",
+                    "A whole school at once (SQLite, default server settings)",
+                    lambda: school.run(data.sqlite_url(WORK / "school.sqlite"), WORK,
+                                       tablets=30, reports=1500, seconds=school_seconds,
+                                       log=log))
     finally:
         if postgres:
             # The PostgreSQL run's rate-limit counters; best effort: the keys expire within
@@ -130,16 +134,107 @@ def main() -> int:
             with contextlib.suppress(Exception):
                 data.drop_postgres(name)
     results["machine"]["load_average_at_end"] = machine.load()
-    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["total_seconds"] = seconds = round(time.perf_counter() - started, 1)
+    if set(only) != set(SECTIONS):
+        results = _merge_previous(results, only)
     results["budgets"] = budgets(results)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "results.md").write_text(render(results))
     if not os.environ.get("BENCH_KEEP"):
         shutil.rmtree(WORK, ignore_errors=True)
-    log(f"\nWrote bench/results.md and bench/results.json in {results['total_seconds']:.0f} s")
+    log(f"\nWrote bench/results.md and bench/results.json in {seconds:.0f} s")
     for row in results["budgets"]:
         log(f"  {'PASS' if row['ok'] else 'MISS'}  {row['budget']}: {row['measured']}")
     return 0
+
+
+# Which results keys each section writes.
+SECTION_KEYS = {"throughput": ("throughput_sqlite", "throughput_postgresql"),
+                "pages": ("pages_sqlite", "pages_postgresql"),
+                "figures": ("figures_sqlite", "figures_postgresql"),
+                "school": ("school",)}
+
+
+def _merge_previous(results: dict[str, Any], only: list[str]) -> dict[str, Any]:
+    """The sections run now over the last full results (BENCH_ONLY): the machine, settings
+    and total time are the previous run's, and ``partial_runs`` says what was replaced when."""
+    try:
+        previous = json.loads((HERE / "results.json").read_text())
+    except (OSError, ValueError):
+        return results
+    merged = {k: v for k, v in previous.items() if k != "budgets"}
+    for name in only:
+        for key in SECTION_KEYS[name]:
+            merged.pop(key, None)
+            if key in results:
+                merged[key] = results[key]
+    merged["partial_runs"] = [
+        *[r for r in previous.get("partial_runs", [])
+          if not set(r["sections"]) <= set(only)],
+        {"sections": only, "date": results["machine"]["date"],
+         "seconds": results["total_seconds"], "quick": results["quick"],
+         "load_average": [results["machine"]["load_average_at_start"],
+                          results["machine"].get("load_average_at_end")],
+         "settings": results["settings"]}]
+    return merged
+
+
+def _throughput(results: dict[str, Any], postgres: bool, pg_databases: list[str],
+                **settings: Any) -> None:
+    section(results, "throughput_sqlite", "Submission throughput, SQLite",
+            lambda: throughput.run("SQLite", data.sqlite_url(WORK / "throughput.sqlite"),
+                                   WORK, redis_url=None, log=log, **settings))
+    if postgres:
+        pg_databases.append("bench_throughput")
+        section(results, "throughput_postgresql", "Submission throughput, PostgreSQL + Redis",
+                lambda: throughput.run("PostgreSQL", data.postgres_url("bench_throughput"),
+                                       WORK, redis_url=data.REDIS_URL, log=log, **settings))
+
+
+def _pages(results: dict[str, Any], postgres: bool, pg_databases: list[str],
+           sizes: list[int], samples: int) -> None:
+    results["pages_sqlite"] = {}
+    for size in sizes:
+        section(results["pages_sqlite"], str(size), f"Staff pages, SQLite, {size:,} reports",
+                lambda size=size: pages.measure(  # type: ignore[misc]
+                    data.sqlite_url(WORK / f"pages-{size}.sqlite"), size, WORK,
+                    samples=samples, log=log))
+    if postgres and os.environ.get("BENCH_PAGES_POSTGRESQL"):
+        results["pages_postgresql"] = {}
+        for size in [s for s in sizes if s <= 100_000]:
+            pg_databases.append(f"bench_pages_{size}")
+            section(results["pages_postgresql"], str(size),
+                    f"Staff pages, PostgreSQL, {size:,} reports",
+                    lambda size=size: pages.measure(  # type: ignore[misc]
+                        data.postgres_url(f"bench_pages_{size}"), size, WORK,
+                        samples=samples, log=log))
+
+
+def _figures(results: dict[str, Any], postgres: bool, pg_databases: list[str],
+             sizes: list[int], samples: int) -> None:
+    results["figures_sqlite"] = {}
+    for size in sizes:
+        path = WORK / f"figures-{size}.sqlite"
+        section(results["figures_sqlite"], str(size), f"Figures page, SQLite, {size:,} reports",
+                lambda size=size, path=path: figure_page.measure(  # type: ignore[misc]
+                    data.sqlite_url(path), size, WORK, samples=samples, log=log))
+        if not os.environ.get("BENCH_KEEP"):
+            for suffix in ("", "-wal", "-shm"):  # a million reports is several GB
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if postgres and os.environ.get("BENCH_FIGURES_POSTGRESQL"):
+        results["figures_postgresql"] = {}
+        for size in sizes:
+            name = f"bench_figures_{size}"
+            keep = bool(os.environ.get("BENCH_KEEP"))  # to look at the plans afterwards
+            if not keep:
+                pg_databases.append(name)
+            section(results["figures_postgresql"], str(size),
+                    f"Figures page, PostgreSQL, {size:,} reports",
+                    lambda size=size, name=name: figure_page.measure(  # type: ignore[misc]
+                        data.postgres_url(name), size, WORK, samples=samples, log=log))
+            if not keep:
+                with contextlib.suppress(Exception):  # free the disk for the next size
+                    data.drop_postgres(name)
 
 
 def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -176,6 +271,7 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
                          f"{n.split(' (')[0]}: {small['pages'][n]['queries']} → "
                          f"{large['pages'][n]['queries']}" for n in pages.queue_urls()),
                      "ok": fixed})
+    rows += _figure_budgets(results)
     whole = results.get("school")
     if whole and "error" not in whole:
         ok = (whole["stored"] == whole["reports_sent"] == 1500 and whole["refused_429"] == 0
@@ -191,6 +287,92 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _figure_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 15: the figures page median under 300 ms at 1,000,000 reports, no more than 2×
+    its time at 10,000, and a fixed number of queries whatever the period."""
+    rows: list[dict[str, Any]] = []
+    for key, label in (("figures_sqlite", "SQLite"), ("figures_postgresql", "PostgreSQL")):
+        by_size = results.get(key) or {}
+        small, large = by_size.get(FIGURES_SMALL), by_size.get(FIGURES_LARGE)
+        if not small or not large or "error" in small or "error" in large:
+            continue
+        for name, big in large["pages"].items():
+            base = small["pages"].get(name)
+            if base is None:
+                continue
+            growth = big["median_ms"] / base["median_ms"] if base["median_ms"] else 0.0
+            rows.append({
+                "budget": f"{name} at 1M < {BUDGET_FIGURES_MS:.0f} ms and ≤ "
+                          f"{BUDGET_FIGURES_GROWTH:.0f}× 10k ({label})",
+                "measured": f"{big['median_ms']} ms median, p95 {big['p95_ms']} ms (10k: "
+                            f"{base['median_ms']} ms, {growth:.2f}×)",
+                "ok": big["median_ms"] < BUDGET_FIGURES_MS
+                and growth <= BUDGET_FIGURES_GROWTH})
+        names = [n for n in large["pages"] if n in small["pages"]]
+        # The DSL's page for this term and for a school year is the same page: same count.
+        periods = [n for n in names if n.startswith("figures: ")]
+        fixed = (all(small["pages"][n]["queries"] == large["pages"][n]["queries"]
+                     for n in names)
+                 and len({by["pages"][n]["queries"] for by in (small, large)
+                          for n in periods}) <= 1)
+        rows.append({"budget": f"Figures: a fixed number of SQL queries, 10k vs 1M and this "
+                               f"term vs a school year ({label})",
+                     "measured": ", ".join(f"{n}: {small['pages'][n]['queries']} → "
+                                           f"{large['pages'][n]['queries']}" for n in names),
+                     "ok": fixed})
+    return rows
+
+
+def _render_figures(results: dict[str, Any]) -> list[str]:
+    lines = ["## Figures page", "",
+             "`/staff/figures` (issue 15), in-process like the staff pages: signed in as the "
+             "DSL, the default period (this term) and the last whole school year (each with "
+             "the same period a year before), the CSV of this term, and a trust lead's page "
+             "(a trust holding the bench school alone, so the trust's totals are worked out "
+             "too); sequential, after warm-up, interleaved; rate limits off. Reports made by "
+             "`portal seed` (two school years back from today); the seed's rollup rebuild "
+             "(`portal.figures.rollup.rebuild`, what `portal figures-rebuild` and migration "
+             "0021 cost) is timed on its own. Queries: SQL statements the page sends, "
+             "session check included (the CSV writes its audit event too).", ""]
+    present = False
+    for key, label in (("figures_sqlite", "SQLite"), ("figures_postgresql", "PostgreSQL")):
+        by_size = results.get(key)
+        if not by_size:
+            continue
+        present = True
+        ok_sizes = {k: v for k, v in by_size.items() if "error" not in v}
+        for size, failed in by_size.items():
+            if "error" in failed:
+                lines.append(f"{label}, {int(size):,} reports: failed: {failed['error']}")
+                lines.append("")
+        if not ok_sizes:
+            continue
+        names = list(next(iter(ok_sizes.values()))["pages"])
+        header = " | ".join(f"{int(k):,} reports: median / p95 (queries; reports in period)"
+                            for k in ok_sizes)
+        lines += [f"### {label}", "", f"| page | {header} |",
+                  "|---|" + "---|" * len(ok_sizes)]
+        for name in names:
+            cells = []
+            for figures_at in ok_sizes.values():
+                p = figures_at["pages"].get(name)
+                cells.append("–" if p is None else
+                             f"{p['median_ms']} / {p['p95_ms']} ms ({p['queries']} queries; "
+                             f"{p['reports_in_period']:,})")
+            lines.append(f"| {name} | {' | '.join(cells)} |")
+        lines += ["", "Seeding (of which the rollup rebuild): " + "; ".join(
+            f"{int(k):,} reports: {v['note']}" if v.get("note") else
+            f"{int(k):,} reports in {v['seed_seconds']} s ({v['rebuild_seconds']} s, "
+            f"{v['figure_count_rows']:,} day-count rows)" for k, v in ok_sizes.items()), ""]
+    if not present:
+        return []
+    if FIGURES_LARGE not in (results.get("figures_sqlite") or {}):
+        lines += ["1,000,000 reports are not part of the default run (seeding them and "
+                  "rebuilding their day counts takes many minutes): `BENCH_MILLION=1`; the "
+                  "figures on PostgreSQL: `BENCH_FIGURES_POSTGRESQL=1`.", ""]
+    return lines
+
+
 def _fmt_errors(errors: dict[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in errors.items()) or "none"
 
@@ -204,6 +386,12 @@ def render(results: dict[str, Any]) -> str:
         f"{results['total_seconds']:.0f} s." + (" **Quick run: not for quoting.**"
                                                  if results["quick"] else ""),
         "",
+        *[f"Sections re-run on their own (`BENCH_ONLY={','.join(r['sections'])}`) on "
+          f"{r['date']} in {r['seconds']:.0f} s, load average {r['load_average'][0]} → "
+          f"{r['load_average'][1]}; their figures replace those of the run above."
+          + (f" {r['note']}" if r.get("note") else "")
+          + (" **Quick run: not for quoting.**" if r["quick"] else "") + "\n"
+          for r in results.get("partial_runs", [])],
         "## Machine",
         "",
         "| | |",
@@ -310,6 +498,7 @@ def render(results: dict[str, Any]) -> str:
                   "and measuring them takes several minutes on this machine, beyond the "
                   "ten-minute budget of `make bench`. Run `BENCH_MILLION=1 make bench` for "
                   "them.", ""]
+    lines += _render_figures(results)
     w = results.get("school")
     lines += ["## A whole school at once", ""]
     if w and "error" not in w:
