@@ -16,18 +16,20 @@ Errors are printed as one line (``Error: ...``) with exit code 1, never a traceb
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import secrets
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -319,12 +321,10 @@ def rotate_key_command() -> None:
     click.echo(f"Re-encrypted {rows} value(s) and {files} evidence file(s) under a new key.")
 
 
-@cli.command("search-reindex")
-@click.argument("slug", required=False)
-def search_reindex_command(slug: str | None) -> None:
-    """Build the search index again for one school (SLUG) or for all (portal.search)."""
-    from . import search
-
+@contextlib.contextmanager
+def _one_school_or_all(slug: str | None) -> Iterator[tuple[Connection, int | None]]:
+    """A transaction for rebuilding what is derived from the reports, and the school SLUG
+    names (None: every school); an unknown slug is a one-line error."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     school_id = None
     if slug is not None:
@@ -334,6 +334,16 @@ def search_reindex_command(slug: str | None) -> None:
             except accounts.AccountError as error:
                 raise _fails(error) from error
     with app.extensions["portal.engine"].begin() as connection:
+        yield connection, school_id
+
+
+@cli.command("search-reindex")
+@click.argument("slug", required=False)
+def search_reindex_command(slug: str | None) -> None:
+    """Build the search index again for one school (SLUG) or for all (portal.search)."""
+    from . import search
+
+    with _one_school_or_all(slug) as (connection, school_id):
         indexed = search.rebuild(connection, school_id)
     click.echo(f"Indexed the words of {indexed} report(s).")
 
@@ -346,15 +356,7 @@ def figures_rebuild_command(slug: str | None) -> None:
     restore or a bulk change made outside the portal)."""
     from .figures import rollup
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    school_id = None
-    if slug is not None:
-        with session_scope(current_app) as session:
-            try:
-                school_id = accounts.find_school(session, slug).id
-            except accounts.AccountError as error:
-                raise _fails(error) from error
-    with app.extensions["portal.engine"].begin() as connection:
+    with _one_school_or_all(slug) as (connection, school_id):
         days = rollup.rebuild(connection, school_id)
     click.echo(f"Counted {days} school day(s) of reports.")
 

@@ -115,10 +115,14 @@ def withhold_columns(rows: Sequence[Row], partition: bool,
         protected_partition = partition and any(r.protected for r in built) and any(
             getattr(r, column).hidden for r in built)
         if few:  # even "fewer than 5" would say too much: it could only be the total
-            built = [replace(r, **{column: Cell(None, WITHHELD)}) for r in built]
+            built = [_put(r, column, Cell(None, WITHHELD)) for r in built]
         elif protected_partition:
-            built = [replace(r, **{column: getattr(r, column).withheld()}) for r in built]
+            built = [_put(r, column, getattr(r, column).withheld()) for r in built]
     return tuple(built)
+
+
+def _put(row: Row, column: str, cell: Cell) -> Row:
+    return replace(row, now=cell) if column == "now" else replace(row, last_year=cell)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from . import (
     trust_figures,
 )
 from .charts import bar_chart
-from .model import FEWER, SMALL, WITHHELD, Period
+from .model import FEWER, SMALL, WITHHELD, Period, term_of
 
 bp = Blueprint("figures", __name__, url_prefix="/staff")
 
@@ -123,20 +123,38 @@ def _filename(scope: _Scope, period: Period, ext: str) -> str:
     return f"figures-{name}-{period.start.isoformat()}-to-{period.end.isoformat()}.{ext}"
 
 
+class _Export:
+    """What an export is drawn from: who asks, which school(s), the period (or, for a
+    period the figures cannot show, the plain 400 that says why)."""
+
+    def __init__(self) -> None:
+        self.user = staff_user()
+        self.scope = _Scope(self.user)
+        period, self.problem = _period()
+        self.period = period or term_of(_today())
+        self.each, self.trust = ([], None) if period is None else _figures(self.scope, period)
+
+    def refused(self) -> Response | None:
+        if not self.problem:
+            return None
+        return Response(self.problem + "\n", status=400, mimetype="text/plain")
+
+    def send(self, body: bytes | str, kind: str, mimetype: str) -> Response:
+        _exported(self.user, self.scope, self.period, kind)
+        name = _filename(self.scope, self.period, kind)
+        return Response(body, mimetype=mimetype, headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 @bp.route("/figures.csv")
 @allow(FIGURES_ROLES)
 def csv() -> ResponseReturnValue:
-    user = staff_user()
-    scope = _Scope(user)
-    period, problem = _period()
-    if period is None:
-        return Response(problem + "\n", status=400, mimetype="text/plain")
-    each, trust = _figures(scope, period)
-    rows = [*each, trust.totals] if trust is not None else each
-    _exported(user, scope, period, "csv")
-    return Response(figures_csv(rows), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{_filename(scope, period, "csv")}"',
-        "Cache-Control": "no-store"})
+    export = _Export()
+    if (refused := export.refused()) is not None:
+        return refused
+    trust = export.trust
+    rows = [*export.each, trust.totals] if trust is not None else export.each
+    return export.send(figures_csv(rows), "csv", "text/csv")
 
 
 def _staff_key() -> str:
@@ -152,19 +170,13 @@ def _staff_key() -> str:
 def pdf() -> ResponseReturnValue:
     from ..pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
 
-    user = staff_user()
-    scope = _Scope(user)
-    period, problem = _period()
-    if period is None:
-        return Response(problem + "\n", status=400, mimetype="text/plain")
-    each, trust = _figures(scope, period)
-    shown = trust.totals if trust is not None else each[0]
+    export = _Export()
+    if (refused := export.refused()) is not None:
+        return refused
+    trust = export.trust
+    shown = trust.totals if trust is not None else export.each[0]
     html = render_template(
-        "figures/report.pdf.html", figures=shown, trust=trust, period=period,
+        "figures/report.pdf.html", figures=shown, trust=trust, period=export.period,
         chart=bar_chart, grouped=grouped, FEWER=FEWER, SMALL=SMALL, WITHHELD=WITHHELD,
-        exported_by=user.name, exported_at=datetime.now(UTC), school_name=shown.scope)
-    data = render_pdf(html)
-    _exported(user, scope, period, "pdf")
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{_filename(scope, period, "pdf")}"',
-        "Cache-Control": "no-store"})
+        exported_by=export.user.name, exported_at=datetime.now(UTC), school_name=shown.scope)
+    return export.send(render_pdf(html), "pdf", "application/pdf")
