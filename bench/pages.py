@@ -73,12 +73,13 @@ def _pupil_in_reports(engine: Any, count: int, rng: random.Random) -> tuple[int,
     return pupil_id, ids[-1]
 
 
-def _login(client: Any) -> None:
+def _login(client: Any, email: str = data.DSL_EMAIL, home: str = "/staff/") -> None:
+    """Sign ``client`` in as ``email`` (the shared bench password and authenticator), and
+    check ``home`` then opens."""
     page = client.get("/staff/login").get_data(as_text=True)
     token = CSRF.search(page)
     assert token, "no CSRF token on the login page"
-    reply = client.post("/staff/login", data={"csrf_token": token.group(1),
-                                              "email": data.DSL_EMAIL,
+    reply = client.post("/staff/login", data={"csrf_token": token.group(1), "email": email,
                                               "password": data.PASSWORD})
     assert reply.status_code == 302, f"login failed: {reply.status_code}"
     if "/staff/login/code" in reply.headers.get("Location", ""):
@@ -90,7 +91,7 @@ def _login(client: Any) -> None:
         reply = client.post("/staff/login/code", data={
             "csrf_token": token.group(1), "otp": pyotp.TOTP(data.TOTP_SECRET).now()})
         assert reply.status_code == 302, f"second factor failed: {reply.status_code}"
-    assert client.get("/staff/").status_code == 200, "not signed in"
+    assert client.get(home).status_code == 200, f"{email} not signed in"
 
 
 def measure(url: str, size: int, workdir: Path, *, samples: int, log: Any) -> dict[str, Any]:
