@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..models import (
@@ -268,22 +268,19 @@ def compute(session: Session, schools: Sequence[School], period: Period) -> list
             counts[school_id][which][(rollup.SEND, "unlinked")] = \
                 sum(weekdays[school_id][which].values()) - linked
     # Children named in two or more reports of a period, and the roll, in one pass over
-    # the roster: for each child and part, two index look-ups per period (its first day
-    # in the period, and whether there is a second), so the cost follows the roster, not
-    # the number of reports (ix_figure_pupil_days_pupil).
+    # the roster: for each child and part, one index look-up per period (its first two
+    # days in the period, added up), so the cost follows the roster, not the number of
+    # reports (ix_figure_pupil_days_pupil).
     pd = FigurePupilDay
     roles = [k for k, _ in REPEATS]
 
-    def nth(role: str, span: Period, offset: int) -> ScalarSelect[int]:
-        return (select(pd.count)
-                .where(pd.school_id == Pupil.school_id, pd.pupil_id == Pupil.id,
-                       pd.role == role, pd.day.between(span.start, span.end))
-                .order_by(pd.day).limit(1).offset(offset)
-                .correlate(Pupil).scalar_subquery())
-
     def repeated(role: str, span: Period) -> ColumnElement[int]:
-        return func.sum(case((or_(func.coalesce(nth(role, span, 0), 0) >= 2,
-                                  nth(role, span, 1).is_not(None)), 1), else_=0))
+        first_two = (select(pd.count.label("n"))
+                     .where(pd.school_id == Pupil.school_id, pd.pupil_id == Pupil.id,
+                            pd.role == role, pd.day.between(span.start, span.end))
+                     .order_by(pd.day).limit(2).correlate(Pupil).subquery())
+        named = select(func.sum(first_two.c.n)).correlate(Pupil).scalar_subquery()
+        return func.sum(case((named >= 2, 1), else_=0))
 
     spans = (period, comparison)
     repeats: dict[int, tuple[Counter[str], Counter[str]]] = {

@@ -379,3 +379,35 @@ def test_no_hidden_count_of_a_table_that_adds_up_can_be_worked_out(
     assert unsafe["yes"][0] == WITHHELD
     # the column last year had nothing: noughts are shown only where nothing is hidden
     assert unsafe["yes"][1] == "0"
+
+
+def test_children_named_in_two_or_more_reports_are_counted_within_each_period(
+        app, session, school, make_report, make_user):
+    """Six children each the target of two reports this term, one the target of one
+    report this term and one last year (counted in neither), one alleged perpetrator of
+    three reports; a report naming a child twice over counts once."""
+    from portal.figures import school_figures
+
+    dsl = make_user(Role.DSL, school)
+    twice = [pupil(session, school, f"T{i}", "Year 4") for i in range(6)]
+    split = pupil(session, school, "S1", "Year 4")
+    bully = pupil(session, school, "B1", "Year 6")
+    reports = []
+    for child in twice:
+        for _ in range(2):
+            report, _ = make_report(school)
+            linking.link(session, report, child, LinkRole.TARGET, actor=dsl, school=school)
+            reports.append(report)
+    for report in reports[:3]:
+        linking.link(session, report, bully, LinkRole.ALLEGED_PERPETRATOR, actor=dsl,
+                     school=school)
+    now, _ = make_report(school)
+    old, _ = make_report(school)
+    for report in (now, old):
+        linking.link(session, report, split, LinkRole.TARGET, actor=dsl, school=school)
+    old.created_at = NOW - timedelta(days=365)
+    session.commit()
+    figures = school_figures(session, school, parse_period(None, None, NOW.date()))
+    rows = {r.key: r.raw for r in figures.table("repeats").rows}
+    assert rows["target"] == (6, 0)
+    assert rows["alleged_perpetrator"] == (1, 0)
