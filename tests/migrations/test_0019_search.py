@@ -41,8 +41,8 @@ def test_0019_indexes_the_stored_reports_and_downgrade_drops_the_index(
             {"payload": crypto.encrypt_text(json.dumps({"note": "Spoke to Marisol"}))})
         connection.commit()
 
-    migrate.upgrade(url, "0019")
-    assert schema_diff(url) == []
+    migrate.upgrade(url, "head")
+    assert schema_diff(url) == []  # with every later migration: the models' schema
     with connect(url) as connection:
         rows = {(r.report_id, r.term) for r in connection.execute(
             text("SELECT report_id, term FROM search_terms"))}
