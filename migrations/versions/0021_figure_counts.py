@@ -30,7 +30,7 @@ def _count_existing() -> None:
     from portal.figures import rollup
 
     _crypto()
-    rollup.rebuild(conn)
+    rollup.rebuild(conn, years=False)  # 0022 makes the children's year rows
 
 
 def _crypto() -> None:

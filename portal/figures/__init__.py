@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..models import (
     FEELING_LABELS,
     FEELINGS,
     FigureCount,
-    FigurePupilDay,
+    FigurePupilYear,
     FigureSealedDay,
     LinkRole,
     Pupil,
@@ -227,6 +227,16 @@ def _figures(scope: str, slug: str, period: Period, comparison: Period,
                    roll)
 
 
+def _year_masks(span: Period) -> dict[int, int]:
+    """The bits of ``span``'s days in each calendar year it touches (FigurePupilYear)."""
+    masks: dict[int, int] = {}
+    for year in range(span.start.year, span.end.year + 1):
+        low = rollup.day_bit(max(span.start, date(year, 1, 1)))
+        high = rollup.day_bit(min(span.end, date(year, 12, 31)))
+        masks[year] = ((1 << (high + 1)) - 1) ^ ((1 << low) - 1)
+    return masks
+
+
 def compute(session: Session, schools: Sequence[School], period: Period) -> list[Figures]:
     """Each school's figures for ``period`` and the same period a year before: four
     queries however many schools, days or reports."""
@@ -268,32 +278,38 @@ def compute(session: Session, schools: Sequence[School], period: Period) -> list
             counts[school_id][which][(rollup.SEND, "unlinked")] = \
                 sum(weekdays[school_id][which].values()) - linked
     # Children named in two or more reports of a period, and the roll, in one pass over
-    # the roster: for each child and part, one index look-up per period (its first two
-    # days in the period, added up), so the cost follows the roster, not the number of
-    # reports (ix_figure_pupil_days_pupil).
-    pd = FigurePupilDay
-    roles = [k for k, _ in REPEATS]
-
-    def repeated(role: str, span: Period) -> ColumnElement[int]:
-        first_two = (select(pd.count.label("n"))
-                     .where(pd.school_id == Pupil.school_id, pd.pupil_id == Pupil.id,
-                            pd.role == role, pd.day.between(span.start, span.end))
-                     .order_by(pd.day).limit(2).correlate(Pupil).subquery())
-        named = select(func.sum(first_two.c.n)).correlate(Pupil).scalar_subquery()
-        return func.sum(case((named >= 2, 1), else_=0))
-
+    # the roster and its children's years as bits (models.figures.FigurePupilYear): a
+    # child counts when the period holds two of their days, or one day with two reports.
+    # The cost follows the roster and the years the periods touch, not the history.
     spans = (period, comparison)
+    masks = [_year_masks(span) for span in spans]
+    py = FigurePupilYear
+    found: dict[tuple[int, int, str], list[tuple[int, int, int]]] = defaultdict(list)
+    on_roll: dict[int, set[int]] = defaultdict(set)
+    for school_id, pupil_id, roll, role, year, named, twice in session.execute(
+            select(Pupil.school_id, Pupil.id, Pupil.on_roll, py.role, py.year, py.named,
+                   py.twice)
+            .outerjoin(py, and_(py.school_id == Pupil.school_id, py.pupil_id == Pupil.id,
+                                py.role.in_([role for role, _ in REPEATS]),
+                                py.year.in_(sorted({y for m in masks for y in m}))))
+            .where(Pupil.school_id.in_(ids))):
+        if roll:
+            on_roll[school_id].add(pupil_id)
+        if role is not None:
+            found[(school_id, pupil_id, role)].append(
+                (year, rollup.from_bits(named), rollup.from_bits(twice)))
     repeats: dict[int, tuple[Counter[str], Counter[str]]] = {
         i: (Counter(), Counter()) for i in ids}
-    rolls: dict[int, int] = {}
-    for school_id, roll, *found in session.execute(
-            select(Pupil.school_id, func.sum(case((Pupil.on_roll.is_(True), 1), else_=0)),
-                   *(repeated(role, span) for span in spans for role in roles))
-            .where(Pupil.school_id.in_(ids)).group_by(Pupil.school_id)):
-        rolls[school_id] = int(roll or 0)
-        for n, (which, role) in zip(found, ((w, r) for w in (0, 1) for r in roles),
-                                    strict=True):
-            repeats[school_id][which][role] = int(n or 0)
+    for (school_id, _pupil, role), years in found.items():
+        for which, mask in enumerate(masks):
+            days = doubled = 0
+            for year, named_bits, twice_bits in years:
+                if year in mask:
+                    days += (named_bits & mask[year]).bit_count()
+                    doubled |= twice_bits & mask[year]
+            if days >= 2 or doubled:
+                repeats[school_id][which][role] += 1
+    rolls = {school_id: len(pupils) for school_id, pupils in on_roll.items()}
     return [_figures(s.name, s.slug, period, comparison, counts[s.id], weekdays[s.id],
                      repeats[s.id], rolls.get(s.id) or None) for s in schools]
 

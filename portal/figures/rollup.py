@@ -36,6 +36,7 @@ from ..models import (
     CheckBack,
     FigureCount,
     FigurePupilDay,
+    FigurePupilYear,
     FigureSealedDay,
     Pupil,
     Report,
@@ -70,6 +71,7 @@ TABLES = (cast(Table, FigureCount.__table__), cast(Table, FigurePupilDay.__table
 SEALED = frozenset({YEAR, SEND})
 Key = tuple[date, str, str]
 PupilKey = tuple[date, int, str]
+YearKey = tuple[int, str, int]  # (pupil, role, calendar year)
 
 
 def day_of(moment: datetime) -> date:
@@ -237,6 +239,79 @@ def _write(conn: Connection, school_id: int, tally: Tally) -> None:
         for (day, pupil, role), n in sorted(tally.pupils.items())])
 
 
+# --- each child's year as bits (models.figures.FigurePupilYear) ---------------------------
+
+def day_bit(day: date) -> int:
+    """The bit of ``day`` in its year's bits."""
+    return day.toordinal() - date(day.year, 1, 1).toordinal()
+
+
+def to_bits(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "little")
+
+
+def from_bits(value: bytes | None) -> int:
+    return int.from_bytes(value or b"", "little")
+
+
+def _year_rows(school_id: int, days: Iterable[tuple[int, str, date, int]]
+               ) -> list[dict[str, Any]]:
+    """The year rows of (pupil, role, day, count) rows."""
+    bits: dict[YearKey, list[int]] = {}
+    for pupil_id, role, day, count in days:
+        named_twice = bits.setdefault((pupil_id, role, day.year), [0, 0])
+        bit = 1 << day_bit(day)
+        named_twice[0] |= bit
+        if count >= 2:
+            named_twice[1] |= bit
+    return [{"school_id": school_id, "pupil_id": pupil_id, "role": role, "year": year,
+             "named": to_bits(named), "twice": to_bits(twice)}
+            for (pupil_id, role, year), (named, twice) in sorted(bits.items())]
+
+
+def _pupils_on(conn: Connection, school_id: int, first: date, last: date) -> set[YearKey]:
+    pd = FigurePupilDay
+    return {(pupil_id, role, day.year) for pupil_id, role, day in conn.execute(
+        select(pd.pupil_id, pd.role, pd.day).where(pd.school_id == school_id,
+                                                   pd.day.between(first, last)))}
+
+
+def _refresh_years(conn: Connection, school_id: int, keys: Collection[YearKey]) -> None:
+    """Work out again, from ``figure_pupil_days``, the year rows of these children and
+    years (every part they had in them)."""
+    if not keys:
+        return
+    pupils = sorted({pupil_id for pupil_id, _, _ in keys})
+    years = sorted({year for _, _, year in keys})
+    py, pd = FigurePupilYear, FigurePupilDay
+    conn.execute(delete(py).where(py.school_id == school_id, py.pupil_id.in_(pupils),
+                                  py.year.in_(years)))
+    rows = _year_rows(school_id, (
+        (pupil_id, role, day, count) for pupil_id, role, day, count in conn.execute(
+            select(pd.pupil_id, pd.role, pd.day, pd.count).where(
+                pd.school_id == school_id, pd.pupil_id.in_(pupils),
+                pd.day.between(date(years[0], 1, 1), date(years[-1], 12, 31))))
+        if day.year in years))
+    if rows:
+        conn.execute(cast(Table, py.__table__).insert(), rows)
+
+
+def _rebuild_years(conn: Connection, school_id: int) -> None:
+    """Every year row of the school again, from its ``figure_pupil_days``."""
+    py, pd = FigurePupilYear, FigurePupilDay
+    conn.execute(delete(py).where(py.school_id == school_id))
+    rows = _year_rows(school_id, ((p, r, d, c) for p, r, d, c in conn.execute(
+        select(pd.pupil_id, pd.role, pd.day, pd.count).where(pd.school_id == school_id))))
+    for start in range(0, len(rows), 5_000):
+        conn.execute(cast(Table, py.__table__).insert(), rows[start:start + 5_000])
+
+
+def rebuild_years(conn: Connection) -> None:
+    """Every school's year rows (migration 0022: from the day counts already kept)."""
+    for school_id in conn.scalars(select(School.id).order_by(School.id)):
+        _rebuild_years(conn, school_id)
+
+
 def _ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     """Runs of consecutive days, so a rebuild of a term is a few range scans."""
     runs: list[tuple[date, date]] = []
@@ -253,7 +328,9 @@ def recount_days(conn: Connection, school_id: int, days: Collection[date]) -> No
     if not days:
         return
     _lock(conn, school_id, days)
+    children: set[YearKey] = set()  # the children of these days, before and after
     for first, last in _ranges(days):
+        children |= _pupils_on(conn, school_id, first, last)
         for table in TABLES:
             conn.execute(delete(table).where(table.c.school_id == school_id,
                                              table.c.day.between(first, last)))
@@ -262,6 +339,8 @@ def recount_days(conn: Connection, school_id: int, days: Collection[date]) -> No
                                     Report.created_at >= start, Report.created_at < end))
         if school_id in tallies:
             _write(conn, school_id, tallies[school_id])
+            children |= {(p, r, d.year) for d, p, r in tallies[school_id].pupils}
+    _refresh_years(conn, school_id, children)
 
 
 def add_reports(conn: Connection, report_ids: Collection[int], *, links: bool = True) -> None:
@@ -273,17 +352,22 @@ def add_reports(conn: Connection, report_ids: Collection[int], *, links: bool = 
     for school_id, tally in sorted(tallies.items()):
         _lock(conn, school_id, {day for day, _, _ in tally.counts})
         _write(conn, school_id, tally)
+        _refresh_years(conn, school_id, {(p, r, d.year) for d, p, r in tally.pupils})
 
 
-def rebuild(conn: Connection, school_id: int | None = None, *, chunk_days: int = 31) -> int:
+def rebuild(conn: Connection, school_id: int | None = None, *, chunk_days: int = 31,
+            years: bool = True) -> int:
     """Count every report of one school (or of every school) again; returns the number of
-    school days counted. Runs in the caller's transaction."""
+    school days counted. Runs in the caller's transaction. ``years=False`` leaves the
+    children's year rows alone (migration 0021, before their table exists)."""
     schools = [school_id] if school_id is not None else list(
         conn.scalars(select(School.id).order_by(School.id)))
     counted = 0
     for sid in schools:
         for table in TABLES:
             conn.execute(delete(table).where(table.c.school_id == sid))
+        if years:
+            conn.execute(delete(FigurePupilYear).where(FigurePupilYear.school_id == sid))
         bounds = conn.execute(select(func.min(Report.created_at), func.max(Report.created_at))
                               .where(Report.school_id == sid)).one()
         first: Any = bounds[0]
@@ -300,6 +384,8 @@ def rebuild(conn: Connection, school_id: int | None = None, *, chunk_days: int =
                 _write(conn, sid, tallies[sid])
                 counted += len({d for d, _, _ in tallies[sid].counts})
             day = upto + timedelta(days=1)
+        if years:
+            _rebuild_years(conn, sid)
     return counted
 
 
@@ -362,7 +448,7 @@ def _note(session: Session, _ctx: object) -> None:
             pending.reports.add(obj.report_id)
 
 
-# Engines whose database has the figures' tables (migration 0021). A database at an older
+# Engines whose database has the figures' tables (migration 0022). A database at an older
 # revision (a migration's own session, a test of an old migration) has nothing to keep, so
 # it is asked again each time until the tables exist; found once, they stay.
 _COUNTED: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -371,7 +457,7 @@ _COUNTED: weakref.WeakSet[Any] = weakref.WeakSet()
 def _has_counts(conn: Connection) -> bool:
     if conn.engine in _COUNTED:
         return True
-    if not inspect(conn).has_table(FigureCount.__tablename__):
+    if not inspect(conn).has_table(FigurePupilYear.__tablename__):
         return False
     _COUNTED.add(conn.engine)
     return True

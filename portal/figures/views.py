@@ -92,18 +92,47 @@ def _page(status: int = 200, **context: object) -> ResponseReturnValue:
                            FEWER=FEWER, SMALL=SMALL, WITHHELD=WITHHELD, **context), status
 
 
+class _Asked:
+    """What the page and its exports are drawn from: who asks, which school(s), the period
+    (or, for a period the figures cannot show, the problem that says why, with what was
+    typed, to show again)."""
+
+    def __init__(self) -> None:
+        self.user = staff_user()
+        self.scope = _Scope(self.user)
+        period, self.problem = _period()
+        self.typed = {"from": request.args.get("from", "")[:20],
+                      "to": request.args.get("to", "")[:20]}
+        self.period = period or term_of(_today())
+        self.each, self.trust = ([], None) if period is None else _figures(self.scope, period)
+
+    @property
+    def shown(self) -> Figures:
+        """The one set of figures the page leads with: the school's, or the trust's totals."""
+        return self.trust.totals if self.trust is not None else self.each[0]
+
+    def refused(self) -> Response | None:
+        if not self.problem:
+            return None
+        return Response(self.problem + "\n", status=400, mimetype="text/plain")
+
+    def send(self, body: bytes | str, kind: str, mimetype: str) -> Response:
+        _exported(self.user, self.scope, self.period, kind)
+        name = _filename(self.scope, self.period, kind)
+        return Response(body, mimetype=mimetype, headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 @bp.route("/figures")
 @allow(FIGURES_ROLES)
 def page() -> ResponseReturnValue:
-    user = staff_user()
-    scope = _Scope(user)
-    period, problem = _period()
-    asked = {"from": request.args.get("from", "")[:20], "to": request.args.get("to", "")[:20]}
-    if period is None:
-        return _page(400, problem=problem, asked=asked, scope=scope, figures=None, trust=None)
-    each, trust = _figures(scope, period)
-    shown = trust.totals if trust is not None else each[0]
-    return _page(scope=scope, figures=shown, trust=trust, problem="", period=period,
+    asked = _Asked()
+    if asked.problem:
+        return _page(400, problem=asked.problem, asked=asked.typed, scope=asked.scope,
+                     figures=None, trust=None)
+    period = asked.period
+    return _page(scope=asked.scope, figures=asked.shown, trust=asked.trust, problem="",
+                 period=period,
                  asked={"from": period.start.isoformat(), "to": period.end.isoformat()})
 
 
@@ -123,33 +152,10 @@ def _filename(scope: _Scope, period: Period, ext: str) -> str:
     return f"figures-{name}-{period.start.isoformat()}-to-{period.end.isoformat()}.{ext}"
 
 
-class _Export:
-    """What an export is drawn from: who asks, which school(s), the period (or, for a
-    period the figures cannot show, the plain 400 that says why)."""
-
-    def __init__(self) -> None:
-        self.user = staff_user()
-        self.scope = _Scope(self.user)
-        period, self.problem = _period()
-        self.period = period or term_of(_today())
-        self.each, self.trust = ([], None) if period is None else _figures(self.scope, period)
-
-    def refused(self) -> Response | None:
-        if not self.problem:
-            return None
-        return Response(self.problem + "\n", status=400, mimetype="text/plain")
-
-    def send(self, body: bytes | str, kind: str, mimetype: str) -> Response:
-        _exported(self.user, self.scope, self.period, kind)
-        name = _filename(self.scope, self.period, kind)
-        return Response(body, mimetype=mimetype, headers={
-            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
-
-
 @bp.route("/figures.csv")
 @allow(FIGURES_ROLES)
 def csv() -> ResponseReturnValue:
-    export = _Export()
+    export = _Asked()
     if (refused := export.refused()) is not None:
         return refused
     trust = export.trust
@@ -170,13 +176,12 @@ def _staff_key() -> str:
 def pdf() -> ResponseReturnValue:
     from ..pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
 
-    export = _Export()
+    export = _Asked()
     if (refused := export.refused()) is not None:
         return refused
-    trust = export.trust
-    shown = trust.totals if trust is not None else export.each[0]
+    shown = export.shown
     html = render_template(
-        "figures/report.pdf.html", figures=shown, trust=trust, period=export.period,
+        "figures/report.pdf.html", figures=shown, trust=export.trust, period=export.period,
         chart=bar_chart, grouped=grouped, FEWER=FEWER, SMALL=SMALL, WITHHELD=WITHHELD,
         exported_by=export.user.name, exported_at=datetime.now(UTC), school_name=shown.scope)
     return export.send(render_pdf(html), "pdf", "application/pdf")

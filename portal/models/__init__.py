@@ -12,7 +12,7 @@ from .checkback import (
 )
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
-from .figures import FigureCount, FigurePupilDay, FigureSealedDay
+from .figures import FigureCount, FigurePupilDay, FigurePupilYear, FigureSealedDay
 from .notices import (
     CONTACT_ROLE_LABELS,
     ContactRole,
@@ -87,6 +87,7 @@ __all__ = [
     "EventUnlock",
     "FigureCount",
     "FigurePupilDay",
+    "FigurePupilYear",
     "FigureSealedDay",
     "Report",
     "ReportKind",

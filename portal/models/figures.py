@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, EncryptedJSON
@@ -58,6 +58,29 @@ class FigurePupilDay(Base):
     pupil_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(30), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class FigurePupilYear(Base):
+    """A child's days of one calendar year in ``role``, as bits (bit ``i`` is 1 January +
+    ``i`` days, little-endian bytes): the days they were named in a report (``named``) and
+    the days they were named in two or more (``twice``). Derived from ``figure_pupil_days``
+    and kept with it (portal.figures.rollup).
+
+    "Children named in two or more reports of a period" is then a mask and a count of bits
+    per child and year (portal.figures.compute): a few thousand small rows for a whole
+    roster, however long the school's history, where a look-up per child and period in
+    ``figure_pupil_days`` grew with it."""
+
+    __tablename__ = "figure_pupil_years"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    pupil_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+    named: Mapped[bytes] = mapped_column(LargeBinary)
+    twice: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FigureSealedDay(Base):

@@ -19,6 +19,7 @@ from portal.models import (
     BETTER,
     FigureCount,
     FigurePupilDay,
+    FigurePupilYear,
     FigureSealedDay,
     LinkRole,
     Pupil,
@@ -36,17 +37,36 @@ def _sealed(rows) -> set:
             for figure, values in counts.items() for v, n in values.items()}
 
 
-def kept(session) -> tuple[set, set, set]:
+def _years(rows) -> set:
+    """Year rows as (school, pupil, role, year, days named, days named twice)."""
+    return {(school_id, pupil_id, role, year, rollup.from_bits(named),
+             rollup.from_bits(twice)) for school_id, pupil_id, role, year, named, twice in rows}
+
+
+YEAR_COLUMNS = (FigurePupilYear.school_id, FigurePupilYear.pupil_id, FigurePupilYear.role,
+                FigurePupilYear.year, FigurePupilYear.named, FigurePupilYear.twice)
+
+
+def kept(session) -> tuple[set, set, set, set]:
     counts = {(r.school_id, r.day, r.figure, r.value, r.count)
               for r in session.scalars(select(FigureCount))}
     pupils = {(r.school_id, r.day, r.pupil_id, r.role, r.count)
               for r in session.scalars(select(FigurePupilDay))}
     sealed = _sealed((r.school_id, r.day, r.counts)
                      for r in session.scalars(select(FigureSealedDay)))
-    return counts, pupils, sealed
+    years = _years(session.execute(select(*YEAR_COLUMNS)))
+    # the year rows are what the kept day rows give (models.figures.FigurePupilYear)
+    derived: dict[tuple, list[int]] = {}
+    for school_id, day, pupil_id, role, count in pupils:
+        bits = derived.setdefault((school_id, pupil_id, role, day.year), [0, 0])
+        bits[0] |= 1 << rollup.day_bit(day)
+        if count >= 2:
+            bits[1] |= 1 << rollup.day_bit(day)
+    assert years == {(*key, named, twice) for key, (named, twice) in derived.items()}
+    return counts, pupils, sealed, years
 
 
-def rebuilt(session) -> tuple[set, set, set]:
+def rebuilt(session) -> tuple[set, set, set, set]:
     """What a rebuild from the stored reports gives (rolled back: nothing changes)."""
     session.commit()
     with session.bind.connect() as conn, conn.begin() as tx:
@@ -60,8 +80,9 @@ def rebuilt(session) -> tuple[set, set, set]:
         sealed = _sealed(conn.execute(select(
             FigureSealedDay.school_id, FigureSealedDay.day,
             FigureSealedDay.counts.label("counts"))))
+        years = _years(conn.execute(select(*YEAR_COLUMNS)))
         tx.rollback()
-    return counts, pupils, sealed
+    return counts, pupils, sealed, years
 
 
 def assert_in_step(session) -> None:
@@ -251,3 +272,49 @@ def test_reports_and_decisions_on_the_same_day_from_many_workers_all_count(
     assert value(session, school, rollup.TOTAL, "all") == 32
     assert value(session, school, rollup.OUTCOME, Category.NOT_BULLYING.value) == 8
     assert_in_step(session)
+
+
+def test_children_named_twice_in_any_period_match_a_count_of_their_days(
+        app, session, school):
+    """The year rows answer "named in two or more reports of the period" as counting the
+    children's day rows would, for periods of every shape: inside one year, across the new
+    year, one day, a period's first and last days, and days with two reports at once."""
+    import random
+
+    from portal.figures import Period, compute
+
+    rng = random.Random(15)  # noqa: S311 - test data
+    children = [pupil(session, school, f"R{i}") for i in range(40)]
+    first = date(2024, 9, 1)
+    days: dict[tuple[int, str, date], int] = {}
+    for child in children:
+        for _ in range(rng.randint(0, 9)):
+            day = first + timedelta(days=rng.randint(0, 800))
+            role = rng.choice((LinkRole.TARGET.value, LinkRole.ALLEGED_PERPETRATOR.value))
+            days[(child.id, role, day)] = rng.choice((1, 1, 1, 2, 3))
+    session.execute(FigurePupilDay.__table__.insert(), [
+        {"school_id": school.id, "day": day, "pupil_id": p, "role": role, "count": n}
+        for (p, role, day), n in days.items()])
+    rollup._rebuild_years(session.connection(), school.id)
+    session.commit()
+
+    def brute(start: date, end: date, role: str) -> int:
+        named: dict[int, int] = {}
+        for (p, r, day), n in days.items():
+            if r == role and start <= day <= end:
+                named[p] = named.get(p, 0) + n
+        return sum(1 for n in named.values() if n >= 2)
+
+    periods = [(date(2025, 12, 1), date(2026, 1, 31)), (date(2025, 9, 1), date(2026, 8, 31)),
+               (date(2026, 2, 28), date(2026, 2, 28)), (date(2025, 12, 31), date(2026, 1, 1))]
+    for _ in range(40):
+        start = first + timedelta(days=rng.randint(365, 800))
+        periods.append((start, start + timedelta(days=rng.randint(0, 364))))
+    for start, end in periods:
+        period = Period(start, end, "")
+        figures = compute(session, [school], period)[0]
+        rows = {r.key: r.raw for r in figures.table("repeats").rows}
+        last_year = period.last_year()
+        for role in (LinkRole.TARGET.value, LinkRole.ALLEGED_PERPETRATOR.value):
+            assert rows[role] == (brute(start, end, role),
+                                  brute(last_year.start, last_year.end, role)), (start, end)
