@@ -300,8 +300,8 @@ def _rebuild_years(conn: Connection, school_id: int) -> None:
     """Every year row of the school again, from its ``figure_pupil_days``."""
     py, pd = FigurePupilYear, FigurePupilDay
     conn.execute(delete(py).where(py.school_id == school_id))
-    rows = _year_rows(school_id, ((p, r, d, c) for p, r, d, c in conn.execute(
-        select(pd.pupil_id, pd.role, pd.day, pd.count).where(pd.school_id == school_id))))
+    rows = _year_rows(school_id, conn.execute(
+        select(pd.pupil_id, pd.role, pd.day, pd.count).where(pd.school_id == school_id)))
     for start in range(0, len(rows), 5_000):
         conn.execute(cast(Table, py.__table__).insert(), rows[start:start + 5_000])
 
