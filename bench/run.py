@@ -326,8 +326,9 @@ def _figure_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
 def _render_figures(results: dict[str, Any]) -> list[str]:
     lines = ["## Figures page", "",
              "`/staff/figures` (issue 15), in-process like the staff pages: signed in as the "
-             "DSL, the default period (this term) and the last whole school year (each with "
-             "the same period a year before), the CSV of this term, and a trust lead's page "
+             "DSL, the default period (this term so far) and the last whole school year (each "
+             "with the same period a year before), the CSV of this term so far, and a trust "
+             "lead's page (a term under way: its totals only) "
              "(a trust holding the bench school alone, so the trust's totals are worked out "
              "too); sequential, after warm-up, interleaved; rate limits off. Reports made by "
              "`portal seed` (two school years back from today); the seed's rollup rebuild "

@@ -59,6 +59,7 @@ from .model import (
     TrustFigures,
     span_label,
     term_of,
+    term_so_far,
     withhold_columns,
 )
 from .model import make_table as _make_table
@@ -73,17 +74,19 @@ class PeriodError(ValueError):
     """A period the figures cannot be drawn for; the message says why, in plain words."""
 
 
-def parse_period(start: str | None, end: str | None, today: date) -> Period:
-    """The period asked for with ``from`` and ``to`` (ISO dates), or this term when neither
-    is given; one alone keeps the term's other end."""
-    term = term_of(today)
+def parse_period(start: str | None, end: str | None, today: date, *,
+                 whole_terms: bool = False) -> Period:
+    """The period asked for with ``from`` and ``to`` (ISO dates), or this term so far when
+    neither is given. With ``whole_terms`` (the head and the trust lead: model.py's rule 5)
+    only a whole term, or this term so far, is a period."""
     if not start and not end:
-        return term
+        return term_so_far(today)
+    if not start or not end:
+        raise PeriodError("Give both dates, “from” and “to”, or choose a term.")
     try:
-        if any(value and not ISO_DATE.fullmatch(value) for value in (start, end)):
+        if any(not ISO_DATE.fullmatch(value) for value in (start, end)):
             raise ValueError("not year-month-day")
-        first = date.fromisoformat(start) if start else term.start
-        last = date.fromisoformat(end) if end else term.end
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError as exc:
         raise PeriodError("Give the dates as year-month-day, for example 2026-09-01.") from exc
     if first > last:
@@ -93,9 +96,17 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
     if last >= rollup_year_after(first):
         raise PeriodError("Choose a period of at most one year, so it can be compared with "
                           "the same period the year before.")
-    for term_start in (term, term_of(first)):
-        if (first, last) == (term_start.start, term_start.end):
-            return term_start
+    term = term_of(first)
+    if (first, last) == (term.start, term.end):
+        return term
+    so_far = term_so_far(today)
+    if (first, last) == (so_far.start, so_far.end):
+        return so_far
+    if whole_terms:
+        raise PeriodError(
+            "Choose one of the terms listed. Figures are shown for whole terms, so that two "
+            "periods a few days apart cannot be compared to tell what those days' reports "
+            "were.")
     return Period(first, last, span_label(first, last))
 
 
@@ -132,7 +143,8 @@ CLOSES = (("week", "Closed within a week"), ("four_weeks", "Closed within four w
 SENDS = (("yes", "A pupil with SEND involved"), ("no", "Pupils linked, none with SEND"),
          ("unlinked", "No pupil linked to the report"))
 UNSAFES = (("no", "Said they did not feel safe"), ("not_sure", "Were not sure they felt safe"),
-           ("yes", "Said they felt safe"), ("not_asked", "Not asked (parents' reports)"))
+           ("yes", "Said they felt safe"),
+           ("not_asked", "Not asked (parents' and staff reports)"))
 REPEATS = ((LinkRole.TARGET.value, "Children named as the target in two or more reports"),
            (LinkRole.ALLEGED_PERPETRATOR.value,
             "Children named as the alleged perpetrator in two or more reports"))
@@ -209,7 +221,9 @@ def _tables(counts: tuple[Counts, Counts], weekdays: tuple[Counter[int], Counter
                    "plan.", _rows(counts, rollup.SEND, SENDS, True), partition=True),
         make_table("unsafe", "Did the pupil feel safe?",
                    "What pupils answered to \"Do you feel safe right now?\".",
-                   _rows(counts, rollup.UNSAFE, UNSAFES, True), partition=True),
+                   # "Not asked" points at nobody: it is mostly "Who told us"'s adults.
+                   _rows(counts, rollup.UNSAFE, UNSAFES, lambda k: k != "not_asked"),
+                   partition=True),
         make_table("better", "Is it better now?",
                    "The latest answer reporters gave when the school checked back.",
                    _rows(counts, rollup.BETTER, ((f, FEELING_LABELS[f]) for f in FEELINGS),
@@ -389,9 +403,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_cell(value: str) -> str:
-    """A spreadsheet reads a cell starting with = + - @ (or a tab or return) as a formula:
-    such text is kept, after an apostrophe, as text (OWASP's CSV injection advice)."""
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
+    """A spreadsheet reads a cell starting with = + - @ (or a tab or return) as a formula,
+    and some skip the spaces before it: such text is kept, after an apostrophe, as text
+    (OWASP's CSV injection advice)."""
+    return f"'{value}" if value.lstrip(" ").startswith(_FORMULA_START) else value
 
 
 def _csv_rows(figures: Figures) -> Iterable[tuple[str, ...]]:

@@ -19,6 +19,12 @@ period, and the same period last year) on its own:
 4. In the trust view a trust total of such a row is the sum of the schools' counts: when a
    school's count in it is hidden, the trust total of the row is withheld too, and rules
    0 and 2 apply to the trust's totals as to a school's.
+5. The head and the trust lead, who cannot read the reports, choose whole school terms
+   only (``portal.figures.parse_period``), which never overlap, so that no two periods
+   they can ask for differ by a few days' reports; and a term still under way shows them
+   its totals and nothing else (``totals_only``), since its figures seen one day and the
+   next would tell what that day's reports were. The DSL team, who read the reports,
+   choose any dates.
 """
 
 from __future__ import annotations
@@ -137,12 +143,21 @@ class Period:
 
     def last_year(self) -> Period:
         start, end = _year_before(self.start), _year_before(self.end)
+        if self.label.endswith(SO_FAR):  # "Autumn term 2025, to 2 December"
+            term = self.label.removesuffix(SO_FAR).replace(str(self.start.year),
+                                                            str(start.year), 1)
+            return Period(start, end, f"{term}, to {end.day} {end:%B}")
         label = (self.label.replace(str(self.start.year), str(start.year), 1)
                  if self.label.startswith(TERM_NAMES) else span_label(start, end))
         return Period(start, end, label)
 
+    def open_on(self, today: date) -> bool:
+        """Reports of this period may still arrive: its figures can change tomorrow."""
+        return self.end >= today
+
 
 TERM_NAMES = ("Autumn term", "Spring term", "Summer term")
+SO_FAR = " so far"
 
 
 def _year_before(day: date) -> date:
@@ -172,6 +187,21 @@ def previous_term(period: Period) -> Period:
     return term_of(period.start - timedelta(days=1))
 
 
+def term_so_far(today: date) -> Period:
+    """This term from its first day to ``today``: the figures' default period, compared
+    with the same days last year (not last year's whole term, which had longer to fill)."""
+    term = term_of(today)
+    return Period(term.start, today, f"{term.label}{SO_FAR}")
+
+
+def recent_terms(today: date, count: int = 6) -> list[Period]:
+    """The ``count`` whole terms before this one, newest first (the head's choices)."""
+    terms = [previous_term(term_of(today))]
+    while len(terms) < count:
+        terms.append(previous_term(terms[-1]))
+    return terms
+
+
 @dataclass(frozen=True)
 class Figures:
     """One school's (or a trust's totals') figures for a period and the year before."""
@@ -183,6 +213,7 @@ class Figures:
     total: Row
     tables: tuple[Table, ...]
     roll: int | None = None  # pupils on roll, when the roster gives them
+    held: bool = False  # rule 5: a term under way, for those who choose whole terms
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
@@ -203,3 +234,16 @@ class TrustFigures:
     schools: tuple[Figures, ...]
     totals: Figures
     notes: tuple[str, ...] = field(default=())
+
+
+def totals_only(figures: Figures) -> Figures:
+    """Rule 5: the totals, and every count of the breakdown (both columns) not shown."""
+    tables = tuple(replace(t, rows=tuple(replace(r, now=Cell(None, WITHHELD),
+                                                 last_year=Cell(None, WITHHELD))
+                                         for r in t.rows)) for t in figures.tables)
+    return replace(figures, tables=tables, held=True)
+
+
+def trust_totals_only(trust: TrustFigures) -> TrustFigures:
+    return replace(trust, schools=tuple(totals_only(f) for f in trust.schools),
+                   totals=totals_only(trust.totals))

@@ -14,12 +14,24 @@ from sqlalchemy import select
 
 from portal import linking
 from portal.figures import FEWER, WITHHELD, parse_period, safe_cell
+from portal.figures.model import recent_terms, term_of
 from portal.models import Event, LinkRole, Pupil, Report, Role, School, SenStatus, Trust
 from tests.app.test_queries import counting
 from tests.pdf_text import pdf_text
 
 SECRET_WORDS = "Zebrafinch-kept-calling-me-names"
 NOW = datetime.now(UTC)
+# The head and the trust lead see a term's breakdown once it has ended (rule 5).
+LAST_TERM = recent_terms(NOW.date())[0]
+LAST_TERM_ARGS = f"from={LAST_TERM.start}&to={LAST_TERM.end}"
+
+
+def into_last_term(session, school):
+    """Every report of ``school`` as if sent on the tenth day of the term before this."""
+    for report in session.scalars(select(Report).where(Report.school_id == school.id)):
+        report.created_at = datetime.combine(LAST_TERM.start + timedelta(days=9),
+                                             datetime.min.time(), UTC) + timedelta(hours=10)
+    session.commit()
 
 
 def table_cells(html: str, table: str) -> dict[str, tuple[str, str]]:
@@ -177,13 +189,15 @@ def trust_of_two(session, school, make_school, make_report):
         session.add(Pupil(school_id=school.id, upn=f"R{i}", first_name="A", last_name="B",
                           year_group="Year 4", on_roll=True))
     session.commit()
+    for each in (school, elm, far):
+        into_last_term(session, each)
     return trust
 
 
 def test_a_trust_lead_sees_each_school_side_by_side_and_the_trusts_totals(
         app, browser, session, school, make_user, trust_of_two):
     signed_in(browser, make_user, Role.TRUST_LEAD, trust_id=trust_of_two.id)
-    html = browser.get("/staff/figures").get_data(as_text=True)
+    html = browser.get(f"/staff/figures?{LAST_TERM_ARGS}").get_data(as_text=True)
     block = html.split('data-figures="schools"', 1)[1].split("</table>", 1)[0]
     assert re.search(r'data-school="oakfield">.*?<td>6</td>', block, re.S)
     assert re.search(r'data-school="elm">.*?<td>9</td>', block, re.S)
@@ -192,7 +206,7 @@ def test_a_trust_lead_sees_each_school_side_by_side_and_the_trusts_totals(
     assert re.search(r'data-school="oakfield">.*?<td>3\.0</td>', block, re.S)
     assert 'data-total="15"' in html  # the trust's totals
     assert table_cells(html, "source")["parent"][0] == "9"
-    one = browser.get("/staff/figures?school=elm").get_data(as_text=True)
+    one = browser.get(f"/staff/figures?school=elm&{LAST_TERM_ARGS}").get_data(as_text=True)
     assert 'data-total="9"' in one
     assert "Elm Academy" in one
     assert browser.get("/staff/figures?school=far").status_code == 404
@@ -218,10 +232,11 @@ def test_a_trust_total_is_withheld_when_a_schools_count_in_it_is_hidden(
                      LinkRole.TARGET, actor=elm_dsl, school=elm)
     session.commit()
     signed_in(browser, make_user, Role.TRUST_LEAD, trust_id=trust_of_two.id)
-    html = browser.get("/staff/figures").get_data(as_text=True)
+    html = browser.get(f"/staff/figures?{LAST_TERM_ARGS}").get_data(as_text=True)
     assert table_cells(html, "year")["Year 3"][0] == WITHHELD
     assert table_cells(html, "send")["yes"][0] == FEWER
-    elm_only = browser.get("/staff/figures?school=elm").get_data(as_text=True)
+    elm_only = browser.get(f"/staff/figures?school=elm&{LAST_TERM_ARGS}").get_data(
+        as_text=True)
     assert table_cells(elm_only, "year")["Year 3"][0] == "5"
 
 
@@ -235,7 +250,12 @@ def test_a_period_the_figures_cannot_show_gets_a_plain_message_and_keeps_the_dat
                          ("from=20261001&to=2026-10-31", "year-month-day"),
                          ("from=2026-W40-1&to=2026-10-31", "year-month-day"),
                          ("from=2026-09-01&from=2026-10-01", "one date"),
-                         ("to=2030-01-01", "up to a year from today")):
+                         ("from=2029-12-01&to=2030-01-01", "up to a year from today"),
+                         # trial finding 8: one date alone was read with the term's other
+                         # end, and "to=2025-01-01" said the period started after it ended
+                         ("to=2025-01-01", "Give both dates"),
+                         ("from=2025-01-01", "Give both dates"),
+                         ("school=a&school=b", "Choose one school")):
         page = browser.get(f"/staff/figures?{query}")
         html = page.get_data(as_text=True)
         assert page.status_code == 400, query
@@ -274,6 +294,7 @@ def test_the_csv_is_one_row_per_figure_and_safe_in_a_spreadsheet(
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert ["2026-09-01", "2026-12-31"] in [r[4:6] for r in rows]
     assert safe_cell("-1+2") == "'-1+2"
+    assert safe_cell(" =1+1") == "' =1+1"  # trial finding 9: spaces before the formula
     assert safe_cell("12") == "12"
     # the download is in the audit trail: who, which format, which period
     event = session.scalars(select(Event).where(Event.action == "figures.exported")).one()
@@ -374,7 +395,7 @@ def test_no_hidden_count_of_a_table_that_adds_up_can_be_worked_out(
     assert table_cells(html, "source")["parent"][0] == "4"
     unsafe = table_cells(html, "unsafe")
     assert unsafe["no"][0] == FEWER
-    assert unsafe["not_asked"][0] == FEWER
+    assert unsafe["not_asked"][0] == WITHHELD
     assert unsafe["not_sure"][0] == WITHHELD
     assert unsafe["yes"][0] == WITHHELD
     # the column last year had nothing: noughts are shown only where nothing is hidden
@@ -411,3 +432,125 @@ def test_children_named_in_two_or_more_reports_are_counted_within_each_period(
     rows = {r.key: r.raw for r in figures.table("repeats").rows}
     assert rows["target"] == (6, 0)
     assert rows["alleged_perpetrator"] == (1, 0)
+
+
+def _send_pupils(session, school, count, year="Year 3", sen=SenStatus.NONE, when=None,
+                 make_report=None, dsl=None, prefix="D"):
+    """``count`` reports, each naming a new child of ``year``, sent at ``when``."""
+    for i in range(count):
+        report, _ = make_report(school)
+        child = pupil(session, school, f"{prefix}{i}", year, sen)
+        linking.link(session, report, child, LinkRole.TARGET, actor=dsl, school=school)
+        if when is not None:
+            report.created_at = when
+    session.commit()
+
+
+@pytest.mark.parametrize("role", [Role.HEAD, Role.TRUST_LEAD])
+def test_the_head_and_the_trust_lead_cannot_difference_two_overlapping_periods(
+        app, browser, session, school, make_user, make_report, role):
+    """Trial finding (stop 24): 1 September to 15 November, less 1 September to 1 November,
+    gave exactly the "fewer than 5" counts and one report's whole profile of the days
+    between. Rule 5: those who cannot read the reports choose whole terms only."""
+    trust = Trust(name="Northern Learning Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    session.commit()
+    signed_in(browser, make_user, role, school, trust_id=trust.id)
+    term = LAST_TERM
+    for query in (f"from={term.start}&to={term.start + timedelta(days=40)}",
+                  f"from={term.start}&to={term.end - timedelta(days=1)}",
+                  f"from={term.start + timedelta(days=1)}&to={term.end}",
+                  f"from={term.start}&to={NOW.date() - timedelta(days=1)}"):
+        for url in ("/staff/figures", "/staff/figures.csv", "/staff/figures.pdf"):
+            reply = browser.get(f"{url}?{query}")
+            assert reply.status_code == 400, (url, query)
+            assert "whole terms" in reply.get_data(as_text=True)
+    page = browser.get(f"/staff/figures?{LAST_TERM_ARGS}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'type="date"' not in html  # no dates to type: the terms are links
+    assert f'href="/staff/figures?from={term.start}&amp;to={term.end}"' in html
+    assert 'aria-current="page"' in html
+    # the DSL team, who read the reports, still choose any dates
+    browser.client.post("/staff/logout")
+    browser.client.delete_cookie("tellus")
+    signed_in(browser, make_user, Role.DSL, school)
+    assert browser.get(f"/staff/figures?from={term.start}&to="
+                       f"{term.start + timedelta(days=40)}").status_code == 200
+
+
+def test_a_term_under_way_shows_the_head_its_totals_and_nothing_else(
+        app, browser, session, school, make_user, make_report):
+    """Rule 5: this term's figures seen one day and the next would tell the head what that
+    day's reports were (a Year 3 child with SEND today): a term still under way shows them
+    its totals only, in the page, the CSV and the PDF; the term once ended shows it all."""
+    dsl = make_user(Role.DSL, school)
+    _send_pupils(session, school, 6, make_report=make_report, dsl=dsl, prefix="N")
+    _send_pupils(session, school, 1, sen=SenStatus.SEN_SUPPORT, make_report=make_report,
+                 dsl=dsl, prefix="S")
+    ended = datetime.combine(LAST_TERM.start + timedelta(days=3), datetime.min.time(), UTC)
+    _send_pupils(session, school, 7, year="Year 6", when=ended + timedelta(hours=11),
+                 make_report=make_report, dsl=dsl, prefix="L")
+    signed_in(browser, make_user, Role.HEAD, school)
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    assert 'data-total="7"' in html
+    assert "data-figures-held" in html
+    assert 'data-figures="year"' not in html and 'data-figures="send"' not in html
+    assert "Year 3" not in html
+    rows = list(csv.DictReader(io.StringIO(browser.get("/staff/figures.csv").get_data(
+        as_text=True))))
+    assert {r["value"] for r in rows if r["table"] != "total"} == {WITHHELD}
+    assert [r["value"] for r in rows if r["figure"] == "Reports"] == ["7", "0"]
+    text = " ".join(pdf_text(browser.get("/staff/figures.pdf").data).split())
+    assert "is still under way" in text
+    assert "Year 3" not in text
+    whole = browser.get(f"/staff/figures?{LAST_TERM_ARGS}").get_data(as_text=True)
+    assert "data-figures-held" not in whole
+    assert table_cells(whole, "year")["Year 6"] == ("7", "0")
+    # the DSL team sees this term's breakdown as it stands
+    browser.client.post("/staff/logout")
+    browser.client.delete_cookie("tellus")
+    browser.login(dsl.email)
+    live = browser.get("/staff/figures").get_data(as_text=True)
+    assert table_cells(live, "year")["Year 3"][0] == "7"
+    assert table_cells(live, "send")["yes"][0] == FEWER
+
+
+def test_the_default_is_this_term_so_far_beside_the_same_days_last_year(
+        app, browser, session, school, make_user, make_report):
+    """Trial finding 2: the default compared a term under way with the whole of last year's
+    term, which had all its weeks to fill. Now: this term so far, and the same days of
+    last year's term (a report after today's date last year is not in the comparison)."""
+    today = NOW.date()
+    term = term_of(today)
+    year_ago = today.replace(year=today.year - 1)
+    inside, _ = make_report(school)
+    inside.created_at = datetime.combine(year_ago, datetime.min.time(), UTC) + timedelta(hours=12)
+    if term.end > today:
+        after, _ = make_report(school)
+        after.created_at = inside.created_at + timedelta(days=1)
+    session.commit()
+    signed_in(browser, make_user, Role.DSL, school)
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    period = parse_period(None, None, today)
+    assert period.label == f"{term.label} so far"
+    assert (period.start, period.end) == (term.start, today)
+    assert f"{term.label.replace(str(today.year), str(year_ago.year))}, to " \
+           f"{year_ago.day} {year_ago:%B}" in html
+    assert table_cells(html, "source")["pupil_anonymous"][1] == "1" or \
+        'data-total="0"' in html  # one report last year: rule 0 may withhold its breakdown
+    assert re.search(r"<dd>1</dd>", html.split("figures-summary", 1)[1].split("</dl>")[0])
+
+
+def test_the_trust_pdf_lists_every_school_and_the_trusts_row(
+        app, browser, session, school, make_user, trust_of_two):
+    """Trial finding 4: the trust's PDF had no "All schools" row."""
+    signed_in(browser, make_user, Role.TRUST_LEAD, trust_id=trust_of_two.id)
+    reply = browser.get(f"/staff/figures.pdf?{LAST_TERM_ARGS}")
+    assert reply.status_code == 200
+    text = " ".join(pdf_text(reply.data).split())
+    assert "Oakfield" in text and "Elm Academy" in text
+    assert re.search(r"All schools 15 0", text), text[:2000]
+    assert "Far Away School" not in text

@@ -12,7 +12,7 @@ session's clock, not a record, and is the only one left out of the comparison.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,9 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from portal.casework import notices
+from portal.figures.model import recent_terms, term_of
 from portal.models import Base, ChecklistItem, Report, Role, SchoolContact, StaffSession, Trust
+from portal.overdue import LOCAL
 from portal.triage import operations as triage_ops
 from tests.conftest import Browser, kept_evidence_and_staff_concern
+
+TODAY = datetime.now(UTC).astimezone(LOCAL).date()
+LAST_TERM = recent_terms(TODAY)[0]
 
 # The audit actions a GET may add: looking at a case, a pupil or a file (P11).
 VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded",
@@ -36,7 +41,9 @@ ASKERS = (Role.DSL, Role.TRUST_LEAD, Role.ADMIN, Role.STAFF)
 QUERIES = {"triage.queue": ["?status=all", "?status=closed&kind=online", "?mine=1&page=2"],
            "triage.case": ["?q=Oak"], "admin.roster": ["?q=Oak"],
            "triage.search_reports": ["?q=names", "?q=names&page=2"],
-           "figures.page": ["?from=2025-09-01&to=2026-08-31", "?from=2026-10-01"],
+           # a whole term (what the head may choose too), and this term so far
+           "figures.page": [f"?from={LAST_TERM.start}&to={LAST_TERM.end}",
+                            f"?from={term_of(TODAY).start}&to={TODAY}"],
            "triage.principal_notices": ["?page=2", "?page=x"]}
 # Pages asked by a second role too, whose answer differs by role (a head sees no links).
 ALSO_ASKED_BY = {"triage.principal_notices": Role.HEAD, "figures.page": Role.HEAD}
