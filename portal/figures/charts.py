@@ -6,19 +6,26 @@ bars) for every row of a table, with the number written at the end of each bar, 
 colour nor length alone carries a figure (WCAG 2.2: 1.4.1 use of colour, 1.1.1 text
 alternatives: the table beside each chart holds the same figures, and the chart names it).
 A count the small-number rule hides has no bar, only its words ("fewer than 5").
+
+The drawing is a phone's width (``WIDTH`` user units, wrapped labels), so its 12-unit text
+is about 12 px on a phone; a wider screen shows it no more than ``.chart``'s max-width.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 from markupsafe import Markup, escape
 
 from .model import Cell, Table
 
-WIDTH = 440
+WIDTH = 330  # about a phone's width, less the page's and the chart box's margins
+LABEL_CHARS = 46  # a label line at 12 units, in DejaVu Sans (the widest of the usual fonts)
 LABEL_ROOM = 18  # a row's label line
+LINE = 15  # each further line of a wrapped label
 BAR = 13
 GAP = 12
-VALUE_ROOM = 90  # room after the longest bar for its number
+VALUE_ROOM = 60  # room after the longest bar for its number
 NOW_COLOUR = "#1d4f91"  # 8.9:1 on white
 LAST_COLOUR = "#4a4a4a"
 
@@ -45,8 +52,10 @@ def bar_chart(table: Table, now_label: str, last_label: str) -> Markup:
     rows = []
     y = 52.0  # below the legend: one line per period, so a long label never runs over
     for row in table.rows:
-        rows.append(f'<text x="0" y="{y + 12}" font-size="12" fill="#111">'
-                    f'{escape(row.label)}</text>')
+        for n, line in enumerate(textwrap.wrap(row.label, LABEL_CHARS) or [""]):
+            y += LINE if n else 0
+            rows.append(f'<text x="0" y="{y + 12}" font-size="12" fill="#111">'
+                        f'{escape(line)}</text>')
         y += LABEL_ROOM
         rows.append(_bar(y, row.now, largest, last_year=False, key=str(key)))
         y += BAR + 3

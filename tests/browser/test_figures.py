@@ -91,6 +91,16 @@ def test_the_figures_work_without_javascript_fit_a_phone_and_print_without_the_f
     page.goto("/staff/figures?from=2026-09-01&to=2026-12-31")
     assert page.locator("svg.chart").count() >= 10
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Finding 7 of the trial: the charts' words were 9 px on a phone. Drawn at a phone's
+    # width, their 12-unit text is at least 11 px there, and no label runs off the drawing.
+    drawn = page.evaluate("""() => [...document.querySelectorAll('svg.chart')].map(svg => ({
+        px: 12 * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width,
+        over: [...svg.querySelectorAll('text')].filter(
+            t => t.getBBox().x + t.getBBox().width > svg.viewBox.baseVal.width).length}))""")
+    assert min(d["px"] for d in drawn) >= 11, drawn
+    assert not [d for d in drawn if d["over"]], drawn
+    # A table wider than the phone says it slides sideways (finding 7)
+    assert page.locator(".table-scroll__hint").first.is_visible()
     page.get_by_label("From").fill("2026-12-01")
     page.get_by_label("to", exact=True).fill("2026-09-01")
     page.get_by_role("button", name="Show").click()
@@ -101,6 +111,7 @@ def test_the_figures_work_without_javascript_fit_a_phone_and_print_without_the_f
     page.emulate_media(media="print")
     assert not page.locator("form.figures-period").is_visible()
     assert not page.locator(".staff-header").is_visible()
+    assert not page.locator(".table-scroll__hint").first.is_visible()
     assert page.locator("svg.chart").first.is_visible()
 
 
