@@ -466,6 +466,12 @@ def _figures_exported(p: dict[str, Any], _n: Names) -> Line:
     return Line(f"Downloaded {what}{where} for {p['from']} to {p['to']}")
 
 
+@renders(Action.FIGURES_VIEWED)
+def _figures_viewed(p: dict[str, Any], _n: Names) -> Line:
+    where = f" of {p['school']}" if p["school"] else ""
+    return Line(f"Looked at the figures{where} for {p['from']} to {p['to']}")
+
+
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""
     return RENDERERS[Action(event.action)](event.payload, names)

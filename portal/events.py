@@ -91,6 +91,8 @@ class Action(enum.StrEnum):
     SEARCH_RUN = "search.run"
     # The figures (portal.figures) leaving the portal as a CSV or a governors' PDF
     FIGURES_EXPORTED = "figures.exported"
+    # ... and looked at on the page (the trial's finding 10: who read which period's figures)
+    FIGURES_VIEWED = "figures.viewed"
 
 
 class PayloadError(ValueError):
@@ -227,6 +229,7 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     # for a trust's schools together
     Action.FIGURES_EXPORTED: _schema(**{"format": Text, "from": Text, "to": Text,
                                         "school": OptionalText}),
+    Action.FIGURES_VIEWED: _schema(**{"from": Text, "to": Text, "school": OptionalText}),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

@@ -160,17 +160,25 @@ def page() -> ResponseReturnValue:
         return _page(asked, 400, problem=asked.problem, asked=asked.typed, figures=None,
                      trust=None)
     period = asked.period
-    return _page(asked, figures=asked.shown, trust=asked.trust, problem="", period=period,
-                 asked={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    shown = _page(asked, figures=asked.shown, trust=asked.trust, problem="", period=period,
+                  asked={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    _audit(asked.user, asked.scope, period, Action.FIGURES_VIEWED, {})
+    return shown
 
 
 def _exported(user: User, scope: _Scope, period: Period, kind: str) -> None:
     """An export is an audit event: who took which figures out, for which period."""
+    _audit(user, scope, period, Action.FIGURES_EXPORTED, {"format": kind})
+
+
+def _audit(user: User, scope: _Scope, period: Period, action: Action,
+           extra: dict[str, str]) -> None:
+    """Looking at the figures and taking them out are audit events (P11): who, which
+    school, which period; a run of periods a few days apart shows in the trail."""
     db = get_session()
     school_id = scope.school.id if scope.school is not None else None
-    db.add(Event.by(user, Action.FIGURES_EXPORTED,
-                    {"format": kind, "from": period.start.isoformat(),
-                     "to": period.end.isoformat(), "school": scope.slug},
+    db.add(Event.by(user, action, {**extra, "from": period.start.isoformat(),
+                                   "to": period.end.isoformat(), "school": scope.slug},
                     school_id=school_id))
     db.commit()
 

@@ -279,6 +279,20 @@ def test_a_chosen_period_is_compared_with_the_same_dates_a_year_before(
     assert table_cells(html, "source")["pupil_anonymous"] == ("0", "5")
 
 
+def test_looking_at_the_figures_is_in_the_audit_trail_and_a_refused_period_is_not(
+        app, browser, session, school, make_report, make_user):
+    """Trial finding 10: the CSV and the PDF were audited, the page was not, so a run of
+    periods a few days apart looked at one after the other left no trace."""
+    make_report(school)
+    user = signed_in(browser, make_user, Role.DSL, school)
+    assert browser.get("/staff/figures?from=2026-10-01&to=2026-10-31").status_code == 200
+    assert browser.get("/staff/figures?from=2026-10-31&to=2026-10-01").status_code == 400
+    events = session.scalars(select(Event).where(Event.action == "figures.viewed")).all()
+    assert [(e.actor_id, e.school_id, e.payload) for e in events] == [
+        (user.id, school.id, {"from": "2026-10-01", "to": "2026-10-31",
+                              "school": school.slug})]
+
+
 def test_the_csv_is_one_row_per_figure_and_safe_in_a_spreadsheet(
         app, browser, session, school, make_report, make_user):
     school.name = "=HYPERLINK(\"http://evil.example\",\"click\")"

@@ -33,7 +33,8 @@ LAST_TERM = recent_terms(TODAY)[0]
 # The audit actions a GET may add: looking at a case, a pupil or a file (P11).
 VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded",
                           "search.run",  # a search is recorded with what was searched for
-                          "figures.exported"})  # the figures leaving as a CSV or a PDF
+                          # the figures looked at, or leaving as a CSV or a PDF
+                          "figures.viewed", "figures.exported"})
 SESSION_CLOCK = ("staff_sessions", "last_seen_at")
 # Who asks for each staff page: the first of these its declaration lets in.
 ASKERS = (Role.DSL, Role.TRUST_LEAD, Role.ADMIN, Role.STAFF)
