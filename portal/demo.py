@@ -10,10 +10,11 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from . import checklists, demo_history, linking
-from .casework import parties
+from .casework import notices, parties
 from .figures.model import term_of
 from .models import (
     ActionKind,
+    ContactRole,
     Finding,
     ItemState,
     LinkRole,
@@ -21,6 +22,7 @@ from .models import (
     Pupil,
     Report,
     School,
+    SchoolContact,
     SenStatus,
     SupportType,
     User,
@@ -35,6 +37,10 @@ from .reporting.operations import (
 )
 from .triage import operations as ops
 from .vocabulary import Category, Status
+
+# Oakfield's head teacher: the `head` account portal.cli makes, and the school's Principal
+DEMO_HEAD = "Ms Reid (head teacher)"
+DEMO_HEAD_EMAIL = "head@demo.school"
 
 FIRST = ["Aisha", "Ben", "Chloe", "Daniel", "Ella", "Finn", "Grace", "Harry", "Isla", "Jack",
          "Kai", "Lily", "Mason", "Nia", "Oscar", "Priya", "Quinn", "Ruby", "Sam", "Tara",
@@ -168,7 +174,7 @@ def seed(session: Session, school: School, dsl: User, *, base_url: str) -> int:
     parties.record_finding(session, r1, chloe, actor=dsl, finding=Finding.RESPONSIBLE,
                            reason="Admitted it in interview; two witnesses agree.")
     parties.add_support(session, r1, chloe, actor=dsl, type_=SupportType.SANCTION,
-                        code="removal_of_privileges", given_by="Mr Hughes (Head)",
+                        code="removal_of_privileges", given_by=DEMO_HEAD,
                         starts_on=started, review_on=None, note="No lunchtime clubs for a week.")
     parties.add_party(session, r3, actor=dsl, kind=PartyKind.UNKNOWN,
                       role=LinkRole.ALLEGED_PERPETRATOR,
@@ -187,6 +193,15 @@ def seed(session: Session, school: School, dsl: User, *, base_url: str) -> int:
                       base_url=base_url)
     checklists.sync(session, r3)
     session.flush()
+    # The head as the school's Principal contact (the trial: the head's notices page was
+    # always empty), told of the group-chat threats under cyber-bullying policy 4.4.
+    principal = SchoolContact(school_id=school.id, name=DEMO_HEAD, email=DEMO_HEAD_EMAIL,
+                              role=ContactRole.PRINCIPAL.value)
+    session.add(principal)
+    session.flush()
+    if any(item.key == "cyber-4.4" for item in r3.checklist_items):
+        notices.send_step_notice(session, r3, actor=dsl, step="cyber-4.4", to=[principal],
+                                 seen={}, mark_done=True, base_url=base_url)
     # r4, r5 and r6 stay unread, for the DSL to link from the suggestions ("maybe Mason",
     # "Maya Young"); r4 is past its two school days, so it shows as overdue.
     made = _history(session, school, dsl, [*kids.values(), *extra], rng,

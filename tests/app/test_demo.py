@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from portal.accounts import find_school, find_user
 from portal.cli import prepare_demo
+from portal.demo import DEMO_HEAD_EMAIL
 from portal.figures import school_figures, term_of
 from portal.figures.__init__ import RARE_KINDS
-from portal.models import Report, Role
+from portal.models import Notice, Report, Role, SchoolContact
 from portal.overdue import LOCAL
 from portal.vocabulary import Status
 from tests.app.test_figure_counts import assert_in_step
@@ -54,3 +55,20 @@ def test_the_demo_history_fills_every_figures_table_and_its_counts_are_in_step(
     assert lead.trust.name == "Demo Learning Trust"
     assert {s.slug for s in lead.trust.schools} == {"demo", "demo-elm"}
     assert_in_step(session)
+
+
+def test_the_demo_head_is_the_schools_principal_and_has_a_notice_to_read(app, session):
+    """The trial found the head's "Notices to the Principal" page always empty in the demo:
+    Oakfield had no Principal contact. Now the head is one, told of the group-chat threats
+    under cyber-bullying policy 4.4 ("Inform Principal and Senior Management team")."""
+    passwords = prepare_demo(app)
+    assert DEMO_HEAD_EMAIL in passwords
+    head = find_user(session, DEMO_HEAD_EMAIL)
+    assert head is not None
+    assert head.role is Role.HEAD
+    oakfield = find_school(session, "demo")
+    contact = session.scalars(select(SchoolContact).where(
+        SchoolContact.school_id == oakfield.id)).one()
+    assert (contact.email, contact.role) == (DEMO_HEAD_EMAIL, "principal")
+    sent = session.scalars(select(Notice).where(Notice.person_id == contact.id)).all()
+    assert [n.step for n in sent] == ["cyber-4.4"]
