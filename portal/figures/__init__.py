@@ -17,8 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -46,7 +48,7 @@ from ..vocabulary import (
     Category,
     Kind,
 )
-from . import rollup
+from . import rollup, terms
 from .model import (
     FEWER,
     SMALL,
@@ -375,12 +377,17 @@ def _totals(name: str, schools: Sequence[Figures], period: Period) -> Figures:
 
 
 def trust_figures(session: Session, trust: Trust, period: Period,
-                  only: School | None = None) -> TrustFigures:
-    """Every school of the trust side by side (or ``only`` one of them) and the totals."""
+                  only: School | None = None, *, fixed: bool = False) -> TrustFigures:
+    """Every school of the trust side by side (or ``only`` one of them) and the totals;
+    ``fixed``: a finished whole term, as first shown (model.py's rule 6)."""
     schools = [only] if only is not None else list(session.scalars(
         select(School).where(School.trust_id == trust.id).order_by(School.name)))
     each = compute(session, schools, period)
+    if fixed:
+        each = terms.fixed(session, schools, each, period)
     totals = _totals(f"{trust.name}: all schools", each, period) if each else None
+    if totals is not None and fixed:
+        totals = replace(totals, counted_on=min(f.counted_on or date.max for f in each))
     notes: list[str] = []
     if each and any(f.roll is None for f in each):
         notes.append("Reports per 100 pupils are shown only for schools whose roster is "
@@ -405,8 +412,19 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 def safe_cell(value: str) -> str:
     """A spreadsheet reads a cell starting with = + - @ (or a tab or return) as a formula,
     and some skip the spaces before it: such text is kept, after an apostrophe, as text
-    (OWASP's CSV injection advice)."""
-    return f"'{value}" if value.lstrip(" ").startswith(_FORMULA_START) else value
+    (OWASP's CSV injection advice). Any space, invisible mark or control before it
+    counts as a space (a no-break space, a byte-order mark, a zero-width space: the
+    trial's finding 3)."""
+    start = next((c for c in value if not _blank(c)), "")
+    return f"'{value}" if start and (start in _FORMULA_START or value[0] in _FORMULA_START) \
+        else value
+
+
+def _blank(char: str) -> bool:
+    """A space of any script, a format mark (zero-width, byte-order) or a control
+    character other than the tab and the line breaks (which start a formula themselves)."""
+    return char not in _FORMULA_START and (
+        char.isspace() or unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp"))
 
 
 def _csv_rows(figures: Figures) -> Iterable[tuple[str, ...]]:

@@ -25,6 +25,12 @@ period, and the same period last year) on its own:
    its totals and nothing else (``totals_only``), since its figures seen one day and the
    next would tell what that day's reports were. The DSL team, who read the reports,
    choose any dates.
+6. A whole term that has ended is shown to the head and the trust lead as it was counted
+   the first time it was shown to either (``portal.figures.terms``): the figures count
+   reports against the roster as it is today, so a term that still moved would tell, the
+   day a child joined the SEND register or changed year group, or the day an old report
+   was linked or decided, how many of that term's reports named that child. The trust's
+   totals come from the schools' fixed columns.
 """
 
 from __future__ import annotations
@@ -214,6 +220,7 @@ class Figures:
     tables: tuple[Table, ...]
     roll: int | None = None  # pupils on roll, when the roster gives them
     held: bool = False  # rule 5: a term under way, for those who choose whole terms
+    counted_on: date | None = None  # rule 6: the day a finished term's figures were fixed
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)

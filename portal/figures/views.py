@@ -29,6 +29,7 @@ from . import (
     figures_csv,
     grouped,
     parse_period,
+    terms,
     trust_figures,
 )
 from .charts import bar_chart
@@ -66,7 +67,9 @@ class _Scope:
             if user.trust_id is None or user.trust is None:
                 abort(404)
             self.trust = user.trust
-            slug = request.args.get("school", "").strip()
+            # Two schools asked for: the page says so (``_Asked``) before any is looked up.
+            asked = request.args.getlist("school")
+            slug = asked[0].strip() if len(asked) == 1 else ""
             if slug:
                 self.school = db.scalar(select(School).where(
                     School.slug == slug[:60], School.trust_id == user.trust_id))
@@ -97,19 +100,34 @@ def _figures(scope: _Scope, period: Period,
              whole_terms: bool) -> tuple[list[Figures], TrustFigures | None]:
     db = get_session()
     held = whole_terms and period.open_on(_today())
+    fixed = whole_terms and not held  # a finished term, as first shown (rule 6)
     if scope.trust is not None and scope.school is None:
-        trust = trust_figures(db, scope.trust, period)
+        trust = trust_figures(db, scope.trust, period, fixed=fixed)
         if held:
             trust = trust_totals_only(trust)
         return list(trust.schools), trust
     assert scope.school is not None
     each = compute(db, [scope.school], period)
+    if fixed:
+        each = terms.fixed(db, [scope.school], each, period)
     return ([totals_only(f) for f in each] if held else each), None
+
+
+def _date_type(typed: str) -> str:
+    """A date field shows only a real ISO date: anything else the person typed (``2026-13-
+    01``, from a link or a tool) would show as an empty field, so it is shown as text, to
+    be corrected, with the message above it (the trial's finding 2)."""
+    try:
+        date.fromisoformat(typed)
+    except ValueError:
+        return "text" if typed else "date"
+    return "date" if len(typed) == 10 else "text"
 
 
 def _page(by: _Asked, status: int = 200, **context: object) -> ResponseReturnValue:
     today = _today()
     return render_template("figures/page.html", chart=bar_chart, grouped=grouped,
+                           date_type=_date_type,
                            FEWER=FEWER, SMALL=SMALL, WITHHELD=WITHHELD,
                            scope=by.scope, whole_terms=by.whole_terms,
                            terms=[term_so_far(today), *recent_terms(today)],
@@ -127,7 +145,8 @@ class _Asked:
         self.scope = _Scope(self.user)
         self.whole_terms = self.user.role in WHOLE_TERMS
         period, self.problem = _period(self.whole_terms)
-        if len(request.args.getlist("school")) > 1:
+        if self.scope.trust is not None and len(request.args.getlist("school")) > 1:
+            # (a school's own DSL or head gets their school, whatever ``school`` says)
             period, self.problem = None, "Choose one school."
         self.typed = {"from": request.args.get("from", "")[:20],
                       "to": request.args.get("to", "")[:20]}

@@ -12,7 +12,13 @@ from .checkback import (
 )
 from .conversation import Evidence, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
-from .figures import FigureCount, FigurePupilDay, FigurePupilYear, FigureSealedDay
+from .figures import (
+    FigureCount,
+    FigurePupilDay,
+    FigurePupilYear,
+    FigureSealedDay,
+    FigureTermColumn,
+)
 from .notices import (
     CONTACT_ROLE_LABELS,
     ContactRole,
@@ -89,6 +95,7 @@ __all__ = [
     "FigurePupilDay",
     "FigurePupilYear",
     "FigureSealedDay",
+    "FigureTermColumn",
     "Report",
     "ReportKind",
     "Role",

@@ -16,13 +16,13 @@ reports" can be counted for any period; the figures pages show only the count.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, EncryptedJSON
+from .base import Base, EncryptedJSON, UTCDateTime, utcnow
 
 
 class FigureCount(Base):
@@ -96,3 +96,23 @@ class FigureSealedDay(Base):
                                            primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     counts: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+
+
+class FigureTermColumn(Base):
+    """One column of a school's figures for one whole school term, as the head and the
+    trust lead are shown it: each cell after the small-number rule, with the count behind
+    it, and the term's total. Fixed the first time that term is shown to either after it
+    ended (portal.figures.terms, model.py's rule 6), so a change made later to the records
+    (a child's SEND status or year group, a late link or decision) cannot be read off the
+    difference between two days' pages. Encrypted: the counts behind "fewer than 5" are in
+    it. ``{"total": [count, shown], "tables": {table: {row: [label, count, value, shown,
+    protected]}}}`` (``value`` is None where the rule hides the count)."""
+
+    __tablename__ = "figure_term_columns"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_day: Mapped[date] = mapped_column(Date)
+    column: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,13 +10,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal import linking
 from portal.figures import FEWER, WITHHELD, parse_period, safe_cell
 from portal.figures.model import recent_terms, term_of
 from portal.models import Event, LinkRole, Pupil, Report, Role, School, SenStatus, Trust
 from tests.app.test_queries import counting
+from tests.conftest import Browser
 from tests.pdf_text import pdf_text
 
 SECRET_WORDS = "Zebrafinch-kept-calling-me-names"
@@ -254,8 +255,7 @@ def test_a_period_the_figures_cannot_show_gets_a_plain_message_and_keeps_the_dat
                          # trial finding 8: one date alone was read with the term's other
                          # end, and "to=2025-01-01" said the period started after it ended
                          ("to=2025-01-01", "Give both dates"),
-                         ("from=2025-01-01", "Give both dates"),
-                         ("school=a&school=b", "Choose one school")):
+                         ("from=2025-01-01", "Give both dates")):
         page = browser.get(f"/staff/figures?{query}")
         html = page.get_data(as_text=True)
         assert page.status_code == 400, query
@@ -265,6 +265,23 @@ def test_a_period_the_figures_cannot_show_gets_a_plain_message_and_keeps_the_dat
     kept = browser.get("/staff/figures?from=2026-12-01&to=2026-09-01").get_data(as_text=True)
     assert 'value="2026-12-01"' in kept
     assert 'value="2026-09-01"' in kept
+    # the second trial: a date no date field can show is kept as text, to be corrected,
+    # and both fields are described by the message
+    typed = browser.get("/staff/figures?from=2026-13-01&to=2026-11-30").get_data(as_text=True)
+    assert re.search(r'id="p-from" name="from" type="text"[^>]*value="2026-13-01"', typed)
+    assert re.search(r'id="p-to" name="to" type="date"[^>]*value="2026-11-30"', typed)
+    assert typed.count('aria-describedby="period-problem"') == 2
+    # a school's DSL gets their school whatever ``school`` says, twice or not
+    assert browser.get("/staff/figures?school=a&school=b").status_code == 200
+
+
+def test_a_trust_lead_who_asks_for_two_schools_is_asked_to_choose_one(
+        app, browser, session, school, make_user, trust_of_two):
+    signed_in(browser, make_user, Role.TRUST_LEAD, trust_id=trust_of_two.id)
+    for query in (f"school={school.slug}&school=elm", f"school=nowhere&school={school.slug}"):
+        page = browser.get(f"/staff/figures?{query}&{LAST_TERM_ARGS}")
+        assert page.status_code == 400, query
+        assert "Choose one school" in page.get_data(as_text=True)
 
 
 def test_a_chosen_period_is_compared_with_the_same_dates_a_year_before(
@@ -309,6 +326,10 @@ def test_the_csv_is_one_row_per_figure_and_safe_in_a_spreadsheet(
     assert ["2026-09-01", "2026-12-31"] in [r[4:6] for r in rows]
     assert safe_cell("-1+2") == "'-1+2"
     assert safe_cell(" =1+1") == "' =1+1"  # trial finding 9: spaces before the formula
+    # the second trial: a no-break, ideographic or zero-width space, a byte-order mark
+    for blank in ("\u00a0", "\u3000", "\u200b", "\ufeff", "\u00a0\u200b "):
+        assert safe_cell(f"{blank}=1+1") == f"'{blank}=1+1"
+    assert safe_cell("\u00a0Year 5") == "\u00a0Year 5"
     assert safe_cell("12") == "12"
     # the download is in the audit trail: who, which format, which period
     event = session.scalars(select(Event).where(Event.action == "figures.exported")).one()
@@ -570,3 +591,63 @@ def test_the_trust_pdf_lists_every_school_and_the_trusts_row(
     assert "Elm Academy" in text
     assert re.search(r"All schools 15 0", text), text[:2000]
     assert "Far Away School" not in text
+
+
+def test_a_finished_term_stays_as_the_head_and_the_trust_lead_were_first_shown_it(
+        app, browser, session, school, make_school, make_report, make_user):
+    """The trial's HIGH finding (rule 6): a term long over was counted against today's
+    roster, so the day a child joined the SEND register the head's SEND table for that term
+    moved by the number of reports naming that child. Now a finished term is fixed the
+    first time a head or a trust lead is shown it: the page, the CSV and the trust's view
+    (its totals too) stay as they were, the DSL's figures count the change, and what is kept
+    is encrypted."""
+    trust = Trust(name="Fixed Terms Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    elm = make_school("elm-fixed", "Elm Fixed")
+    elm.trust_id = trust.id
+    session.commit()
+    dsl = make_user(Role.DSL, school)
+    with_send = [pupil(session, school, f"S{i}", "Year 5", SenStatus.SEN_SUPPORT)
+                 for i in range(6)]
+    without = [pupil(session, school, f"P{i}", "Year 5") for i in range(6)]
+    joins = pupil(session, school, "X1", "Year 4")  # named in two reports
+    for child in [*with_send, *without, joins, joins]:
+        report, _ = make_report(school)
+        linking.link(session, report, child, LinkRole.TARGET, actor=dsl, school=school)
+    for _ in range(7):
+        make_report(elm)
+    session.commit()
+    for each in (school, elm):
+        into_last_term(session, each)
+    head_browser, lead_browser, dsl_browser = (app.test_client(), app.test_client(),
+                                               app.test_client())
+    head, lead, dsl_client = Browser(head_browser), Browser(lead_browser), Browser(dsl_browser)
+    head.login(make_user(Role.HEAD, school).email)
+    lead.login(make_user(Role.TRUST_LEAD, trust_id=trust.id).email)
+    dsl_client.login(dsl.email)
+
+    def shown() -> tuple[dict, dict, list, str]:
+        page = head.get(f"/staff/figures?{LAST_TERM_ARGS}").get_data(as_text=True)
+        csv_text = head.get(f"/staff/figures.csv?{LAST_TERM_ARGS}").get_data(as_text=True)
+        trust_page = lead.get(f"/staff/figures?{LAST_TERM_ARGS}").get_data(as_text=True)
+        return (table_cells(page, "send"), table_cells(page, "year"),
+                [row for row in csv.reader(io.StringIO(csv_text))], trust_page)
+
+    send_before, years_before, csv_before, trust_before = shown()
+    assert send_before["yes"][0] == "6"
+    # The child joins the SEND register and moves up a year, as a roster import would.
+    joins.sen_status = SenStatus.SEN_SUPPORT
+    joins.year_group = "Year 6"  # a year group none of that term's children was in
+    session.commit()
+    live = dsl_client.get(f"/staff/figures?{LAST_TERM_ARGS}").get_data(as_text=True)
+    assert table_cells(live, "send")["yes"][0] == "8"  # the DSL's figures count it
+    send_after, years_after, csv_after, trust_after = shown()
+    assert (send_after, years_after, csv_after) == (send_before, years_before, csv_before)
+    assert trust_after == trust_before
+    assert "data-figures-counted" in trust_after
+    # What is kept is sealed: the database holds no count in the clear.
+    stored = session.execute(text("SELECT \"column\" FROM figure_term_columns")).scalars().all()
+    assert len(stored) == 4  # two schools, the term and the same term a year before
+    assert not any("send" in value or "Year 5" in value for value in stored)
