@@ -167,20 +167,22 @@ def test_staff_and_admin_are_refused_the_figures(app, browser, school, make_user
         browser.client.delete_cookie("tellus")
 
 
-@pytest.fixture
-def trust_of_two(session, school, make_school, make_report):
-    trust = Trust(name="Northern Learning Trust")
+def trust_over(session, name, *schools):
+    trust = Trust(name=name)
     session.add(trust)
     session.flush()
-    school.trust_id = trust.id
-    elm = make_school("elm", "Elm Academy")
-    elm.trust_id = trust.id
-    far = make_school("far", "Far Away School")  # another trust's school
-    far_trust = Trust(name="Another Trust")
-    session.add(far_trust)
-    session.flush()
-    far.trust_id = far_trust.id
+    for each in schools:
+        each.trust_id = trust.id
     session.commit()
+    return trust
+
+
+@pytest.fixture
+def trust_of_two(session, school, make_school, make_report):
+    elm = make_school("elm", "Elm Academy")
+    far = make_school("far", "Far Away School")  # another trust's school
+    trust = trust_over(session, "Northern Learning Trust", school, elm)
+    trust_over(session, "Another Trust", far)
     for _ in range(6):
         make_report(school)
     for _ in range(9):
@@ -601,13 +603,8 @@ def test_a_finished_term_stays_as_the_head_and_the_trust_lead_were_first_shown_i
     first time a head or a trust lead is shown it: the page, the CSV and the trust's view
     (its totals too) stay as they were, the DSL's figures count the change, and what is kept
     is encrypted."""
-    trust = Trust(name="Fixed Terms Trust")
-    session.add(trust)
-    session.flush()
-    school.trust_id = trust.id
     elm = make_school("elm-fixed", "Elm Fixed")
-    elm.trust_id = trust.id
-    session.commit()
+    trust = trust_over(session, "Fixed Terms Trust", school, elm)
     dsl = make_user(Role.DSL, school)
     with_send = [pupil(session, school, f"S{i}", "Year 5", SenStatus.SEN_SUPPORT)
                  for i in range(6)]
