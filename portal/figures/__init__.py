@@ -377,14 +377,18 @@ def _totals(name: str, schools: Sequence[Figures], period: Period) -> Figures:
 
 
 def trust_figures(session: Session, trust: Trust, period: Period,
-                  only: School | None = None, *, fixed: bool = False) -> TrustFigures:
+                  only: School | None = None, *, fixed: bool = False,
+                  kept: bool = False) -> TrustFigures:
     """Every school of the trust side by side (or ``only`` one of them) and the totals;
-    ``fixed``: a finished whole term, as first shown (model.py's rule 6)."""
+    ``fixed``: a finished whole term, as first shown (model.py's rule 6); ``kept``: the
+    year before as it was kept, where it was."""
     schools = [only] if only is not None else list(session.scalars(
         select(School).where(School.trust_id == trust.id).order_by(School.name)))
     each = compute(session, schools, period)
     if fixed:
         each = terms.fixed(session, schools, each, period)
+    elif kept:
+        each = terms.kept_comparison(session, schools, each)
     totals = _totals(f"{trust.name}: all schools", each, period) if each else None
     if totals is not None and fixed:
         totals = replace(totals, counted_on=min(f.counted_on or date.max for f in each))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..models import FigureTermColumn, School, utcnow
 from ..overdue import LOCAL
-from .model import SMALL, WITHHELD, Cell, Figures, Period, Row, Table
+from .model import SMALL, WITHHELD, Cell, Figures, Period, Row, Table, term_of
 
 Column = dict[str, Any]
 
@@ -43,6 +43,7 @@ def column_of(figures: Figures, *, last_year: bool) -> Column:
         return row.last_year if last_year else row.now
 
     return {"total": [figures.total.raw[index], cell(figures.total).shown],
+            "roll": figures.roll,
             "tables": {t.key: {r.key: [r.label, r.raw[index], cell(r).value, cell(r).shown,
                                        r.protected] for r in t.rows}
                        for t in figures.tables}}
@@ -85,15 +86,44 @@ def compose(live: Figures, now: Column, last: Column) -> Figures:
         tables.append(replace(table, rows=tuple(rows)))
     total = Row(live.total.key, live.total.label, Cell(now["total"][0], now["total"][1]),
                 Cell(last["total"][0], last["total"][1]), (now["total"][0], last["total"][0]))
-    return replace(live, total=total, tables=tuple(tables))
+    # the roll as it was counted too (per 100 pupils would move as pupils leave)
+    return replace(live, total=total, tables=tuple(tables), roll=now.get("roll", live.roll))
+
+
+def whole_term(period: Period) -> bool:
+    """``period`` is one school term, first day to last (the only periods kept)."""
+    term = term_of(period.start)
+    return (period.start, period.end) == (term.start, term.end)
 
 
 def _stored(session: Session, schools: Sequence[School],
             terms: Sequence[Period]) -> dict[tuple[int, Any], FigureTermColumn]:
+    ends = {t.start: t.end for t in terms if whole_term(t)}
     rows = session.scalars(select(FigureTermColumn).where(
         FigureTermColumn.school_id.in_([s.id for s in schools]),
-        FigureTermColumn.first_day.in_([t.start for t in terms])))
-    return {(r.school_id, r.first_day): r for r in rows}
+        FigureTermColumn.first_day.in_(list(ends))))
+    return {(r.school_id, r.first_day): r for r in rows if ends.get(r.first_day) == r.last_day}
+
+
+def kept_comparison(session: Session, schools: Sequence[School],
+                    live: Sequence[Figures]) -> list[Figures]:
+    """A term under way (its totals alone are shown) beside the year before's total as it
+    was kept, where that whole term was: a report deleted since would otherwise show as
+    one fewer there than on that term's own page (the fourth trial's finding 2)."""
+    if not live:
+        return []
+    stored = _stored(session, schools, [live[0].comparison])
+    out = []
+    for school, figures in zip(schools, live, strict=True):
+        row = stored.get((school.id, figures.comparison.start))
+        if row is None:
+            out.append(figures)
+            continue
+        count, shown = row.column["total"]
+        total = replace(figures.total, last_year=Cell(count, shown),
+                        raw=(figures.total.raw[0], count))
+        out.append(replace(figures, total=total))
+    return out
 
 
 def fixed(session: Session, schools: Sequence[School], live: Sequence[Figures],
@@ -104,6 +134,8 @@ def fixed(session: Session, schools: Sequence[School], live: Sequence[Figures],
     first; both then draw from it."""
     if not live:
         return []
+    if not whole_term(period):
+        raise ValueError(f"only a whole term is kept, not {period.label}")
     terms = (period, live[0].comparison)
     stored = _stored(session, schools, terms)
     missing = [{"school_id": school.id, "first_day": term.start, "last_day": term.end,

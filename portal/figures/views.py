@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -53,7 +53,13 @@ WHOLE_TERMS = frozenset({Role.HEAD, Role.TRUST_LEAD})
 
 
 def _today() -> date:
-    return datetime.now(UTC).astimezone(LOCAL).date()
+    """Today, read once per request: read twice, a request across midnight could take
+    "this term so far" for a finished period and show (and fix) its breakdown (the fourth
+    trial's finding 1)."""
+    if "figures_today" not in g:
+        g.figures_today = datetime.now(UTC).astimezone(LOCAL).date()
+    today: date = g.figures_today
+    return today
 
 
 class _Scope:
@@ -99,10 +105,14 @@ def _period(whole_terms: bool) -> tuple[Period | None, str]:
 def _figures(scope: _Scope, period: Period,
              whole_terms: bool) -> tuple[list[Figures], TrustFigures | None]:
     db = get_session()
-    held = whole_terms and period.open_on(_today())
-    fixed = whole_terms and not held  # a finished term, as first shown (rule 6)
+    # (a period of theirs that is not a whole term can only be this term so far)
+    held = whole_terms and (period.open_on(_today()) or not terms.whole_term(period))
+    # a finished whole term, as first shown (rule 6); a term under way beside last year's
+    # term as it was kept, if it was (its total alone is shown)
+    fixed = whole_terms and not held and terms.whole_term(period)
+    kept = whole_terms and held
     if scope.trust is not None and scope.school is None:
-        trust = trust_figures(db, scope.trust, period, fixed=fixed)
+        trust = trust_figures(db, scope.trust, period, fixed=fixed, kept=kept)
         if held:
             trust = trust_totals_only(trust)
         return list(trust.schools), trust
@@ -110,6 +120,8 @@ def _figures(scope: _Scope, period: Period,
     each = compute(db, [scope.school], period)
     if fixed:
         each = terms.fixed(db, [scope.school], each, period)
+    elif kept:
+        each = terms.kept_comparison(db, [scope.school], each)
     return ([totals_only(f) for f in each] if held else each), None
 
 

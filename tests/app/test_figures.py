@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from portal import linking
+from portal import linking, retention
 from portal.figures import FEWER, WITHHELD, parse_period, safe_cell
 from portal.figures.model import recent_terms, term_of
 from portal.models import Event, LinkRole, Pupil, Report, Role, School, SenStatus, Trust
@@ -637,6 +637,7 @@ def test_a_finished_term_stays_as_the_head_and_the_trust_lead_were_first_shown_i
     # The child joins the SEND register and moves up a year, as a roster import would.
     joins.sen_status = SenStatus.SEN_SUPPORT
     joins.year_group = "Year 6"  # a year group none of that term's children was in
+    without[0].on_roll = False  # and a child leaves (the fourth trial: per 100 pupils moved)
     session.commit()
     live = dsl_client.get(f"/staff/figures?{LAST_TERM_ARGS}").get_data(as_text=True)
     assert table_cells(live, "send")["yes"][0] == "8"  # the DSL's figures count it
@@ -648,3 +649,65 @@ def test_a_finished_term_stays_as_the_head_and_the_trust_lead_were_first_shown_i
     stored = session.execute(text("SELECT \"column\" FROM figure_term_columns")).scalars().all()
     assert len(stored) == 4  # two schools, the term and the same term a year before
     assert not any("send" in value or "Year 5" in value for value in stored)
+
+
+def test_a_request_across_midnight_cannot_take_this_term_so_far_for_a_finished_term(
+        app, browser, session, school, make_report, make_user, monkeypatch):
+    """The fourth trial: "today" was read twice, so a request across midnight checked the
+    period "this term so far" (ending yesterday) against today, took it for a finished term,
+    showed the head its breakdown and kept it as that whole term's figures. Today is read
+    once per request now, and only a whole term is ever kept."""
+    from portal.figures import views
+
+    for _ in range(6):
+        make_report(school)
+    head = signed_in(browser, make_user, Role.HEAD, school)
+    assert head.role is Role.HEAD
+    today = datetime.now(views.LOCAL).date()
+    reads = iter([today, today + timedelta(days=1)] * 50)
+
+    class Midnight(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            day = next(reads)
+            return datetime.combine(day, datetime.min.time(), views.LOCAL).astimezone(tz)
+
+    monkeypatch.setattr(views, "datetime", Midnight)
+    html = browser.get("/staff/figures").get_data(as_text=True)
+    assert "data-figures-held" in html
+    assert 'data-figures="place"' not in html
+    assert session.execute(text("SELECT count(*) FROM figure_term_columns")).scalar() == 0
+
+
+def test_a_term_under_way_sits_beside_last_years_term_as_it_was_kept(
+        app, browser, session, school, make_report, make_user):
+    """The fourth trial: a report deleted after the head was shown last year's term still
+    showed, as one fewer, in that term's total beside this term (under way). That total is
+    now the kept one; the DSL's figures count the deletion."""
+    this_term = term_of(NOW.date())
+    before = this_term.last_year()
+    reports = [make_report(school)[0] for _ in range(7)]
+    for report in reports:
+        report.created_at = datetime.combine(before.start + timedelta(days=9),
+                                             datetime.min.time(), UTC) + timedelta(hours=10)
+    session.commit()
+    head = app.test_client()
+    from tests.conftest import Browser as Client
+    Client(head).login(make_user(Role.HEAD, school).email)
+    dsl = signed_in(browser, make_user, Role.DSL, school)
+    assert dsl.role is Role.DSL
+    kept = head.get(f"/staff/figures?from={before.start}&to={before.end}")
+    assert 'data-total="7"' in kept.get_data(as_text=True)
+    gone = reports[0]
+    # deleted the one way the portal deletes a report: its retention rule
+    retention.purge(session, [retention.Retention(gone.id, school.id, "test", None, False)],
+                    app.config["PORTAL_EVIDENCE_DIR"])
+    session.commit()
+    live = browser.get(f"/staff/figures?from={before.start}&to={before.end}")
+    assert 'data-total="6"' in live.get_data(as_text=True)
+    held = head.get(f"/staff/figures?from={this_term.start}&to={this_term.end}").get_data(
+        as_text=True)
+    assert "data-figures-held" in held
+    shown = re.search(rf"<dt>{re.escape(before.label)}</dt><dd>([^<]*)</dd>", held)
+    assert shown is not None
+    assert shown.group(1) == "7"
