@@ -39,7 +39,9 @@ from ..models import (
     User,
     utcnow,
 )
+from ..models.party import SUPPORT_LABELS
 from ..vocabulary import Category
+from . import checkback
 from .acknowledge import InvalidTransition, acknowledge
 
 DESCRIPTION_MAX = 300
@@ -153,9 +155,14 @@ def support_choices(role: LinkRole, type_: SupportType) -> dict[str, str]:
 
 def add_support(session: Session, report: Report, party: ReportPupil, *, actor: User,
                 type_: SupportType, code: str, given_by: str, starts_on: date,
-                review_on: date | None, note: str) -> PartySupport:
+                review_on: date | None, note: str, ask_reporter: bool = False,
+                today: date | None = None) -> PartySupport:
     """Support or a sanction for one party: what (a code from the policy's lists), who
-    gives it, from when, and when to review it (never before it starts)."""
+    gives it, from when, and when to review it (never before it starts). With
+    ``ask_reporter``, the reporter is asked "Is it better now?" on the review date, a
+    check-back (issue 14: "On a review date, the reporter (through their follow-up code)
+    can be asked a simple question"): only for support of a target, with a review date,
+    when no other check-back is waiting."""
     _same_school(report, actor)
     if party.report_id != report.id or party.unlinked_at is not None:
         raise PartyNotFound("That person is not involved in this report.")
@@ -170,6 +177,19 @@ def add_support(session: Session, report: Report, party: ReportPupil, *, actor: 
     if any((r.type, r.code, r.given_by, r.starts_on, r.review_on, r.note)
            == (type_, code, who, starts_on, review_on, text) for r in party.support):
         raise AlreadyRecorded(AGAIN)
+    if ask_reporter:  # refused before anything is recorded, so the form can be sent again
+        if party.role != LinkRole.TARGET or type_ != SupportType.SUPPORT:
+            raise PartyError("The reporter is asked only about support for a target.")
+        if review_on is None:
+            raise PartyError("Choose a review date to ask the reporter on.")
+        if review_on < (today or checkback.today()):
+            raise PartyError("Choose a review date from today on to ask the reporter.")
+        waiting = checkback.open_check(session, report)
+        if waiting is not None:
+            raise PartyError(
+                f"The reporter is already to be asked on "
+                f"{waiting.due_on.strftime('%-d %B %Y')}: untick “ask the reporter”, or "
+                "cancel that check-back first.")
     record = PartySupport(report_id=report.id, party_id=party.id, type=type_, code=code,
                           given_by=who, starts_on=starts_on, review_on=review_on, note=text,
                           recorded_by_id=actor.id)
@@ -183,6 +203,10 @@ def add_support(session: Session, report: Report, party: ReportPupil, *, actor: 
                          school_id=report.school_id, report_id=report.id))
     session.expire(party, ["support"])
     acknowledge(session, report, actor=actor)
+    if ask_reporter and review_on is not None:
+        checkback.schedule(session, report, actor=actor, due_on=review_on, on=today,
+                           note=f"Asked on the review date of the support: "
+                                f"{SUPPORT_LABELS.get(code, code)}.")
     return record
 
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, Form, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    Form,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Optional
 
 from ..casework.parties import DESCRIPTION_MAX, NAME_MAX, REVIEW_OUTCOMES, TEXT_MAX
@@ -55,6 +64,8 @@ class SupportForm(FlaskForm):
                            validators=[_long(NAME_MAX)])
     starts_on = DateField("Starts on", validators=[InputRequired(DATE)])
     review_on = DateField("Review on (optional)", validators=[Optional()])
+    ask_reporter = BooleanField("On the review date, ask the reporter “Is it better now?” "
+                                "through their follow-up code")
     support_note = TextAreaField("Note", filters=F,
                                  validators=[_long(TEXT_MAX)])
 

@@ -148,7 +148,8 @@ def add_support(report_id: int, party_id: int) -> ResponseReturnValue:
     return _act(report, form, "party_support", lambda db: parties.add_support(
         db, report, party, actor=staff_user(), type_=kind, code=code,
         given_by=form.given_by.data or "", starts_on=required(form.starts_on.data),
-        review_on=form.review_on.data, note=form.support_note.data or ""),
+        review_on=form.review_on.data, note=form.support_note.data or "",
+        ask_reporter=bool(form.ask_reporter.data)),
         done, f"party-{party.id}")
 
 

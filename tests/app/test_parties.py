@@ -161,6 +161,44 @@ def test_support_for_the_target_with_a_review_date_writes_its_event(session, cas
         "review_on": (TODAY + timedelta(days=14)).isoformat()}
 
 
+def test_support_for_the_target_can_ask_the_reporter_on_its_review_date(
+        session, case, dsl, pupil, school):
+    """Issue 14: "On a review date, the reporter (through their follow-up code) can be asked
+    a simple question — 'Is it better now?'". Recording the target's support with its
+    review date can set that check-back in the same step."""
+    from portal.casework import checkback
+    from portal.models.party import SUPPORT_LABELS
+
+    link = linking.link(session, case, pupil, LinkRole.TARGET, actor=dsl, school=school)
+    review = TODAY + timedelta(days=14)
+    support(session, case, link, dsl, ask_reporter=True, today=TODAY)
+    session.commit()
+    check = checkback.open_check(session, case)
+    assert check is not None
+    assert check.due_on == review
+    assert check.note == ("Asked on the review date of the support: "
+                          f"{SUPPORT_LABELS['reassurance_pastoral']}.")
+    assert last_event(session, "checkback.scheduled").payload["due_on"] == review.isoformat()
+
+
+def test_asking_the_reporter_is_refused_before_anything_is_recorded(
+        session, case, dsl, pupil, school):
+    from portal.casework import checkback
+
+    link = linking.link(session, case, pupil, LinkRole.TARGET, actor=dsl, school=school)
+    witness = add(session, case, dsl, kind=PartyKind.ADULT, role=LinkRole.WITNESS,
+                  description="Mrs Dean")
+    with pytest.raises(parties.PartyError, match="Choose a review date"):
+        support(session, case, link, dsl, review_on=None, ask_reporter=True, today=TODAY)
+    with pytest.raises(parties.PartyError, match="only about support for a target"):
+        support(session, case, witness, dsl, code="witness_counselling", ask_reporter=True,
+                today=TODAY)
+    checkback.schedule(session, case, actor=dsl, due_on=TODAY + timedelta(days=3), on=TODAY)
+    with pytest.raises(parties.PartyError, match="already to be asked on"):
+        support(session, case, link, dsl, ask_reporter=True, today=TODAY)
+    assert session.scalars(select(PartySupport)).all() == []
+
+
 def test_a_sanction_only_for_a_perpetrator(session, case, dsl, pupil, school):
     """Anti-bullying policy: "Sanctioning, in line with school behaviour policy" is listed
     under pupils who have perpetrated bullying, never for the target."""

@@ -5,6 +5,7 @@ parent, a governor or an inspector what was done for each child and when")."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -308,3 +309,43 @@ def test_a_refused_csrf_token_brings_the_form_back_in_that_partys_panel(
     mine = html[html.index(f'id="party-{first.id}"'):html.index(f'id="party-{second.id}"')]
     assert "Mrs Typed" not in mine
     assert count(session, PartyInterview) == 0
+
+
+def test_the_targets_support_form_can_ask_the_reporter_on_the_review_date(
+        browser, dsl, case, session):
+    """Issue 14's check-back on a review date, from the support form: the box is offered
+    for a target only; ticked, the case's check-back list shows the day; without a review
+    date the form is refused and keeps the tick."""
+    add_party(browser, case, party_kind="adult", party_role="target",
+              description="Mrs Green, teaching assistant")
+    target = newest_party(session)
+    add_party(browser, case)
+    other = newest_party(session)
+    page = f"/staff/cases/{case.id}"
+    html = browser.get(page).get_data(as_text=True)
+
+    def form_of(party):
+        form = html[html.index(f'id="support-form-{party.id}"'):]
+        return form[:form.index("</form>")]
+
+    assert 'name="ask_reporter"' in form_of(target)
+    assert 'name="ask_reporter"' not in form_of(other)
+    refused = browser.submit(page, {"support_code": "reassurance_pastoral",
+                                    "given_by": "Mrs Patel", "starts_on": TODAY,
+                                    "ask_reporter": "y"},
+                             action=f"{page}/parties/{target.id}/support")
+    assert refused.status_code == 400
+    kept = refused.get_data(as_text=True)
+    assert "Choose a review date to ask the reporter on." in kept
+    assert re.search(r'name="ask_reporter" type="checkbox" value="y" checked', kept)
+    review = date.today() + timedelta(days=10)
+    done = browser.submit(page, {"support_code": "reassurance_pastoral",
+                                 "given_by": "Mrs Patel", "starts_on": TODAY,
+                                 "review_on": review.isoformat(), "ask_reporter": "y"},
+                          action=f"{page}/parties/{target.id}/support")
+    assert done.status_code == 302
+    shown = browser.get(page).get_data(as_text=True)
+    checks = shown[shown.index('id="check-back"'):]
+    assert review.strftime("%-d %B %Y") in checks
+    assert "Asked on the review date of the support" in checks
+    assert count(session, PartySupport) == 1
