@@ -99,6 +99,8 @@ def whole_term(period: Period) -> bool:
 def _stored(session: Session, schools: Sequence[School],
             terms: Sequence[Period]) -> dict[tuple[int, Any], FigureTermColumn]:
     ends = {t.start: t.end for t in terms if whole_term(t)}
+    if not ends:  # "this term so far" beside the same days last year: nothing is kept
+        return {}
     rows = session.scalars(select(FigureTermColumn).where(
         FigureTermColumn.school_id.in_([s.id for s in schools]),
         FigureTermColumn.first_day.in_(list(ends))))
