@@ -330,6 +330,18 @@ def compute(session: Session, schools: Sequence[School], period: Period) -> list
                      repeats[s.id], rolls.get(s.id) or None) for s in schools]
 
 
+def shown_figures(session: Session, schools: Sequence[School], period: Period, *,
+                  fixed: bool = False, kept: bool = False) -> list[Figures]:
+    """``compute``'s figures; ``fixed``: a finished whole term as first shown (model.py's
+    rule 6); ``kept``: the year before's total as it was kept, where it was."""
+    each = compute(session, schools, period)
+    if fixed:
+        return terms.fixed(session, schools, each, period)
+    if kept:
+        return terms.kept_comparison(session, schools, each)
+    return each
+
+
 def school_figures(session: Session, school: School, period: Period) -> Figures:
     return compute(session, [school], period)[0]
 
@@ -384,11 +396,7 @@ def trust_figures(session: Session, trust: Trust, period: Period,
     year before as it was kept, where it was."""
     schools = [only] if only is not None else list(session.scalars(
         select(School).where(School.trust_id == trust.id).order_by(School.name)))
-    each = compute(session, schools, period)
-    if fixed:
-        each = terms.fixed(session, schools, each, period)
-    elif kept:
-        each = terms.kept_comparison(session, schools, each)
+    each = shown_figures(session, schools, period, fixed=fixed, kept=kept)
     totals = _totals(f"{trust.name}: all schools", each, period) if each else None
     if totals is not None and fixed:
         totals = replace(totals, counted_on=min(f.counted_on or date.max for f in each))
@@ -420,15 +428,14 @@ def safe_cell(value: str) -> str:
     counts as a space (a no-break space, a byte-order mark, a zero-width space: the
     trial's finding 3)."""
     start = next((c for c in value if not _blank(c)), "")
-    return f"'{value}" if start and (start in _FORMULA_START or value[0] in _FORMULA_START) \
-        else value
+    return f"'{value}" if start in _FORMULA_START else value
 
 
 def _blank(char: str) -> bool:
     """A space of any script, a format mark (zero-width, byte-order) or a control
     character other than the tab and the line breaks (which start a formula themselves)."""
     return char not in _FORMULA_START and (
-        char.isspace() or unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp"))
+        char.isspace() or unicodedata.category(char) in ("Cf", "Cc"))
 
 
 def _csv_rows(figures: Figures) -> Iterable[tuple[str, ...]]:

@@ -25,10 +25,10 @@ from . import (
     Figures,
     PeriodError,
     TrustFigures,
-    compute,
     figures_csv,
     grouped,
     parse_period,
+    shown_figures,
     terms,
     trust_figures,
 )
@@ -69,12 +69,14 @@ class _Scope:
         db = get_session()
         self.trust = None
         self.school: School | None = None
+        self.two_schools = False  # (a school's own DSL or head gets their school)
         if user.role == Role.TRUST_LEAD:
             if user.trust_id is None or user.trust is None:
                 abort(404)
             self.trust = user.trust
             # Two schools asked for: the page says so (``_Asked``) before any is looked up.
             asked = request.args.getlist("school")
+            self.two_schools = len(asked) > 1
             slug = asked[0].strip() if len(asked) == 1 else ""
             if slug:
                 self.school = db.scalar(select(School).where(
@@ -109,19 +111,14 @@ def _figures(scope: _Scope, period: Period,
     held = whole_terms and (period.open_on(_today()) or not terms.whole_term(period))
     # a finished whole term, as first shown (rule 6); a term under way beside last year's
     # term as it was kept, if it was (its total alone is shown)
-    fixed = whole_terms and not held and terms.whole_term(period)
-    kept = whole_terms and held
+    fixed, kept = whole_terms and not held, held
     if scope.trust is not None and scope.school is None:
         trust = trust_figures(db, scope.trust, period, fixed=fixed, kept=kept)
         if held:
             trust = trust_totals_only(trust)
         return list(trust.schools), trust
     assert scope.school is not None
-    each = compute(db, [scope.school], period)
-    if fixed:
-        each = terms.fixed(db, [scope.school], each, period)
-    elif kept:
-        each = terms.kept_comparison(db, [scope.school], each)
+    each = shown_figures(db, [scope.school], period, fixed=fixed, kept=kept)
     return ([totals_only(f) for f in each] if held else each), None
 
 
@@ -157,8 +154,7 @@ class _Asked:
         self.scope = _Scope(self.user)
         self.whole_terms = self.user.role in WHOLE_TERMS
         period, self.problem = _period(self.whole_terms)
-        if self.scope.trust is not None and len(request.args.getlist("school")) > 1:
-            # (a school's own DSL or head gets their school, whatever ``school`` says)
+        if self.scope.two_schools:
             period, self.problem = None, "Choose one school."
         self.typed = {"from": request.args.get("from", "")[:20],
                       "to": request.args.get("to", "")[:20]}
