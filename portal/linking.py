@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -88,8 +89,10 @@ def _ratio(matcher: SequenceMatcher[str], name: str, least: float) -> float:
     return matcher.ratio()
 
 
-def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggestion]:
-    """Roster pupils whose names resemble names the reporter typed (never linked by itself)."""
+def suggest(session: Session, report: Report, parties: Iterable[ReportPupil] | None = None,
+            *, limit: int = 6) -> list[Suggestion]:
+    """Roster pupils whose names resemble names the reporter typed (never linked by itself);
+    ``parties``: the report's current parties, when the caller has them loaded."""
     text = " ".join([report.people_involved, report.body, report.reporter_name,
                      report.child_name])
     words = _words(text)
@@ -100,7 +103,8 @@ def suggest(session: Session, report: Report, *, limit: int = 6) -> list[Suggest
     # A first name alone ranks below any full name, and only from a word that looks like
     # a name.
     singles = _matchers(_name_like(text))
-    linked = {link.pupil_id for link in report.pupil_links if link.pupil_id is not None}
+    linked = {link.pupil_id for link in (report.pupil_links if parties is None else parties)
+              if link.pupil_id is not None and link.unlinked_at is None}
     best: dict[int, Suggestion] = {}
     pupils = session.scalars(select(Pupil).where(Pupil.school_id == report.school_id,
                                                  Pupil.on_roll.is_(True)))
@@ -209,6 +213,17 @@ def flags_for(session: Session, report_ids: Iterable[int]) -> PupilFlags:
         .where(ReportPupil.report_id.in_(ids), ReportPupil.unlinked_at.is_(None))
         .order_by(ReportPupil.linked_at, ReportPupil.id)
     ).all()
+    return _flags(links)
+
+
+def flags_of(parties: Iterable[ReportPupil]) -> PupilFlags:
+    """``flags_for`` one report from its current parties already loaded with their pupils
+    (the case page), without a query."""
+    return _flags([(p, p.pupil) for p in parties
+                   if p.pupil is not None and p.unlinked_at is None])
+
+
+def _flags(links: Iterable[Any]) -> PupilFlags:
     per_report: dict[int, list[tuple[Pupil, LinkRole, bool]]] = defaultdict(list)
     recurring, send = set(), set()
     for link, pupil in links:

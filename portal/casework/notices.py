@@ -136,12 +136,14 @@ def set_contact_active(session: Session, contact: SchoolContact, *, actor: User,
     session.flush()
 
 
-def contacts(session: Session, school_id: int, *, active_only: bool = False
-             ) -> list[SchoolContact]:
+def contacts(session: Session, school_id: int, *, active_only: bool = False,
+             rows: Iterable[SchoolContact] | None = None) -> list[SchoolContact]:
+    """The school's contacts, in use first (from ``rows``, the school's, when the caller
+    has them)."""
     query = select(SchoolContact).where(SchoolContact.school_id == school_id)
-    if active_only:
-        query = query.where(SchoolContact.active.is_(True))
-    return sorted(session.scalars(query), key=lambda c: (not c.active, c.role, c.name.lower()))
+    found = session.scalars(query) if rows is None else rows
+    return sorted((c for c in found if c.school_id == school_id and (c.active or not active_only)),
+                  key=lambda c: (not c.active, c.role, c.name.lower()))
 
 
 # --- Trusted adults' accounts -------------------------------------------------------------
@@ -285,17 +287,21 @@ def send_step_notice(session: Session, report: Report, *, actor: User, step: str
 # --- The trusted adult the pupil asked for -------------------------------------------------
 
 
-def chosen_adult(session: Session, report: Report) -> TrustedAdult | None:
+def chosen_adult(session: Session, report: Report,
+                 adults: Sequence[TrustedAdult] | None = None) -> TrustedAdult | None:
     """The trusted adult the pupil chose: by id since reports keep it (``report_adults``);
-    for an older report, the school's one adult of the name it kept, if there is one."""
+    for an older report, the school's one adult of the name it kept, if there is one
+    (``adults``: the school's, when the caller has them)."""
     row = session.get(ReportAdult, report.id)
     if row is not None:
         adult = session.get(TrustedAdult, row.adult_id)
         return adult if adult is not None and adult.school_id == report.school_id else None
     if not report.preferred_adult:
         return None
-    named = [a for a in session.scalars(select(TrustedAdult).where(
-        TrustedAdult.school_id == report.school_id)) if a.name == report.preferred_adult]
+    school = session.scalars(select(TrustedAdult).where(
+        TrustedAdult.school_id == report.school_id)) if adults is None else adults
+    named = [a for a in school
+             if a.school_id == report.school_id and a.name == report.preferred_adult]
     return named[0] if len(named) == 1 else None
 
 
@@ -351,17 +357,24 @@ class SentLine:
     at: datetime
 
 
-def sent_list(session: Session, report: Report) -> list[SentLine]:
-    """Every notice sent about the case to a contact or the chosen adult, oldest first."""
+def sent_list(session: Session, report: Report, *,
+              school_contacts: Iterable[SchoolContact] | None = None,
+              adults: Iterable[TrustedAdult] | None = None) -> list[SentLine]:
+    """Every notice sent about the case to a contact or the chosen adult, oldest first
+    (``school_contacts`` and ``adults``: the school's, when the caller has them)."""
     rows = list(session.scalars(
         select(Notice).where(Notice.report_id == report.id,
                              Notice.kind.in_([NoticeKind.CONTACT.value,
                                               NoticeKind.ADULT.value]))
         .order_by(Notice.sent_at, Notice.id)))
-    people = {c.id: c for c in session.scalars(select(SchoolContact).where(
-        SchoolContact.school_id == report.school_id))}
-    adults = {a.id: a for a in session.scalars(select(TrustedAdult).where(
-        TrustedAdult.school_id == report.school_id))}
+    if school_contacts is None:
+        school_contacts = session.scalars(select(SchoolContact).where(
+            SchoolContact.school_id == report.school_id))
+    if adults is None:
+        adults = session.scalars(select(TrustedAdult).where(
+            TrustedAdult.school_id == report.school_id))
+    people = {c.id: c for c in school_contacts if c.school_id == report.school_id}
+    chosen = {a.id: a for a in adults if a.school_id == report.school_id}
     lines = []
     for row in rows:
         by = row.sent_by.name if row.sent_by else "Tell Us"
@@ -371,7 +384,7 @@ def sent_list(session: Session, report: Report) -> list[SentLine]:
                    if contact else "a former contact")
             lines.append(SentLine(who, checklists.step_words(row.step), by, row.sent_at))
         else:
-            adult = adults.get(row.person_id)
+            adult = chosen.get(row.person_id)
             lines.append(SentLine(adult.name if adult else "the adult the pupil chose",
                                   "The pupil asked to talk to them", by, row.sent_at))
     return lines

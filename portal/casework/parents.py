@@ -270,14 +270,16 @@ class PartyParents:
     prompt: bool = False
 
 
-def for_case(session: Session, report: Report) -> list[PartyParents]:
+def for_case(session: Session, report: Report,
+             current: Sequence[ReportPupil] | None = None) -> list[PartyParents]:
     """Per roster party of the case, its parents' record (a fixed number of queries).
 
     The recurring prompt shows for a party whose child is recurring (Pupil.recurring, kept
     by portal.linking.store_recurring) while no meeting invitation for that child has been
     recorded IN THIS CASE. (The flag has no date it was set, so "since the child became
     recurring" can't be told apart; this case is the place the DSL acts from.)"""
-    parties = roster_parties(session, report)
+    parties = roster_parties(session, report) if current is None else [
+        p for p in current if p.pupil_id is not None]
     contacts = contacts_for(session, [p.pupil_id for p in parties if p.pupil_id])
     told = list(session.scalars(
         select(ParentsTold).where(ParentsTold.report_id == report.id)
@@ -333,12 +335,14 @@ def for_pupil(session: Session, pupil: Pupil) -> PupilParents:
     return PupilParents(contacts, dict(told), dict(meetings))
 
 
-def staff_of(session: Session, school_id: int) -> list[User]:
+def staff_of(session: Session, school_id: int, accounts: Iterable[User] | None = None
+             ) -> list[User]:
     """Who can be named as having told the parents: the school's active accounts, the DSL
-    team first."""
-    users = session.scalars(select(User).where(User.school_id == school_id,
-                                               User.is_active.is_(True)))
-    return sorted(users, key=lambda u: (u.role not in DSL_TEAM, u.name.lower()))
+    team first (from ``accounts``, the school's, when the caller has them)."""
+    users = session.scalars(select(User).where(User.school_id == school_id)) \
+        if accounts is None else accounts
+    return sorted((u for u in users if u.is_active and u.school_id == school_id),
+                  key=lambda u: (u.role not in DSL_TEAM, u.name.lower()))
 
 
 __all__ = ["INVITE_HOW", "RECURRING_PROMPT", "ParentsError", "PartyNotFound", "PartyParents",

@@ -301,12 +301,14 @@ def record_interview(session: Session, report: Report, party: ReportPupil, *, ac
     return interview
 
 
-def parties(session: Session, report: Report) -> list[ReportPupil]:
-    """The report's current parties with everything recorded about each, in a fixed
-    number of queries however many there are."""
+def parties(session: Session, report: Report, *, unlinked_too: bool = False
+            ) -> list[ReportPupil]:
+    """The report's current parties (and, with ``unlinked_too``, the ones unlinked since)
+    with everything recorded about each, in a fixed number of queries however many."""
+    current = () if unlinked_too else (ReportPupil.unlinked_at.is_(None),)
     return list(session.scalars(
         select(ReportPupil)
-        .where(ReportPupil.report_id == report.id, ReportPupil.unlinked_at.is_(None))
+        .where(ReportPupil.report_id == report.id, *current)
         .options(selectinload(ReportPupil.pupil),
                  selectinload(ReportPupil.finding_by),
                  selectinload(ReportPupil.support).selectinload(PartySupport.recorded_by),

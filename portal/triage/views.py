@@ -26,7 +26,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import checklists, chronology, evidence, linking, overdue, priority, retention
 from ..auth.access import READERS, allow, landing_for, staff_user
@@ -221,6 +220,8 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
                  **forms: Any) -> ResponseReturnValue:
     db = get_session()
     school = _school()
+    case = case_parts.CaseRows(db, report)
+    staff = case.staff  # first: the chronology's and check-backs' people are then at hand
     status_form = forms.get("status") or OverridableStatusForm(formdata=None)
     status_form.status.choices = {
         s.value: STATUS_LABELS[s] for s in Status if s in ops.ALLOWED[report.status]
@@ -228,16 +229,16 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
     assign_form = forms.get("assign") or AssignForm(
         formdata=None, assignee=str(report.assigned_to_id or ""))
     assign_form.assignee.choices = {"": "Nobody", **{str(u.id): u.name for u in
-                                                     ops.dsl_team(db, report.school_id)}}
+                                                     ops.dsl_team_of(staff)}}
     kinds_form = forms.get("kinds") or KindsForm(formdata=None, kinds=report.kind_values)
     query = request.args.get("q", "").strip()[:80]
     found = linking.search_pupils(db, report.school_id, query, limit=20) if query else []
     events = ops.chronology(db, report) if events is None else events
-    names = _names(db, report, events)
-    flags = linking.flags_for(db, [report.id])
+    names = _names(case, events)
+    flags = linking.flags_of(case.parties)
     return render_template(
         "triage/case.html", report=report, school=school,
-        **case_parts.context(db, report, forms),
+        **case_parts.context(case, forms),
         decision_form=forms.get("decision") or DecideCloseForm(
             formdata=None, category=report.category.value),
         can_close=Status.CLOSED in ops.ALLOWED[report.status],
@@ -257,7 +258,7 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         # Nothing pre-selected: a checked "hold" would read as if the record were held.
         hold_form=forms.get("hold") or HoldForm(formdata=None),
         action_form=forms.get("action") or ActionForm(formdata=None, happened_on=utcnow().date()),
-        suggestions=linking.suggest(db, report) if staff_user().reads_reports else [],
+        suggestions=linking.suggest(db, report, case.parties) if staff_user().reads_reports else [],
         found=found, query=query, flags=flags,
         open_required=checklists.open_required(report),
         # A case from before checklists started at arrival (migration 0014) has none until
@@ -279,19 +280,20 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
     ), code
 
 
-def _names(db: Any, report: Report, events: list[Event]) -> chronology.Names:
-    """Who the chronology names: the pupils its events mention, the school's staff."""
-    ids = chronology.pupil_ids(events)
-    pupils = {p.id: p.name for p in db.scalars(select(Pupil).where(Pupil.id.in_(ids)))} \
-        if ids else {}
-    users = {u.id: u.name for u in db.scalars(select(User).where(
-        User.school_id == report.school_id))}
-    # Parties (issue 14): a roster pupil's name, or what is known of someone not on it.
+def _names(case: case_parts.CaseRows, events: list[Event]) -> chronology.Names:
+    """Who the chronology names: the pupils its events mention, the school's staff, and
+    the case's parties (issue 14: a roster pupil's name, or what is known of someone not
+    on it). A pupil the events name who was never a party is the only one looked up."""
+    known = {p.pupil.id: p.pupil for p in case.every_party if p.pupil is not None}
+    missing = chronology.pupil_ids(events) - known.keys()
+    if missing:
+        known.update((p.id, p) for p in case.session.scalars(
+            select(Pupil).where(Pupil.id.in_(missing))))
     party_ids = chronology.party_ids(events)
-    parties = {p.id: p.label for p in db.scalars(
-        select(ReportPupil).where(ReportPupil.id.in_(party_ids))
-        .options(selectinload(ReportPupil.pupil)))} if party_ids else {}
-    return chronology.Names(pupils=pupils, users=users, parties=parties)
+    return chronology.Names(
+        pupils={i: p.name for i, p in known.items()},
+        users={u.id: u.name for u in case.staff},
+        parties={p.id: p.label for p in case.every_party if p.id in party_ids})
 
 
 @bp.route("/cases/<int:report_id>")

@@ -8,16 +8,15 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 from wtforms import DateField, TextAreaField
 from wtforms.validators import InputRequired
 
 from ..auth.access import READERS, allow, staff_user
 from ..casework import checkback
 from ..forms import clean_text, max_length, required
-from ..models import Report
 from ..models.checkback import FEELING_LABELS, NOTE_LIMIT, CheckBack
-from .case_parts import case_part
+from .case_parts import CaseRows, case_part
 from .views import _act, _case, bp, register_case_form
 
 ANCHOR = "check-back"
@@ -53,8 +52,9 @@ class CancelCheckBackForm(FlaskForm):
 
 
 @case_part
-def _check_backs(session: Session, report: Report, forms: Mapping[str, Any]) -> dict[str, Any]:
+def _check_backs(case: CaseRows, forms: Mapping[str, Any]) -> dict[str, Any]:
     """The case's check-backs with their answers, and the two forms."""
+    session, report = case.session, case.report
     rows = list(session.scalars(
         select(CheckBack).where(CheckBack.report_id == report.id)
         .options(selectinload(CheckBack.scheduled_by), selectinload(CheckBack.cancelled_by))

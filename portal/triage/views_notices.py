@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
 
 from ..auth.access import READERS, allow, staff_user
 from ..casework import notices
@@ -24,18 +23,21 @@ ANCHOR = "notices"
 
 
 @case_parts.case_part
-def _notices_part(session: Session, report: Report, forms: Mapping[str, Any]) -> dict[str, Any]:
+def _notices_part(case: case_parts.CaseRows, forms: Mapping[str, Any]) -> dict[str, Any]:
     """The notice steps on the case with their contacts, the adult the pupil chose, and
     the notices sent."""
-    school_contacts = notices.contacts(session, report.school_id, active_only=True)
-    adult = notices.chosen_adult(session, report)
+    session, report = case.session, case.report
+    school_contacts = notices.contacts(session, report.school_id, active_only=True,
+                                       rows=case.school_contacts)
+    adult = notices.chosen_adult(session, report, case.adults)
     return {
         "notice_items": [(item, notices.eligible(school_contacts, item.key),
                           notices.roles_words(item.key))
                          for item in notices.notice_items(report)],
         "notice_counts": notices.sent_counts(session, report),
         "notice_form": forms.get("notice") or StepNoticeForm(formdata=None),
-        "notices_sent": notices.sent_list(session, report),
+        "notices_sent": notices.sent_list(session, report, school_contacts=case.school_contacts,
+                                           adults=case.adults),
         "chosen_adult": adult,
         "chosen_adult_account": notices.adult_account(session, adult),
         "adult_step": notices.ADULT_STEP,

@@ -20,9 +20,9 @@ from ..auth.access import READERS, allow, staff_user
 from ..casework import parents
 from ..db import get_session
 from ..forms import required
-from ..models import ParentsTold, Pupil, Report, ReportPupil
+from ..models import ParentsTold, Pupil, ReportPupil
 from . import views
-from .case_parts import case_part
+from .case_parts import CaseRows, case_part
 from .forms_parents import InviteForm, MeetingForm, ParentsToldForm
 from .views import _act, _case, bp
 
@@ -116,10 +116,11 @@ views.register_case_form("triage.complete_meeting", "parents_meeting", MeetingFo
 
 
 @case_part
-def parents_part(session: Session, report: Report, forms: Mapping[str, Any]) -> dict[str, Any]:
-    """The "Parents and carers" section: per roster child, their parents' record and the
-    forms, each a fresh one unless it is the one just refused (by its child and meeting)."""
-    rows = parents.for_case(session, report)
+def parents_part(case: CaseRows, forms: Mapping[str, Any]) -> dict[str, Any]:
+    """Each roster child's parents and carers: their parents' record and the forms, each
+    a fresh one unless it is the one just refused (by its child and meeting)."""
+    session, report = case.session, case.report
+    rows = parents.for_case(session, report, case.parties)
     me = staff_user()
     today = date.today()
     told_refused = forms.get("parents_told")
@@ -171,7 +172,7 @@ def parents_part(session: Session, report: Report, forms: Mapping[str, Any]) -> 
     return {
         "parents_rows": rows,
         "parents_staff_options": [("me", f"Me ({me.name})")] + [
-            (str(u.id), u.name) for u in parents.staff_of(session, report.school_id)
+            (str(u.id), u.name) for u in parents.staff_of(session, report.school_id, case.staff)
             if u.id != me.id],
         "parents_told_forms": told_forms, "parents_invite_forms": invite_forms,
         "parents_meeting_forms": meeting_forms, "parents_opened": opened,

@@ -11,7 +11,6 @@ from typing import Any
 from flask import abort, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
 
 from ..auth.access import READERS, allow, staff_user
 from ..casework import parties
@@ -82,10 +81,10 @@ def _refused_ids() -> tuple[int | None, int | None]:
 
 
 @case_parts.case_part
-def _people(session: Session, report: Report, forms: Mapping[str, Any]) -> dict[str, Any]:
+def _people(case: case_parts.CaseRows, forms: Mapping[str, Any]) -> dict[str, Any]:
     """Each party with everything recorded about them, and a form of each kind for each
     (the refused one with what was typed)."""
-    people = parties.parties(session, report)
+    people = case.parties
     refused_party, refused_support = _refused_ids()
     today = utcnow().date()
     per_party: dict[int, dict[str, Any]] = {}
