@@ -71,21 +71,30 @@ def told_mum(case, **extra):
             "what": "Told Mum by phone what happened at lunch.", **extra}
 
 
-def test_the_case_page_shows_each_childs_contacts_and_a_form_per_child(browser, case):
+def party_panel(html: str, party_id: int) -> str:
+    """The html of one party's panel in "People involved"."""
+    start = html.index(f'<li class="party" id="party-{party_id}"')
+    following = html.find('<li class="party" id="party-', start + 1)
+    return html[start:following if following != -1 else html.index("</section>", start)]
+
+
+def test_each_childs_parents_are_inside_that_childs_panel_with_a_form_per_child(
+        browser, case):
     html = browser.get(case["page"]).get_data(as_text=True)
-    section = html[html.index('id="parents"'):]
-    assert section.index(f'id="parents-{case["target"]}"') < \
-        section.index(f'id="parents-{case["other"]}"')
-    assert "Sara Khan" in section
-    assert "07700 900123" in section
-    assert f'action="{case["told"]}"' in section
-    assert f'action="{case["page"]}/parties/{case["other"]}/parents-told"' in section
-    # ids are unique although each child has the same forms
-    end = section.index("</section>")
-    mine = re.findall(r'\bid="([^"]+)"', section[:end])
-    others = set(re.findall(r'\bid="([^"]+)"', html[:html.index('id="parents"')]))
-    assert len(mine) == len(set(mine)), sorted(i for i in mine if mine.count(i) > 1)
-    assert set(mine) & others == set()
+    aisha = party_panel(html, case["target"])
+    jack = party_panel(html, case["other"])
+    # Aisha's panel holds her parents: Mum's contact and the form that records for Aisha
+    assert f'id="parents-{case["target"]}"' in aisha
+    assert "Sara Khan" in aisha and "07700 900123" in aisha
+    assert f'action="{case["told"]}"' in aisha
+    # and Jack's holds his, with nothing of Aisha's mother
+    assert f'id="parents-{case["other"]}"' in jack
+    assert f'action="{case["page"]}/parties/{case["other"]}/parents-told"' in jack
+    assert "Sara Khan" not in jack
+    assert html.index(f'id="party-{case["target"]}"') < html.index(f'id="party-{case["other"]}"')
+    # ids are unique on the whole page although each child has the same forms
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
 def test_told_mum_by_phone_through_the_page(browser, case, session, dsl):
@@ -100,7 +109,7 @@ def test_told_mum_by_phone_through_the_page(browser, case, session, dsl):
     assert "Parents of Aisha Khan told: Sara Khan (Mum), by phone call" in page  # chronology
     pupil = browser.get(f"/staff/pupils/{case['aisha'].id}").get_data(as_text=True)
     assert "Told Mum by phone what happened at lunch." in pupil
-    assert f"/staff/cases/{case['id']}#parents" in pupil
+    assert f"/staff/cases/{case['id']}#parents-{case['target']}" in pupil
 
 
 def test_without_a_csrf_token_nothing_is_recorded(browser, case, session):
@@ -277,10 +286,18 @@ def test_staff_may_not_record_for_parents(app, case, make_user, school):
     assert staff.client.post(case["told"], data=told_mum(case)).status_code in (400, 403)
 
 
-def test_a_case_without_roster_children_says_to_link_them(browser, school, make_report, dsl):
+def test_someone_not_on_the_roster_has_no_parents_panel(browser, school, make_report, dsl,
+                                                       session):
     stored, _ = make_report(school)
+    unknown = ReportPupil(report_id=stored.id, pupil_id=None, party_kind="unknown",
+                          description="an Instagram account", role=LinkRole.ALLEGED_PERPETRATOR,
+                          linked_by_id=dsl.id)
+    session.add(unknown)
+    session.commit()
     html = browser.get(f"/staff/cases/{stored.id}").get_data(as_text=True)
-    assert "Link the pupils involved from the roster first" in html
+    panel = party_panel(html, unknown.id)
+    assert "an Instagram account" in panel
+    assert "Parents and carers" not in panel
     assert "/parents-told" not in html  # no child, nothing to record against
 
 
