@@ -472,6 +472,17 @@ def _figures_viewed(p: dict[str, Any], _n: Names) -> Line:
     return Line(f"Looked at the figures{where} for {p['from']} to {p['to']}")
 
 
+@renders(Action.CASE_EXPORTED)
+def _case_exported(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Case exported as a {str(p.get('format', 'pdf')).upper()}")
+
+
+@renders(Action.PUPIL_EXPORTED)
+def _pupil_exported(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Record of {_pupil(n, p['pupil_id'])} exported as a "
+                f"{str(p.get('format', 'pdf')).upper()}")
+
+
 def render(event: Event, names: Names) -> Line:
     """The words of one event."""
     return RENDERERS[Action(event.action)](event.payload, names)

@@ -93,6 +93,9 @@ class Action(enum.StrEnum):
     FIGURES_EXPORTED = "figures.exported"
     # ... and looked at on the page (the trial's finding 10: who read which period's figures)
     FIGURES_VIEWED = "figures.viewed"
+    # Records leaving the portal (issue 16): a case's or a child's record as a PDF
+    CASE_EXPORTED = "case.exported"
+    PUPIL_EXPORTED = "pupil.exported"
 
 
 class PayloadError(ValueError):
@@ -230,6 +233,9 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.FIGURES_EXPORTED: _schema(**{"format": Text, "from": Text, "to": Text,
                                         "school": OptionalText}),
     Action.FIGURES_VIEWED: _schema(**{"from": Text, "to": Text, "school": OptionalText}),
+    # a record leaving as a file: its format ("pdf"); for a child's record, the child
+    Action.CASE_EXPORTED: _schema(format=Text),
+    Action.PUPIL_EXPORTED: _schema(pupil_id=Number, format=Text),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

@@ -4,6 +4,7 @@
 # case page (portal.triage.case_parts) when imported.
 from . import (
     views_checkback,  # noqa: F401
+    views_export,  # noqa: F401 - records leaving as PDFs (issue 16)
     views_notices,  # noqa: F401
     views_parents,  # noqa: F401
     views_parties,  # noqa: F401

@@ -112,7 +112,7 @@ def test_a_colleagues_newer_answer_is_not_overwritten_by_what_the_page_showed(
     assert other.submit(page, theirs, action=f"{page}/steps").status_code == 302
     # and the DSL then saves the first step from their older page
     assert browser.client.post(f"{page}/steps", data={
-        **mine, "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+        **mine, "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
                                         browser.get(page).get_data(as_text=True)).group(1),
     }).status_code == 302
     # Then both answers stand
@@ -242,7 +242,7 @@ def test_grouped_forms_need_the_csrf_token(browser, case, session, path):
 def page_token(person: Browser) -> str:
     """The session's CSRF token, read from the sign-out page every role can open."""
     html = person.get("/staff/logout").get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 @pytest.mark.parametrize("path", ["steps", "decision-and-close"])

@@ -187,7 +187,7 @@ def test_another_schools_pupil_cannot_be_linked_or_seen(
     forged = browser.submit(page, {"pupil_id": str(stranger.id), "role": "target"},
                             action=f"{page}/notes")  # a valid token, posted to the link route
     assert forged.status_code == 400  # the notes form itself refuses: no note text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
                       browser.get(page).get_data(as_text=True)).group(1)
     response = browser.client.post(f"{page}/pupils", data={
         "pupil_id": str(stranger.id), "role": "target", "csrf_token": token})
@@ -517,7 +517,7 @@ def test_no_staff_route_writes_without_an_audit_event(
     missing = staff_post_routes(app) - set(cases) - set(admin_cases)
     assert not missing, f"add the new staff routes to this table: {sorted(missing)}"
     assert staff_post_routes(app) == set(cases) | set(admin_cases)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
                       browser.get("/staff/concerns/new").get_data(as_text=True)).group(1)
     for rule, (url, data) in cases.items():
         before = session.scalar(select(func.max(Event.id))) or 0
@@ -534,7 +534,7 @@ def test_no_staff_route_writes_without_an_audit_event(
     admin = make_user(Role.ADMIN, school)
     as_admin = Browser(app.test_client())
     as_admin.login(admin.email)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
                       as_admin.get("/staff/school/contacts").get_data(as_text=True)).group(1)
     for rule, (url, data) in admin_cases.items():
         before = session.scalar(select(func.max(Event.id))) or 0

@@ -34,7 +34,9 @@ LAST_TERM = recent_terms(TODAY)[0]
 VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded",
                           "search.run",  # a search is recorded with what was searched for
                           # the figures looked at, or leaving as a CSV or a PDF
-                          "figures.viewed", "figures.exported"})
+                          "figures.viewed", "figures.exported",
+                          # a case or a child's record leaving as a PDF (issue 16)
+                          "case.exported", "pupil.exported"})
 SESSION_CLOCK = ("staff_sessions", "last_seen_at")
 # A finished term is fixed the first time a head or a trust lead is shown it (figures rule 6):
 # rows may be added to this table by a GET, never changed.

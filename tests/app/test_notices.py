@@ -458,7 +458,7 @@ def form_fields(html: str, form_id: str) -> dict[str, str]:
     start = html.rindex("<form", 0, start + 1) if "<form" in html[start - 300:start] else start
     chunk = html[start:html.index("</form>", start)]
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', chunk)) | \
-        {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+        {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
                                  chunk).group(1)}
 
 
@@ -700,7 +700,7 @@ def test_another_schools_contact_or_adult_is_not_found(browser, session, admin, 
     signed_in(browser, admin)
     assert browser.get(f"/staff/school/contacts/{theirs.id}").status_code == 404
     page = browser.get("/staff/school/contacts").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     assert browser.client.post(f"/staff/school/contacts/{theirs.id}/active",
                                data={"csrf_token": token}).status_code == 404
     assert browser.client.post(f"/staff/school/adults/{other.trusted_adults[0].id}/account",

@@ -12,7 +12,7 @@ from portal.pdf import render_pdf
 from tests.pdf_text import pdf_page_texts, pdf_pages, pdf_text
 
 EXPORTED_AT = datetime(2026, 12, 2, 9, 5, tzinfo=UTC)
-FOOTER = "Confidential — exported by Ms Okafor (DSL) at 02 Dec 2026 09:05 UTC"
+FOOTER = "Confidential — exported by Ms Okafor (DSL) at 02 Dec 2026 09:05 GMT"  # UK time
 
 
 def figures_pdf(app: Flask, rows: int, *, exported_by: str = "Ms Okafor (DSL)",
