@@ -477,6 +477,16 @@ def _case_exported(p: dict[str, Any], _n: Names) -> Line:
     return Line(f"Case exported as a {str(p.get('format', 'pdf')).upper()}")
 
 
+@renders(Action.EVIDENCE_BUNDLED)
+def _bundled(p: dict[str, Any], _n: Names) -> Line:
+    from .casework.bundle import BUNDLE_REASONS
+
+    files = len(p["evidence_ids"])
+    return Line(f"Evidence bundle made for {BUNDLE_REASONS.get(p['reason'], p['reason'])} "
+                f"({files} file{'s' if files != 1 else ''})",
+                f"Reference: {p['reference']}" if p["reference"] else None)
+
+
 @renders(Action.PUPIL_EXPORTED)
 def _pupil_exported(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Record of {_pupil(n, p['pupil_id'])} exported as a "

@@ -95,6 +95,7 @@ class Action(enum.StrEnum):
     FIGURES_VIEWED = "figures.viewed"
     # Records leaving the portal (issue 16): a case's or a child's record as a PDF
     CASE_EXPORTED = "case.exported"
+    EVIDENCE_BUNDLED = "evidence.bundled"
     PUPIL_EXPORTED = "pupil.exported"
 
 
@@ -108,6 +109,7 @@ OptionalText = (str, NoneType)
 Number = (int,)
 OptionalNumber = (int, NoneType)
 Texts = (list,)  # a list of strings: checked item by item
+Numbers = (list,)  # a list of ids, under a key ending "_ids": checked item by item
 Changes = (list,)  # school.settings: [{"setting", "from", "to"}]
 Flag = (bool,)
 
@@ -235,6 +237,9 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.FIGURES_VIEWED: _schema(**{"from": Text, "to": Text, "school": OptionalText}),
     # a record leaving as a file: its format ("pdf"); for a child's record, the child
     Action.CASE_EXPORTED: _schema(format=Text),
+    # an evidence bundle: who it is for (portal.casework.bundle.BUNDLE_REASONS), the
+    # reference the DSL gave (a crime or referral number), and the files put in it
+    Action.EVIDENCE_BUNDLED: _schema(reason=Text, reference=Text, evidence_ids=Numbers),
     Action.PUPIL_EXPORTED: _schema(pupil_id=Number, format=Text),
 })
 
@@ -253,6 +258,8 @@ def _fits(value: Any, types: tuple[type, ...], key: str) -> bool:
             and isinstance(item["setting"], str)
             and isinstance(item["from"], _SCALAR) and isinstance(item["to"], _SCALAR)
             for item in value)
+    if isinstance(value, list) and key.endswith("_ids"):
+        return all(isinstance(item, int) and not isinstance(item, bool) for item in value)
     if isinstance(value, list):
         return all(isinstance(item, str) for item in value)
     return True

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from .. import checklists, chronology, evidence, linking, overdue, priority, retention
 from ..auth.access import READERS, allow, landing_for, staff_user
 from ..casework import concern_author
+from ..casework.bundle import BUNDLE_REASONS
 from ..db import get_session
 from ..errors import RERENDER
 from ..events import Action
@@ -276,7 +277,7 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         events=[(e, chronology.render(e, names)) for e in events
                 if e.action != Action.CASE_VIEWED],
         views=[e for e in events if e.action == Action.CASE_VIEWED],
-        due=_due(report, school), now=utcnow(),
+        due=_due(report, school), now=utcnow(), bundle_reasons=BUNDLE_REASONS,
     ), code
 
 

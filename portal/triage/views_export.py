@@ -18,13 +18,13 @@ child's page does not.
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import checklists, chronology, linking
 from ..auth.access import READERS, allow, staff_user
-from ..casework import parents
+from ..casework import bundle, parents
 from ..db import get_session
 from ..events import Action
 from ..models import Event, Pupil, Report, utcnow
@@ -114,3 +114,34 @@ def export_pupil(pupil_id: int) -> ResponseReturnValue:
                     school_id=child.school_id))
     db.commit()
     return _pdf(body, f"pupil-{child.id}.pdf")
+
+
+@bp.route("/cases/<int:report_id>/bundle.zip")
+@limiter.limit("20 per minute", key_func=_key)
+@allow(READERS)
+def bundle_case(report_id: int) -> ResponseReturnValue:
+    """The evidence bundle, for the agency chosen (``?reason=``, with an optional
+    ``reference``); without one, the page that asks, and nothing recorded."""
+    from ..pdf import render_pdf
+
+    report = _case(report_id)
+    db = get_session()
+    reason = request.args.get("reason", "")
+    reference = request.args.get("reference", "")
+    try:
+        made = bundle.make(
+            db, report, actor=staff_user(), reason=reason, reference=reference,
+            folder=current_app.config["PORTAL_EVIDENCE_DIR"] / str(report.school_id),
+            summary_pdf=lambda: render_pdf(case_pdf_html(report)))
+    except bundle.BundleRefused as refused:
+        db.rollback()
+        status = 400 if "asked" in request.args or reason or reference else 200
+        return render_template("triage/bundle.html", report=report, problem=str(refused)
+                               if status == 400 else "", reasons=bundle.BUNDLE_REASONS,
+                               reason=reason, reference=reference[:bundle.REFERENCE_LIMIT * 2],
+                               ), status
+    db.commit()
+    response = Response(made.data, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{made.name}"', "Cache-Control": "no-store"})
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

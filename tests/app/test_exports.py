@@ -8,7 +8,11 @@ event. The PDFs are read back with pypdf (tests/pdf_text.py).
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import re
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -163,11 +167,13 @@ def test_only_the_dsl_team_may_export(app, case, make_user, school, role, sessio
     other = Browser(app.test_client())
     other.login(make_user(role, school).email)
     for url in (f"/staff/cases/{case['id']}/export.pdf",
-                f"/staff/pupils/{case['aisha'].id}/export.pdf"):
+                f"/staff/pupils/{case['aisha'].id}/export.pdf",
+                f"/staff/cases/{case['id']}/bundle.zip?reason=police"):
         response = other.client.get(url)
         assert response.status_code in (302, 403, 404), (role, url)
-        assert response.mimetype != "application/pdf"
+        assert response.mimetype not in ("application/pdf", "application/zip")
     assert exported(session, "case.exported") == exported(session, "pupil.exported") == []
+    assert exported(session, "evidence.bundled") == []
 
 
 def test_another_schools_dsl_gets_not_found(app, case, make_school, make_user, session):
@@ -176,6 +182,9 @@ def test_another_schools_dsl_gets_not_found(app, case, make_school, make_user, s
     other.login(make_user(Role.DSL, elm).email)
     assert other.client.get(f"/staff/cases/{case['id']}/export.pdf").status_code == 404
     assert other.client.get(f"/staff/pupils/{case['aisha'].id}/export.pdf").status_code == 404
+    assert other.client.get(
+        f"/staff/cases/{case['id']}/bundle.zip?reason=ceop").status_code == 404
+    assert exported(session, "evidence.bundled") == []
     assert exported(session, "case.exported") == exported(session, "pupil.exported") == []
 
 
@@ -184,3 +193,103 @@ def test_script_in_the_report_is_text_in_the_pdf(browser, school, make_report, d
     text = flat(pdf_text(browser.get(f"/staff/cases/{stored.id}/export.pdf").data))
     assert '<script>alert("x")</script><b>bold</b>' in text
 
+
+
+# --- the evidence bundle ---------------------------------------------------------------
+
+
+def bundle_url(case, **args) -> str:
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    return f"/staff/cases/{case['id']}/bundle.zip" + (f"?{query}" if query else "")
+
+
+def read_csv(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+
+
+def test_the_bundle_holds_the_files_whose_hashes_match_the_manifest(browser, case, session,
+                                                                    dsl):
+    browser.get(f"/staff/cases/{case['id']}/evidence/{case['item'].id}")  # a download first
+    response = browser.get(bundle_url(case, reason="ceop", reference="CEOP-1234"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert f'filename="case-{case["id"]}-evidence-bundle.zip"' in \
+        response.headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    name = f"report-{case['id']}-evidence-1.pdf"
+    assert sorted(archive.namelist()) == sorted(
+        [name, f"case-{case['id']}.pdf", "manifest.csv", "custody.csv"])
+    (row,) = read_csv(archive, "manifest.csv")
+    assert row["file"] == name
+    # recomputing each file's SHA-256 gives the manifest's
+    assert hashlib.sha256(archive.read(name)).hexdigest() == row["sha256_kept"] \
+        == case["item"].sha256_kept
+    assert row["sha256_received"] == case["item"].sha256_received
+    assert row["added_by"] == "the reporter, with the report"
+    custody = read_csv(archive, "custody.csv")
+    assert [(c["file"], c["who"], c["what"]) for c in custody] == [
+        (name, "Mrs Dee Lane", "downloaded"),
+        (name, "Mrs Dee Lane", "put in this bundle for CEOP (Child Exploitation and Online "
+                               "Protection)")]
+    assert "Confidential — exported by Mrs Dee Lane" in pdf_text(
+        archive.read(f"case-{case['id']}.pdf"))
+    (event,) = exported(session, "evidence.bundled")
+    assert (event.actor_id, event.report_id, event.payload) == (
+        dsl.id, case["id"], {"reason": "ceop", "reference": "CEOP-1234",
+                             "evidence_ids": [case["item"].id]})
+    page = browser.get(f"/staff/cases/{case['id']}").get_data(as_text=True)
+    assert "Evidence bundle made for CEOP" in page and "Reference: CEOP-1234" in page
+
+
+def test_a_second_bundle_shows_the_first_in_its_custody_log(browser, case):
+    browser.get(bundle_url(case, reason="police"))
+    archive = zipfile.ZipFile(io.BytesIO(browser.get(bundle_url(case, reason="ceop")).data))
+    whats = [c["what"] for c in read_csv(archive, "custody.csv")]
+    assert whats == ["put in a bundle for The police",
+                     "put in this bundle for CEOP (Child Exploitation and Online Protection)"]
+
+
+def test_without_a_reason_the_page_asks_and_nothing_is_recorded(browser, case, session):
+    first = browser.get(bundle_url(case))
+    assert first.status_code == 200
+    assert "Who is it for?" in first.get_data(as_text=True)
+    refused = browser.get(bundle_url(case, asked=1, reason="", reference="Crime%2042"))
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "Choose who the bundle is for." in html
+    assert 'value="Crime 42"' in html  # what was typed is kept
+    forged = browser.get(bundle_url(case, reason="the-press"))
+    assert forged.status_code == 400
+    assert exported(session, "evidence.bundled") == []
+
+
+def test_a_file_changed_on_disk_is_refused_not_bundled(app, browser, case, session, school):
+    from portal import evidence as store
+
+    path = app.config["PORTAL_EVIDENCE_DIR"] / str(school.id) / case["item"].stored_name
+    path.unlink()
+    store.write(path.parent, path.name, b"%PDF-1.4\n% something else\n")
+    response = browser.get(bundle_url(case, reason="police"))
+    assert response.status_code == 400
+    assert "no longer matches the hash" in response.get_data(as_text=True)
+    # and a file whose encrypted bytes were changed cannot be read: refused the same way
+    damaged = bytearray(path.read_bytes())
+    damaged[-1] ^= 1
+    path.write_bytes(bytes(damaged))
+    response = browser.get(bundle_url(case, reason="police"))
+    assert response.status_code == 400
+    assert "no longer matches the hash" in response.get_data(as_text=True)
+    assert exported(session, "evidence.bundled") == []
+
+
+def test_the_case_page_offers_the_exports_and_the_bundle(browser, case):
+    html = browser.get(f"/staff/cases/{case['id']}").get_data(as_text=True)
+    assert f'href="/staff/cases/{case["id"]}/export.pdf"' in html
+    form = html[html.rindex("<form", 0, html.index('id="bundle-form"')):]
+    form = form[:form.index("</form>")]
+    assert f'action="/staff/cases/{case["id"]}/bundle.zip"' in form
+    assert 'method="get"' in form
+    for value in ("police", "ceop", "social_care", "local_authority"):
+        assert f'value="{value}"' in form
+    pupil = browser.get(f"/staff/pupils/{case['aisha'].id}").get_data(as_text=True)
+    assert f'href="/staff/pupils/{case["aisha"].id}/export.pdf"' in pupil
