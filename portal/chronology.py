@@ -487,6 +487,19 @@ def _bundled(p: dict[str, Any], _n: Names) -> Line:
                 f"Reference: {p['reference']}" if p["reference"] else None)
 
 
+@renders(Action.EVIDENCE_MARKED_NUDE)
+def _marked_nude(p: dict[str, Any], _n: Names) -> Line:
+    return Line("A kept file was marked as a suspected nude or semi-nude image of a child: "
+                "it is not shown, not bundled, and leaves only with a written reason",
+                p["note"] or None)
+
+
+@renders(Action.EVIDENCE_RELEASED)
+def _released(p: dict[str, Any], _n: Names) -> Line:
+    return Line("A file marked as a suspected nude image was downloaded for a referral",
+                p["reason"])
+
+
 @renders(Action.PUPIL_EXPORTED)
 def _pupil_exported(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Record of {_pupil(n, p['pupil_id'])} exported as a "

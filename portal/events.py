@@ -96,6 +96,10 @@ class Action(enum.StrEnum):
     # Records leaving the portal (issue 16): a case's or a child's record as a PDF
     CASE_EXPORTED = "case.exported"
     EVIDENCE_BUNDLED = "evidence.bundled"
+    # a kept file marked as a suspected nude image of a child, and such a file let out
+    # for a referral (portal.casework.nude_images)
+    EVIDENCE_MARKED_NUDE = "evidence.marked_nude"
+    EVIDENCE_RELEASED = "evidence.released"
     PUPIL_EXPORTED = "pupil.exported"
 
 
@@ -240,6 +244,10 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     # an evidence bundle: who it is for (portal.casework.bundle.BUNDLE_REASONS), the
     # reference the DSL gave (a crime or referral number), and the files put in it
     Action.EVIDENCE_BUNDLED: _schema(reason=Text, reference=Text, evidence_ids=Numbers),
+    # the DSL's note (why it was marked; never a description of the image)
+    Action.EVIDENCE_MARKED_NUDE: _schema(evidence_id=Number, note=Text),
+    # the written reason naming the referral it was let out for
+    Action.EVIDENCE_RELEASED: _schema(evidence_id=Number, reason=Text),
     Action.PUPIL_EXPORTED: _schema(pupil_id=Number, format=Text),
 })
 

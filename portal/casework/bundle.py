@@ -7,7 +7,9 @@ whom, and records it (``evidence.bundled``); the bundle's own custody log then s
 download and every earlier bundle of each file, and this one.
 
 ``manifest.csv``: each file's name in the zip, its type, the SHA-256 and size of what was
-received and of what was kept, when it was added and by whom. Recomputing a kept file's
+received and of what was kept, when it was added and by whom. A file marked as a suspected
+nude image of a child is never copied into a bundle: its row says it was withheld, with
+its hashes (portal.casework.nude_images). Recomputing a kept file's
 SHA-256 gives the manifest's (the bytes are written as read, decrypted, never re-encoded).
 
 No Flask here: the view passes the PDF it made and the folder the files are kept in.
@@ -77,7 +79,11 @@ def make(session: Session, report: Report, *, actor: User, reason: str, referenc
         raise BundleRefused(f"Keep the reference to {REFERENCE_LIMIT} characters.")
     items = list(report.evidence)
     kept: list[tuple[str, Evidence, bytes]] = []
+    withheld: list[tuple[int, Evidence]] = []
     for number, item in enumerate(items, start=1):
+        if item.suspected_nude:  # UKCIS: never copied or shared (portal.casework.nude_images)
+            withheld.append((number, item))
+            continue
         path = folder / item.stored_name
         if not path.is_file():
             raise BundleRefused(f"File {number} is missing from the evidence store: nothing "
@@ -97,16 +103,22 @@ def make(session: Session, report: Report, *, actor: User, reason: str, referenc
         manifest.append([name, item.content_type, item.sha256_received, item.sha256_kept,
                          str(item.size_received), str(item.size_kept), uk(item.received_at),
                          "the reporter, with the report", item.treatment])
+    for number, item in withheld:
+        manifest.append([f"file {number} withheld: suspected nude or semi-nude image of a child "
+                         "(UKCIS guidance), not copied", item.content_type, item.sha256_received,
+                         item.sha256_kept, str(item.size_received), str(item.size_kept),
+                         uk(item.received_at), "the reporter, with the report", item.treatment])
     custody = [["file", "when_uk", "who", "what"]]
     names = {item.id: name for name, item, _data in kept}
     history = session.scalars(
         select(Event).where(Event.report_id == report.id,
                             Event.action.in_([Action.EVIDENCE_DOWNLOADED,
+                                              Action.EVIDENCE_RELEASED,
                                               Action.EVIDENCE_BUNDLED]))
         .options(selectinload(Event.actor)).order_by(Event.created_at, Event.id))
     for event in history:
         who = event.actor.name if event.actor else "Tell Us"
-        if event.action == Action.EVIDENCE_DOWNLOADED:
+        if event.action in (Action.EVIDENCE_DOWNLOADED, Action.EVIDENCE_RELEASED):
             downloaded = names.get(event.payload["evidence_id"])
             if downloaded:
                 custody.append([downloaded, uk(event.created_at), who, "downloaded"])

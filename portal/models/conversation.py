@@ -59,6 +59,14 @@ class Evidence(Base):
     # What was done to it: "image rebuilt from pixels (metadata removed)" or "kept as sent".
     treatment: Mapped[str] = mapped_column(String(80))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Marked by a DSL as a suspected nude or semi-nude image of a child (UKCIS guidance):
+    # never bundled, downloaded only with a written reason (portal.casework.nude_images).
+    suspected_nude_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspected_nude_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def suspected_nude(self) -> bool:
+        return self.suspected_nude_at is not None
 
 
 class OutboxMessage(Base):

@@ -6,6 +6,7 @@ from . import (
     views_checkback,  # noqa: F401
     views_export,  # noqa: F401 - records leaving as PDFs (issue 16)
     views_notices,  # noqa: F401
+    views_nude,  # noqa: F401 - suspected nude images (UKCIS guidance)
     views_parents,  # noqa: F401
     views_parties,  # noqa: F401
     views_search,  # noqa: F401 - the search page (portal.search)

@@ -278,7 +278,19 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
                 if e.action != Action.CASE_VIEWED],
         views=[e for e in events if e.action == Action.CASE_VIEWED],
         due=_due(report, school), now=utcnow(), bundle_reasons=BUNDLE_REASONS,
+        **_nude_forms(forms, report),
     ), code
+
+
+def _nude_forms(forms: dict[str, Any], report: Report) -> dict[str, Any]:
+    """The "mark as a suspected nude image" form: a blank one, and the refused one with the
+    file it was for (portal.triage.views_nude)."""
+    from .views_nude import MarkNudeForm
+
+    refused = forms.get("nude_mark")
+    args = request.view_args or {}
+    return {"nude_blank": MarkNudeForm(formdata=None), "nude_form": refused,
+            "nude_for": args.get("evidence_id") if refused is not None else None}
 
 
 def _names(case: case_parts.CaseRows, events: list[Event]) -> chronology.Names:
@@ -449,6 +461,9 @@ def download_evidence(report_id: int, evidence_id: int) -> ResponseReturnValue:
     item = db.get(Evidence, evidence_id)
     if item is None or item.report_id != report.id:
         abort(404)
+    if item.suspected_nude:  # UKCIS: only with a written reason (portal.casework.nude_images)
+        return redirect(url_for("triage.release_nude", report_id=report.id,
+                                evidence_id=item.id))
     path = current_app.config["PORTAL_EVIDENCE_DIR"] / str(report.school_id) / item.stored_name
     if not path.is_file():
         abort(404)

@@ -56,6 +56,10 @@ DESIGN: dict[str, frozenset[Role]] = {
     # records leaving the portal (issue 16): the case and the child's record as PDFs
     "triage.export_case": READERS,
     "triage.export_pupil": READERS,
+    "triage.bundle_case": READERS,
+    # a suspected nude image of a child (UKCIS guidance): marked, and let out with a reason
+    "triage.mark_nude": READERS,
+    "triage.release_nude": READERS,
     "triage.add_note": READERS,
     "triage.acknowledge": READERS,
     "triage.set_kinds": READERS,
@@ -114,7 +118,8 @@ DESIGN: dict[str, frozenset[Role]] = {
 # Endpoints that show report text (or a file sent with a report): never admin or trust lead,
 # and never staff beyond the concerns they wrote.
 REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triage.pupils",
-               "triage.search_reports", "triage.export_case", "triage.export_pupil"}
+               "triage.search_reports", "triage.export_case", "triage.export_pupil",
+               "triage.bundle_case", "triage.release_nude"}
 NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD, Role.HEAD})
 # What a head may open: the staff home (sent on to their own page), sign-out, the notices
 # to the Principal; the figures page (another change) adds itself here.
