@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import abort, current_app, render_template, send_file
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -59,8 +59,13 @@ def release_nude(report_id: int, evidence_id: int) -> ResponseReturnValue:
     """The page that asks for the reason (GET), and the file let out with it (POST)."""
     report = _case(report_id)
     item = next((e for e in report.evidence if e.id == evidence_id), None)
-    if item is None or not item.suspected_nude:
+    if item is None:
         abort(404)
+    if not item.suspected_nude:  # nothing to ask: the ordinary download (an audit event)
+        if request.method == "POST":
+            abort(404)
+        return redirect(url_for("triage.download_evidence", report_id=report.id,
+                                evidence_id=item.id))
     form = ReleaseForm()
     problem = ""
     if form.validate_on_submit():
