@@ -67,6 +67,23 @@ def _csv(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # a spreadsheet reads UTF-8 with its mark
 
 
+def _kept_bytes(folder: Path, number: int, item: Evidence) -> bytes:
+    """File ``number``'s kept bytes, read back and checked against the hash kept when it
+    arrived; BundleRefused when it is missing or no longer matches."""
+    path = folder / item.stored_name
+    if not path.is_file():
+        raise BundleRefused(f"File {number} is missing from the evidence store: nothing "
+                            "was bundled. Tell the portal's administrator.")
+    try:
+        data = evidence.read(path)
+    except crypto.TamperedData:
+        data = b""
+    if hashlib.sha256(data).hexdigest() != item.sha256_kept:
+        raise BundleRefused(f"File {number} no longer matches the hash kept when it "
+                            "arrived: nothing was bundled. Tell the portal's administrator.")
+    return data
+
+
 def make(session: Session, report: Report, *, actor: User, reason: str, reference: str,
          folder: Path, summary_pdf: Callable[[], bytes]) -> Bundle:
     """The bundle's bytes, and its audit event added to ``session`` (the caller commits once
@@ -77,37 +94,20 @@ def make(session: Session, report: Report, *, actor: User, reason: str, referenc
     reference = " ".join(reference.split())
     if len(reference) > REFERENCE_LIMIT:
         raise BundleRefused(f"Keep the reference to {REFERENCE_LIMIT} characters.")
-    items = list(report.evidence)
     kept: list[tuple[str, Evidence, bytes]] = []
-    withheld: list[tuple[int, Evidence]] = []
-    for number, item in enumerate(items, start=1):
-        if item.suspected_nude:  # UKCIS: never copied or shared (portal.casework.nude_images)
-            withheld.append((number, item))
-            continue
-        path = folder / item.stored_name
-        if not path.is_file():
-            raise BundleRefused(f"File {number} is missing from the evidence store: nothing "
-                                "was bundled. Tell the portal's administrator.")
-        try:
-            data = evidence.read(path)
-        except crypto.TamperedData:
-            data = b""
-        if hashlib.sha256(data).hexdigest() != item.sha256_kept:
-            raise BundleRefused(f"File {number} no longer matches the hash kept when it "
-                                "arrived: nothing was bundled. Tell the portal's administrator.")
-        kept.append((_file_name(report, number, item), item, data))
-    now = utcnow()
     manifest = [["file", "content_type", "sha256_received", "sha256_kept", "bytes_received",
                  "bytes_kept", "added_at_uk", "added_by", "treatment"]]
-    for name, item, _data in kept:
+    for number, item in enumerate(report.evidence, start=1):
+        if item.suspected_nude:  # UKCIS: never copied or shared (portal.casework.nude_images)
+            name = (f"file {number} withheld: suspected nude or semi-nude image of a child "
+                    "(UKCIS guidance), not copied")
+        else:
+            name = _file_name(report, number, item)
+            kept.append((name, item, _kept_bytes(folder, number, item)))
         manifest.append([name, item.content_type, item.sha256_received, item.sha256_kept,
                          str(item.size_received), str(item.size_kept), uk(item.received_at),
                          "the reporter, with the report", item.treatment])
-    for number, item in withheld:
-        manifest.append([f"file {number} withheld: suspected nude or semi-nude image of a child "
-                         "(UKCIS guidance), not copied", item.content_type, item.sha256_received,
-                         item.sha256_kept, str(item.size_received), str(item.size_kept),
-                         uk(item.received_at), "the reporter, with the report", item.treatment])
+    now = utcnow()
     custody = [["file", "when_uk", "who", "what"]]
     names = {item.id: name for name, item, _data in kept}
     history = session.scalars(
