@@ -494,6 +494,17 @@ def _marked_nude(p: dict[str, Any], _n: Names) -> Line:
                 p["note"] or None)
 
 
+@renders(Action.EVIDENCE_ADDED)
+def _evidence_added(p: dict[str, Any], _n: Names) -> Line:
+    files = len(p["evidence_ids"])
+    return Line(f"{files} evidence file{'s' if files != 1 else ''} added from the case page")
+
+
+@renders(Action.EVIDENCE_LINK_ADDED)
+def _link_added(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"A web address kept as evidence (seen {_day(p['seen_on'])})")
+
+
 @renders(Action.EVIDENCE_RELEASED)
 def _released(p: dict[str, Any], _n: Names) -> Line:
     return Line("A file marked as a suspected nude image was downloaded for a referral",

@@ -99,6 +99,9 @@ class Action(enum.StrEnum):
     # a kept file marked as a suspected nude image of a child, and such a file let out
     # for a referral (portal.casework.nude_images)
     EVIDENCE_MARKED_NUDE = "evidence.marked_nude"
+    # evidence the DSL added from the case page: files, a web address (casework.staff_evidence)
+    EVIDENCE_ADDED = "evidence.added"
+    EVIDENCE_LINK_ADDED = "evidence.link_added"
     EVIDENCE_RELEASED = "evidence.released"
     PUPIL_EXPORTED = "pupil.exported"
 
@@ -246,6 +249,10 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.EVIDENCE_BUNDLED: _schema(reason=Text, reference=Text, evidence_ids=Numbers),
     # the DSL's note (why it was marked; never a description of the image)
     Action.EVIDENCE_MARKED_NUDE: _schema(evidence_id=Number, note=Text),
+    # the files added (their hashes are on their rows); a link's day seen (ISO); the address
+    # itself stays on its row, encrypted
+    Action.EVIDENCE_ADDED: _schema(evidence_ids=Numbers),
+    Action.EVIDENCE_LINK_ADDED: _schema(link_id=Number, seen_on=Text),
     # the written reason naming the referral it was let out for
     Action.EVIDENCE_RELEASED: _schema(evidence_id=Number, reason=Text),
     Action.PUPIL_EXPORTED: _schema(pupil_id=Number, format=Text),

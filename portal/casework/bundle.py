@@ -9,7 +9,8 @@ download and every earlier bundle of each file, and this one.
 ``manifest.csv``: each file's name in the zip, its type, the SHA-256 and size of what was
 received and of what was kept, when it was added and by whom. A file marked as a suspected
 nude image of a child is never copied into a bundle: its row says it was withheld, with
-its hashes (portal.casework.nude_images). Recomputing a kept file's
+its hashes (portal.casework.nude_images). ``links.csv``: the web addresses kept, with the
+day each was seen, when there are any. Recomputing a kept file's
 SHA-256 gives the manifest's (the bytes are written as read, decrypted, never re-encoded).
 
 No Flask here: the view passes the PDF it made and the folder the files are kept in.
@@ -106,7 +107,11 @@ def make(session: Session, report: Report, *, actor: User, reason: str, referenc
             kept.append((name, item, _kept_bytes(folder, number, item)))
         manifest.append([name, item.content_type, item.sha256_received, item.sha256_kept,
                          str(item.size_received), str(item.size_kept), uk(item.received_at),
-                         "the reporter, with the report", item.treatment])
+                         item.added_by.name if item.added_by else "the reporter, with the report",
+                         item.treatment])
+    links = [["url", "seen_on", "added_by", "added_at_uk", "note"]] + [
+        [link.url, link.seen_on.isoformat(), link.added_by.name if link.added_by else "",
+         uk(link.added_at), link.note] for link in report.evidence_links]
     now = utcnow()
     custody = [["file", "when_uk", "who", "what"]]
     names = {item.id: name for name, item, _data in kept}
@@ -138,6 +143,8 @@ def make(session: Session, report: Report, *, actor: User, reason: str, referenc
         archive.writestr(f"case-{report.id}.pdf", summary_pdf())
         archive.writestr("manifest.csv", _csv(manifest))
         archive.writestr("custody.csv", _csv(custody))
+        if len(links) > 1:
+            archive.writestr("links.csv", _csv(links))
     session.add(Event.by(actor, Action.EVIDENCE_BUNDLED, {
         "reason": reason, "reference": reference, "evidence_ids": [i.id for _n, i, _d in kept]},
         school_id=report.school_id, report_id=report.id, created_at=now))

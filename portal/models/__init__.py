@@ -10,7 +10,7 @@ from .checkback import (
     NOT_BETTER,
     CheckBack,
 )
-from .conversation import Evidence, Message, OutboxMessage, Sender
+from .conversation import Evidence, EvidenceLink, Message, OutboxMessage, Sender
 from .event import AppendOnlyError, Event, EventUnlock
 from .figures import (
     FigureCount,
@@ -77,6 +77,7 @@ __all__ = [
     "Device",
     "RecoveryCode",
     "Evidence",
+    "EvidenceLink",
     "Message",
     "OutboxMessage",
     "Sender",

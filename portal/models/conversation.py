@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, EncryptedText, UTCDateTime, enum_column, utcnow
@@ -63,6 +63,10 @@ class Evidence(Base):
     # never bundled, downloaded only with a written reason (portal.casework.nude_images).
     suspected_nude_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     suspected_nude_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who added it: None for the reporter's own files; a member of staff's account for a
+    # screenshot or a scanned printout the DSL added from the case page (issue 16).
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
 
     @property
     def suspected_nude(self) -> bool:
@@ -91,3 +95,22 @@ class OutboxMessage(Base):
     # nobody else may; a sender that dies holding it lets it go when the time runs out.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claim_token: Mapped[str | None] = mapped_column(String(32))
+
+
+class EvidenceLink(Base):
+    """A web address kept as evidence by the DSL, with the day it was seen (cyber-bullying
+    policy 5.3: "secure and preserve any evidence including URLs, Screenshots and
+    Printouts"). The address and the note are encrypted at rest."""
+
+    __tablename__ = "evidence_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"),
+                                           index=True)
+    url: Mapped[str] = mapped_column(EncryptedText())
+    seen_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(EncryptedText(), default="")
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..vocabulary import Category, Source, Status
 from .base import Base, EncryptedJSON, EncryptedText, UTCDateTime, enum_column, utcnow
 from .case import CaseAction, CaseChecklist, ChecklistItem
-from .conversation import Evidence, Message
+from .conversation import Evidence, EvidenceLink, Message
 from .pupil import ReportPupil
 from .school import School
 from .user import User
@@ -128,6 +128,9 @@ class Report(Base):
     )
     evidence: Mapped[list[Evidence]] = relationship(
         order_by="Evidence.id", cascade="all, delete-orphan"
+    )
+    evidence_links: Mapped[list[EvidenceLink]] = relationship(
+        order_by="EvidenceLink.id", cascade="all, delete-orphan"
     )
     kinds: Mapped[list[ReportKind]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportKind.kind"

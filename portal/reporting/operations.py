@@ -23,6 +23,7 @@ from ..models import (
     School,
     Sender,
     TrustedAdult,
+    User,
     utcnow,
 )
 from ..vocabulary import ADULT_ANYONE, ADULT_NOBODY, ONLINE, Source, Status, concern_codes
@@ -88,17 +89,25 @@ def _keep_evidence(session: Session, report: Report, extras: Extras) -> tuple[Pa
     """Write the cleaned files under server-made names and record their hashes."""
     if not extras.files or extras.evidence_dir is None:
         return ()
+    return keep_files(session, report, extras.files, extras.evidence_dir)
+
+
+def keep_files(session: Session, report: Report, files: Sequence[evidence.CleanFile],
+               evidence_dir: Path, *, added_by: User | None = None) -> tuple[Path, ...]:
+    """Write cleaned files under server-made names, encrypted, and record their hashes on
+    ``report`` (``added_by``: the member of staff who added them; None for the reporter).
+    A failure removes every file written, so nothing is left without its row."""
     written = []
     try:
-        for item in extras.files:
+        for item in files:
             name = evidence.new_name(item.content_type)
-            written.append(evidence.write(extras.evidence_dir / str(report.school_id), name,
+            written.append(evidence.write(evidence_dir / str(report.school_id), name,
                                           item.data))
             report.evidence.append(Evidence(
                 stored_name=name, content_type=item.content_type,
                 size_received=item.size_received, size_kept=len(item.data),
                 sha256_received=item.sha256_received, sha256_kept=item.sha256_kept,
-                treatment=item.treatment))
+                treatment=item.treatment, added_by_id=added_by.id if added_by else None))
         session.flush()
     except BaseException:
         evidence.remove(written)

@@ -4,6 +4,7 @@
 # case page (portal.triage.case_parts) when imported.
 from . import (
     views_checkback,  # noqa: F401
+    views_evidence,  # noqa: F401 - evidence the DSL adds (issue 16)
     views_export,  # noqa: F401 - records leaving as PDFs (issue 16)
     views_notices,  # noqa: F401
     views_nude,  # noqa: F401 - suspected nude images (UKCIS guidance)

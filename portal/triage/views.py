@@ -279,7 +279,14 @@ def _render_case(report: Report, code: int = 200, events: list[Event] | None = N
         views=[e for e in events if e.action == Action.CASE_VIEWED],
         due=_due(report, school), now=utcnow(), bundle_reasons=BUNDLE_REASONS,
         **_nude_forms(forms, report),
+        staff_evidence_form=forms.get("staff_evidence") or _staff_evidence_form(),
     ), code
+
+
+def _staff_evidence_form() -> FlaskForm:
+    from .views_evidence import StaffEvidenceForm
+
+    return StaffEvidenceForm(formdata=None, link_seen_on=utcnow().date())
 
 
 def _nude_forms(forms: dict[str, Any], report: Report) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Migration 0024: a kept file can be marked as a suspected nude image of a child (issue 16):
-two empty columns on ``evidence``; a file kept before it stays unmarked; downgrade drops them."""
+"""Migration 0024 (issue 16): the suspected-nude mark and the adder on `evidence`, and the
+`evidence_links` table; a file kept before it stays unmarked; downgrade drops them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from portal import migrate
-from tests.migrations.test_migrations import backends, schema_diff
+from tests.migrations.test_migrations import backends, schema_diff, table_names
 
 
 def columns(url: str) -> set[str]:
@@ -25,8 +25,11 @@ def test_0024_adds_the_mark_and_downgrade_drops_it(new_database: Callable[[], st
     migrate.upgrade(url, "0023")
     assert "suspected_nude_at" not in columns(url)
     migrate.upgrade(url, "0024")
-    assert {"suspected_nude_at", "suspected_nude_by_id"} <= columns(url)
+    assert {"suspected_nude_at", "suspected_nude_by_id", "added_by_id"} <= columns(url)
+    assert "evidence_links" in table_names(url)
     assert schema_diff(url) == []
     migrate.downgrade(url, "0023")
     assert "suspected_nude_at" not in columns(url)
     assert "suspected_nude_by_id" not in columns(url)
+    assert "added_by_id" not in columns(url)
+    assert "evidence_links" not in table_names(url)
