@@ -511,6 +511,12 @@ def _released(p: dict[str, Any], _n: Names) -> Line:
                 p["reason"])
 
 
+@renders(Action.AUDIT_VIEWED, Action.AUDIT_EXPORTED)
+def _audit_read(p: dict[str, Any], _n: Names) -> Line:
+    asked = ", ".join(f"{k} {v}" for k, v in p.items() if v is not None) or "everything"
+    return Line(f"Audit trail read ({asked})")
+
+
 @renders(Action.PUPIL_EXPORTED)
 def _pupil_exported(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Record of {_pupil(n, p['pupil_id'])} exported as a "

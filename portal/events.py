@@ -104,6 +104,9 @@ class Action(enum.StrEnum):
     EVIDENCE_LINK_ADDED = "evidence.link_added"
     EVIDENCE_RELEASED = "evidence.released"
     PUPIL_EXPORTED = "pupil.exported"
+    # the audit trail read by the DSL team (portal.audit_view), on the page and as a CSV
+    AUDIT_VIEWED = "audit.viewed"
+    AUDIT_EXPORTED = "audit.exported"
 
 
 class PayloadError(ValueError):
@@ -256,6 +259,13 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     # the written reason naming the referral it was let out for
     Action.EVIDENCE_RELEASED: _schema(evidence_id=Number, reason=Text),
     Action.PUPIL_EXPORTED: _schema(pupil_id=Number, format=Text),
+    # the filters asked (ids, the kind, the days in ISO; None when not asked)
+    Action.AUDIT_VIEWED: _schema(**{"case": OptionalNumber, "pupil": OptionalNumber,
+                                    "who": OptionalNumber, "kind": OptionalText,
+                                    "from": OptionalText, "to": OptionalText}),
+    Action.AUDIT_EXPORTED: _schema(**{"case": OptionalNumber, "pupil": OptionalNumber,
+                                      "who": OptionalNumber, "kind": OptionalText,
+                                      "from": OptionalText, "to": OptionalText}),
 })
 
 _SCALAR = (str, int, float, bool, NoneType)

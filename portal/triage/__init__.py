@@ -3,6 +3,7 @@
 # The case work of issue 14: each module adds its routes to ``bp`` and its part of the
 # case page (portal.triage.case_parts) when imported.
 from . import (
+    views_audit,  # noqa: F401 - the audit trail for the DSL team (issue 16)
     views_checkback,  # noqa: F401
     views_evidence,  # noqa: F401 - evidence the DSL adds (issue 16)
     views_export,  # noqa: F401 - records leaving as PDFs (issue 16)

@@ -57,6 +57,10 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.export_case": READERS,
     "triage.export_pupil": READERS,
     "triage.bundle_case": READERS,
+    "triage.add_evidence": READERS,  # screenshots, scans and web addresses the DSL adds
+    # the audit trail (who viewed, changed, exported): the DSL team
+    "triage.audit": READERS,
+    "triage.audit_csv": READERS,
     # a suspected nude image of a child (UKCIS guidance): marked, and let out with a reason
     "triage.mark_nude": READERS,
     "triage.release_nude": READERS,

@@ -36,7 +36,9 @@ VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded",
                           # the figures looked at, or leaving as a CSV or a PDF
                           "figures.viewed", "figures.exported",
                           # a case or a child's record leaving as a PDF (issue 16)
-                          "case.exported", "pupil.exported"})
+                          "case.exported", "pupil.exported",
+                          # the audit trail read, on the page or as a CSV
+                          "audit.viewed", "audit.exported"})
 SESSION_CLOCK = ("staff_sessions", "last_seen_at")
 # A finished term is fixed the first time a head or a trust lead is shown it (figures rule 6):
 # rows may be added to this table by a GET, never changed.
@@ -50,7 +52,8 @@ QUERIES = {"triage.queue": ["?status=all", "?status=closed&kind=online", "?mine=
            # a whole term (what the head may choose too), and this term so far
            "figures.page": [f"?from={LAST_TERM.start}&to={LAST_TERM.end}",
                             f"?from={term_of(TODAY).start}&to={TODAY}"],
-           "triage.principal_notices": ["?page=2", "?page=x"]}
+           "triage.principal_notices": ["?page=2", "?page=x"],
+           "triage.audit": ["?kind=viewed&page=2", "?pupil=1"]}
 # Pages asked by a second role too, whose answer differs by role (a head sees no links).
 ALSO_ASKED_BY = {"triage.principal_notices": Role.HEAD, "figures.page": Role.HEAD}
 
