@@ -33,10 +33,13 @@ from .triage.times import uk
 PAGE_SIZE = 100
 CSV_LIMIT = 100_000
 
-VIEWED = frozenset({Action.CASE_VIEWED, Action.PUPIL_VIEWED})
+VIEWED = frozenset({Action.CASE_VIEWED, Action.PUPIL_VIEWED, Action.TRANSFER_VIEWED})
 EXPORTED = frozenset({Action.EVIDENCE_DOWNLOADED, Action.EVIDENCE_RELEASED,
-                      Action.EVIDENCE_BUNDLED, Action.CASE_EXPORTED, Action.PUPIL_EXPORTED})
-PUPIL_OWN = frozenset({Action.PUPIL_VIEWED, Action.PUPIL_EXPORTED})
+                      Action.EVIDENCE_BUNDLED, Action.CASE_EXPORTED, Action.PUPIL_EXPORTED,
+                      Action.PUPIL_TRANSFERRED})
+# A child's own record's events (not a case's): their page and PDF, and transfers
+PUPIL_OWN = frozenset({Action.PUPIL_VIEWED, Action.PUPIL_EXPORTED, Action.PUPIL_TRANSFERRED,
+                       Action.TRANSFER_RECEIVED, Action.TRANSFER_VIEWED})
 KINDS = {"viewed": "Viewed", "changed": "Changed", "exported": "Exported or downloaded"}
 
 

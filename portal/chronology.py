@@ -517,6 +517,21 @@ def _audit_read(p: dict[str, Any], _n: Names) -> Line:
     return Line(f"Audit trail read ({asked})")
 
 
+@renders(Action.PUPIL_TRANSFERRED)
+def _transferred(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Record of {_pupil(n, p['pupil_id'])} sent to {p['to_school']}")
+
+
+@renders(Action.TRANSFER_RECEIVED)
+def _transfer_received(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"A child's record received from {p['from_school']}")
+
+
+@renders(Action.TRANSFER_VIEWED)
+def _transfer_viewed(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Transferred record {p['transfer_id']} read")
+
+
 @renders(Action.PUPIL_EXPORTED)
 def _pupil_exported(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Record of {_pupil(n, p['pupil_id'])} exported as a "

@@ -106,6 +106,11 @@ class Action(enum.StrEnum):
     PUPIL_EXPORTED = "pupil.exported"
     # the audit trail read by the DSL team (portal.audit_view), on the page and as a CSV
     AUDIT_VIEWED = "audit.viewed"
+    # a child's record sent to another school of the trust, received there, and read
+    # (portal.casework.transfer)
+    PUPIL_TRANSFERRED = "pupil.transferred"
+    TRANSFER_RECEIVED = "transfer.received"
+    TRANSFER_VIEWED = "transfer.viewed"
     AUDIT_EXPORTED = "audit.exported"
 
 
@@ -259,6 +264,12 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     # the written reason naming the referral it was let out for
     Action.EVIDENCE_RELEASED: _schema(evidence_id=Number, reason=Text),
     Action.PUPIL_EXPORTED: _schema(pupil_id=Number, format=Text),
+    # the sending school's child, the transfer, the receiving school (its slug); there,
+    # the sending school and the receiving school's child matched by UPN (None if none)
+    Action.PUPIL_TRANSFERRED: _schema(pupil_id=Number, transfer_id=Number, to_school=Text),
+    Action.TRANSFER_RECEIVED: _schema(transfer_id=Number, from_school=Text,
+                                      pupil_id=OptionalNumber),
+    Action.TRANSFER_VIEWED: _schema(transfer_id=Number),
     # the filters asked (ids, the kind, the days in ISO; None when not asked)
     Action.AUDIT_VIEWED: _schema(**{"case": OptionalNumber, "pupil": OptionalNumber,
                                     "who": OptionalNumber, "kind": OptionalText,

@@ -345,3 +345,20 @@ def followup_code(html: str) -> str:
     match = CODE_RE.search(html)
     assert match, "no follow-up code on the page"
     return match.group(1)
+
+
+def a_transfer_from(session: Session, school: School, other: School, sender: User) -> int:
+    """A child's record sent from ``school`` to ``other`` (a PupilTransfer row, as
+    portal.casework.transfer.send leaves it), for the route walks' ids."""
+    from portal.models import PupilTransfer
+
+    row = PupilTransfer(from_school_id=school.id, to_school_id=other.id,
+                        pupil_name="Robin Oak", note="",
+                        record={"name": "Robin Oak", "year_group": "Year 5", "form": "5B",
+                                "upn": "A123456789012", "sen": "", "concerns": [],
+                                "records": [], "told": [], "meetings": [],
+                                "school": school.name},
+                        sent_by_id=sender.id)
+    session.add(row)
+    session.commit()
+    return row.id

@@ -9,6 +9,8 @@ files the staff add, and web addresses kept as evidence.
   for the reporter's own files (every file kept before this).
 - ``evidence_links``: a URL the DSL kept with the day it was seen (cyber-bullying policy
   5.3: "secure and preserve any evidence including URLs, Screenshots and Printouts").
+- ``pupil_transfers``: a child's record sent to another school of the trust (KCSIE), a copy
+  as it stood then (portal.casework.transfer).
 
 Revision ID: 0024
 Revises: 0023
@@ -59,9 +61,41 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_evidence_links_report_id'), 'evidence_links', ['report_id'],
                     unique=False)
+    op.create_table(
+        'pupil_transfers',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('from_school_id', sa.Integer(), nullable=False),
+        sa.Column('to_school_id', sa.Integer(), nullable=False),
+        sa.Column('pupil_id', sa.Integer(), nullable=True),
+        sa.Column('to_pupil_id', sa.Integer(), nullable=True),
+        sa.Column('pupil_name', sa.Text(), nullable=False),
+        sa.Column('note', sa.Text(), nullable=False),
+        sa.Column('record', sa.Text(), nullable=False),
+        sa.Column('sent_by_id', sa.Integer(), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['from_school_id'], ['schools.id'],
+                                name=op.f('fk_pupil_transfers_from_school_id_schools')),
+        sa.ForeignKeyConstraint(['to_school_id'], ['schools.id'],
+                                name=op.f('fk_pupil_transfers_to_school_id_schools')),
+        sa.ForeignKeyConstraint(['pupil_id'], ['pupils.id'],
+                                name=op.f('fk_pupil_transfers_pupil_id_pupils'),
+                                ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['to_pupil_id'], ['pupils.id'],
+                                name=op.f('fk_pupil_transfers_to_pupil_id_pupils'),
+                                ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['sent_by_id'], ['users.id'],
+                                name=op.f('fk_pupil_transfers_sent_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_pupil_transfers')),
+    )
+    op.create_index('ix_pupil_transfers_to', 'pupil_transfers', ['to_school_id', 'sent_at'])
+    op.create_index('ix_pupil_transfers_from', 'pupil_transfers',
+                    ['from_school_id', 'sent_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_pupil_transfers_from', table_name='pupil_transfers')
+    op.drop_index('ix_pupil_transfers_to', table_name='pupil_transfers')
+    op.drop_table('pupil_transfers')
     op.drop_index(op.f('ix_evidence_links_report_id'), table_name='evidence_links')
     op.drop_table('evidence_links')
     with op.batch_alter_table('evidence') as batch:

@@ -64,6 +64,7 @@ from .pupil import (
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .search import SearchTerm
+from .transfer import PupilTransfer
 from .user import DSL_TEAM, FIGURES_ROLES, Device, RecoveryCode, Role, StaffSession, User
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "Device",
     "RecoveryCode",
     "Evidence",
+    "PupilTransfer",
     "EvidenceLink",
     "Message",
     "OutboxMessage",

@@ -663,9 +663,33 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
         abort(404)
     ops.record_pupil_view(db, child, actor=user)
     db.commit()
+    return pupil_page(child)
+
+
+def pupil_page(child: Pupil, code: int = 200, **extra: Any) -> ResponseReturnValue:
+    """The child's page (also shown again, with its message, by a refused transfer)."""
+    from .views_transfer import transfer_form
+
+    db = get_session()
     entries = linking.chronology(db, child)
+    received, sent = transfers_of(db, child)
+    form = extra.pop("transfer_form", None)
     return render_template("triage/pupil.html", pupil=child, entries=entries,
-                           recurring=child.recurring, school=_school())
+                           recurring=child.recurring, school=_school(),
+                           transfer_form=transfer_form(child, form),
+                           transfers_received=received, transfers_sent=sent,
+                           transfer_problem=extra.pop("transfer_problem", ""), **extra), code
+
+
+def transfers_of(db: Any, child: Pupil) -> tuple[list[Any], list[Any]]:
+    """Records of this child received from another school, and sent from here."""
+    from ..models import PupilTransfer
+
+    rows = list(db.scalars(select(PupilTransfer).where(
+        (PupilTransfer.to_pupil_id == child.id) | (PupilTransfer.pupil_id == child.id))
+        .order_by(PupilTransfer.sent_at)))
+    return ([t for t in rows if t.to_pupil_id == child.id and t.to_school_id == child.school_id],
+            [t for t in rows if t.pupil_id == child.id and t.from_school_id == child.school_id])
 
 
 @bp.route("/concerns/new", methods=["GET", "POST"])

@@ -28,7 +28,7 @@ from werkzeug.routing import Rule
 from portal import create_app
 from portal.auth.access import DECLARED, PUBLIC, allow
 from portal.models import Report, Role, SchoolContact, Trust
-from tests.conftest import Browser, kept_evidence_and_staff_concern
+from tests.conftest import Browser, a_transfer_from, kept_evidence_and_staff_concern
 from tests.pdf_text import pdf_text
 
 ALL = frozenset(Role)
@@ -61,6 +61,10 @@ DESIGN: dict[str, frozenset[Role]] = {
     # the audit trail (who viewed, changed, exported): the DSL team
     "triage.audit": READERS,
     "triage.audit_csv": READERS,
+    # a child's record to another school of the trust (KCSIE), and records received
+    "triage.send_transfer": READERS,
+    "triage.transfers": READERS,
+    "triage.read_transfer": READERS,
     # a suspected nude image of a child (UKCIS guidance): marked, and let out with a reason
     "triage.mark_nude": READERS,
     "triage.release_nude": READERS,
@@ -123,7 +127,8 @@ DESIGN: dict[str, frozenset[Role]] = {
 # and never staff beyond the concerns they wrote.
 REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triage.pupils",
                "triage.search_reports", "triage.export_case", "triage.export_pupil",
-               "triage.bundle_case", "triage.release_nude"}
+               "triage.bundle_case", "triage.release_nude", "triage.transfers",
+               "triage.read_transfer"}
 NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD, Role.HEAD})
 # What a head may open: the staff home (sent on to their own page), sign-out, the notices
 # to the Principal; the figures page (another change) adds itself here.
@@ -232,7 +237,7 @@ def test_a_too_generous_declaration_is_caught(settings):
 
 
 @pytest.fixture
-def world(app, school, session, make_report, make_user) -> dict[str, Any]:
+def world(app, school, session, make_report, make_user, make_school) -> dict[str, Any]:
     """A school in a trust with a report (with a kept file), a pupil, a trusted adult, a user
     per role, and a concern written by the member of staff."""
     trust = Trust(name="Test Trust")
@@ -249,10 +254,14 @@ def world(app, school, session, make_report, make_user) -> dict[str, Any]:
                             email="head@oakfield.test")
     session.add(contact)
     session.commit()
+    elm = make_school("elm", "Elm Academy")
+    elm.trust_id = trust.id
+    transfer_id = a_transfer_from(session, school, elm, users[Role.DSL])
     return {
         "users": users,
         "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
-                "adult_id": school.trusted_adults[0].id, "contact_id": contact.id},
+                "adult_id": school.trusted_adults[0].id, "contact_id": contact.id,
+                "transfer_id": transfer_id},
         "concern_id": concern.id,
     }
 

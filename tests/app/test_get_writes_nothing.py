@@ -25,7 +25,7 @@ from portal.figures.model import recent_terms, term_of
 from portal.models import Base, ChecklistItem, Report, Role, SchoolContact, StaffSession, Trust
 from portal.overdue import LOCAL
 from portal.triage import operations as triage_ops
-from tests.conftest import Browser, kept_evidence_and_staff_concern
+from tests.conftest import Browser, a_transfer_from, kept_evidence_and_staff_concern
 
 TODAY = datetime.now(UTC).astimezone(LOCAL).date()
 LAST_TERM = recent_terms(TODAY)[0]
@@ -38,7 +38,9 @@ VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded",
                           # a case or a child's record leaving as a PDF (issue 16)
                           "case.exported", "pupil.exported",
                           # the audit trail read, on the page or as a CSV
-                          "audit.viewed", "audit.exported"})
+                          "audit.viewed", "audit.exported",
+                          # a transferred child's record read (issue 16)
+                          "transfer.viewed"})
 SESSION_CLOCK = ("staff_sessions", "last_seen_at")
 # A finished term is fixed the first time a head or a trust lead is shown it (figures rule 6):
 # rows may be added to this table by a GET, never changed.
@@ -92,7 +94,8 @@ def changes(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 @pytest.fixture
-def world(app: Flask, school, session, make_report, make_user) -> dict[str, Any]:
+def world(app: Flask, school, session, make_report, make_user,
+          make_school) -> dict[str, Any]:
     """A school in a trust; a report with a kept file and one from before checklists
     started at arrival (none attached: a GET that attached them would show); a pupil; a
     concern a member of staff wrote; a signed-in browser per role."""
@@ -128,9 +131,11 @@ def world(app: Flask, school, session, make_report, make_user) -> dict[str, Any]
     for row in session.scalars(select(StaffSession)):
         row.last_seen_at -= timedelta(minutes=2)
     session.commit()
+    transfer_id = a_transfer_from(session, school, make_school("elm", "Elm Academy"),
+                                  users[Role.DSL])
     return {"users": users, "browsers": browsers, "slug": school.slug,
             "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
-                    "contact_id": contact.id},
+                    "contact_id": contact.id, "transfer_id": transfer_id},
             "old_id": old.id, "concern_id": concern.id}
 
 
