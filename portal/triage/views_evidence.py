@@ -34,7 +34,8 @@ class SeenOnField(DateField):
 
 
 class StaffEvidenceForm(FlaskForm):
-    evidence = MultipleFileField("Screenshots or scans of printouts")
+    # its own id: "evidence" is the case page section it sits in
+    evidence = MultipleFileField("Screenshots or scans of printouts", id="add-evidence-files")
     link_url = StringField("Or a web address", filters=[clean_text],
                            validators=[max_length(staff_evidence.URL_LIMIT,
                                                   "Keep the web address to {limit} characters.")])

@@ -152,3 +152,13 @@ def test_other_schools_and_roles_cannot_add(app, case, make_school, make_user, s
         response = other.client.post(case["add"], data={"link_url": "https://x.example/"})
         assert response.status_code in (400, 403, 404)
     assert session.scalars(select(EvidenceLink)).all() == []
+
+
+def test_the_case_page_with_the_evidence_form_has_unique_ids(browser, case, dsl):
+    import re
+
+    send(browser, case, files=[("a.jpg", photo_with_gps())], link_url="https://x.example/a")
+    html = browser.get(case["page"]).get_data(as_text=True)
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    assert 'for="add-evidence-files"' in html

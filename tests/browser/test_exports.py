@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -47,12 +48,24 @@ def test_a_dsl_exports_bundles_and_withholds_a_suspected_nude_image(
         dsl_signed_in: dict[str, Any]) -> None:
     report_id, _code = live_server.add_report(
         what_happened="They posted pictures of me in the group chat",
-        files=(("one.png", picture("red")), ("two.png", picture("blue"))))
+        files=(("one.png", picture("red")),))
     aisha = live_server.add_pupil("Aisha", "Khan")
     live_server.link_pupil(report_id, aisha, LinkRole.TARGET)
     page = new_context(storage_state=dsl_signed_in, viewport=VIEWPORTS[device],
                        accept_downloads=True).new_page()
     page.goto(f"/staff/cases/{report_id}")
+    # The DSL adds a screenshot and a web address from the case page
+    page.locator("#add-evidence > summary").click()
+    shot = Path(tempfile.mkdtemp()) / "screenshot.png"
+    shot.write_bytes(picture("blue"))
+    page.get_by_label("Screenshots or scans of printouts").set_input_files(shot)
+    page.get_by_label("Or a web address").fill("https://social.example/post/42")
+    page.get_by_role("button", name="Add the evidence").click()
+    expect(page.locator(".evidence-list > li")).to_have_count(3)  # two files, one address
+    page.reload()
+    page.go_back()
+    page.go_forward()
+    expect(page.locator(".evidence-list > li")).to_have_count(3)  # nothing added twice
     _assert_no_violations(page, f"case with exports ({device})")
 
     # The case as a PDF
