@@ -18,13 +18,6 @@ SECRET = "The note says Harry hurt her"
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def world(app, session, school, make_school, make_report, make_user, dsl):
     deputy = make_user(Role.DEPUTY_DSL, school)
     first, _ = make_report(school)

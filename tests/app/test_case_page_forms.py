@@ -16,13 +16,6 @@ from tests.conftest import Browser, hidden_fields
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def case(browser, dsl, school, make_report, session):
     """A report the DSL has acknowledged, so its checklist steps are stored."""
     report, _ = make_report(school)

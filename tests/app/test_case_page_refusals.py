@@ -23,13 +23,6 @@ PUPIL_WORDS = ("Leave this page quickly", "Childline", "Everything you wrote is 
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def case(browser, dsl, school, make_report):
     """A report the DSL has acknowledged, so its checklist steps are stored."""
     report, _ = make_report(school)

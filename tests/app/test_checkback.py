@@ -33,13 +33,6 @@ QUESTION = "Is it better now?"
 CODE_AGAIN = "Please type your code again"
 
 
-@pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
 def due_check(session, report, dsl, *, due_on: date | None = None) -> CheckBack:
     """A check-back set by ``dsl`` on ``report`` for today (due now) unless told."""
     check = checkback.schedule(session, session.get(Report, report.id), actor=dsl,

@@ -18,13 +18,6 @@ from tests.conftest import Browser, kept_evidence_and_staff_concern
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def case(app, session, school, make_report, make_user):
     stored, _ = make_report(school)
     report = session.get(Report, stored.id)

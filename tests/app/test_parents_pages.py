@@ -27,13 +27,6 @@ TODAY = date.today().isoformat()
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def case(session, school, make_report, dsl):
     """A report with Aisha (target, with Mum on the roster) and Jack (alleged perpetrator)."""
     stored, _ = make_report(school)

@@ -29,13 +29,6 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def case(session, school, make_report):
     report, _ = make_report(school)
     return session.get(Report, report.id)

@@ -23,13 +23,6 @@ TODAY = date.today()
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def case(school, make_report):
     stored, _ = make_report(school)
     page = f"/staff/cases/{stored.id}"

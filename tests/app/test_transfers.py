@@ -26,13 +26,6 @@ from tests.conftest import Browser
 
 
 @pytest.fixture
-def dsl(browser, school, make_user):
-    user = make_user(school=school)
-    browser.login(user.email)
-    return user
-
-
-@pytest.fixture
 def world(app, session, school, make_school, make_report, make_user, dsl):
     """Oakfield and Elm in one trust, Far in another; Aisha at Oakfield with a case and
     support, and on Elm's roster too (same UPN) since she is moving there."""
