@@ -20,6 +20,7 @@ from .models import (
     CONTACT_ROLE_LABELS,
     FEELING_LABELS,
     FINDING_LABELS,
+    HOW_PHRASES,
     LINK_ROLE_LABELS,
     PARTY_KIND_LABELS,
     SUPPORT_LABELS,
@@ -382,7 +383,8 @@ def _parents_told(p: dict[str, Any], n: Names) -> Line:
 def _meeting_invited(p: dict[str, Any], n: Names) -> Line:
     when = f" for {_day(p['meeting_on'])}" if p["meeting_on"] else ""
     return Line(f"Parents of {_pupil(n, p['pupil_id'])} invited to a meeting{when} "
-                f"(invited by {_how(p['invited_how'])} on {_day(p['invited_on'])})")
+                f"(invited {_label(HOW_PHRASES, p['invited_how'])} on "
+                f"{_day(p['invited_on'])})")
 
 
 @renders(Action.MEETING_COMPLETED)

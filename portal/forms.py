@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from wtforms import Field, Form, SelectField, SelectMultipleField, ValidationError
+from wtforms import DateField, Field, Form, SelectField, SelectMultipleField, ValidationError
 from wtforms.form import BaseForm
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -83,3 +83,17 @@ def max_length(limit: int, message: str) -> Callable[[Form, Field], None]:
             raise ValidationError(message.format(limit=limit, length=len(field.data)))
 
     return check
+
+
+DATE_WORDS = "Enter the date, like 2026-11-23."
+
+
+class Day(DateField):
+    """A date field whose refusal of a date it can't read (2026-13-01, 31/12/2026) is in
+    plain words, not WTForms' "Not a valid date value"; the typed text is kept."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(DATE_WORDS) from None

@@ -329,6 +329,8 @@ class ChronologyEntry:
     report: Report
     role: LinkRole
     linked_at: datetime
+    # the role in words: "Perpetrator (found responsible)" once a finding says so (10.1)
+    role_words: str = ""
 
 
 def chronology(session: Session, pupil: Pupil) -> list[ChronologyEntry]:
@@ -339,7 +341,8 @@ def chronology(session: Session, pupil: Pupil) -> list[ChronologyEntry]:
         .options(selectinload(Report.kinds))
         .order_by(Report.created_at, Report.id)
     ).all()
-    return [ChronologyEntry(report, link.role, link.linked_at) for link, report in rows]
+    return [ChronologyEntry(report, link.role, link.linked_at, link.role_words)
+            for link, report in rows]
 
 
 def term_start(today: date) -> date:

@@ -15,7 +15,7 @@ Nothing about the device, the address or the visit is kept with an answer (SECUR
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -84,6 +84,9 @@ def schedule(session: Session, report: Report, *, actor: User, due_on: date, not
     time, so an answer always belongs to one check)."""
     if due_on < (on or today()):
         raise CheckBackRefused("Choose today or a day after today for the check-back.")
+    if due_on > (on or today()) + timedelta(days=366):
+        raise CheckBackRefused("Choose a day within a year for the check-back: a child "
+                               "asked much later may have left the school.")
     text = note.strip()
     if len(text) > NOTE_LIMIT:
         raise CheckBackRefused(f"Keep the note to {NOTE_LIMIT} characters.")

@@ -73,9 +73,24 @@ def _text(value: str, what: str, limit: int = TEXT_LIMIT, *, needed: bool = Fals
     return text
 
 
+# No date before the portal could have been in use (a year typed 0001 is a slip), and none
+# beyond a few years ahead (9999): a trial's finding.
+EARLIEST = date(2000, 1, 1)
+AHEAD_YEARS = 5
+
+
 def _not_future(day: date, what: str) -> date:
     if day > date.today():
         raise ParentsError(f"The date {what} can't be in the future.")
+    return _in_range(day, what)
+
+
+def _in_range(day: date, what: str) -> date:
+    if day < EARLIEST:
+        raise ParentsError(f"Check the year of the date {what}.")
+    if day > date.today().replace(year=date.today().year + AHEAD_YEARS, day=1):
+        raise ParentsError(f"The date {what} is more than {AHEAD_YEARS} years ahead: "
+                           "check the year.")
     return day
 
 
@@ -189,6 +204,8 @@ def invite_to_meeting(session: Session, report: Report, party_ids: Sequence[int]
         raise ParentsError("Choose how they were invited.")
     if meeting_on is not None and meeting_on < invited_on:
         raise ParentsError("The meeting can't be before the invitation.")
+    if meeting_on is not None:
+        _in_range(meeting_on, "of the meeting")
     wanted = sorted(p.id for p in parties)
     if any(sorted(m.party_ids) == wanted and (m.invited_how, m.meeting_on, m.state)
            == (how.value, meeting_on, MeetingState.INVITED.value)
@@ -239,6 +256,10 @@ def complete_meeting(session: Session, report: Report, meeting_id: int, *, actor
     who = _text(attended, "who attended", 400, needed=state == MeetingState.ATTENDED)
     what = _text(agreed, "what was agreed", needed=state == MeetingState.ATTENDED)
     steps = _text(next_steps, "the next steps")
+    # The same outcome sent twice is not a correction: nothing differs from what is kept.
+    if (meeting.state, meeting.meeting_on, meeting.attended or "", meeting.agreed or "",
+            meeting.next_steps or "") == (state.value, meeting_on, who, what, steps):
+        raise AlreadyRecorded(AGAIN)
     before = meeting.state
     meeting.state, meeting.meeting_on = state.value, meeting_on
     meeting.attended, meeting.agreed, meeting.next_steps = who, what, steps

@@ -90,9 +90,25 @@ def _text(value: str, *, limit: int, what: str, required: bool = True) -> str:
     return text
 
 
+# Dates the forms take: none before the portal could have been in use (a year typed as
+# 0001 or 1900 is a slip), and none beyond a few years ahead (9999).
+EARLIEST = date(2000, 1, 1)
+AHEAD_YEARS = 5
+
+
 def _not_future(day: date, what: str) -> None:
     if day > date.today():
         raise PartyError(f"The date {what} can't be in the future.")
+    _in_range(day, what)
+
+
+def _in_range(day: date, what: str) -> None:
+    """A trial's finding: 0001-01-01 and 9999-12-31 were taken as dates."""
+    if day < EARLIEST:
+        raise PartyError(f"Check the year of the date {what}.")
+    if day > date.today().replace(year=date.today().year + AHEAD_YEARS, day=1):
+        raise PartyError(f"The date {what} is more than {AHEAD_YEARS} years ahead: "
+                         "check the year.")
 
 
 def add_party(session: Session, report: Report, *, actor: User, kind: PartyKind,
@@ -105,6 +121,13 @@ def add_party(session: Session, report: Report, *, actor: User, kind: PartyKind,
                          "someone who is not on it.")
     text = _text(description, limit=DESCRIPTION_MAX, what="who they are",
                  required=kind != PartyKind.UNKNOWN)
+    # The same form sent twice (a second tab, a retry) is one person, not two.
+    same = session.scalars(select(ReportPupil).where(
+        ReportPupil.report_id == report.id, ReportPupil.unlinked_at.is_(None),
+        ReportPupil.pupil_id.is_(None), ReportPupil.party_kind == kind,
+        ReportPupil.role == role))
+    if any(p.description == text for p in same):  # descriptions are encrypted: compared here
+        raise AlreadyRecorded(AGAIN)
     party = ReportPupil(report_id=report.id, pupil_id=None, party_kind=kind,
                         description=text, role=role, linked_by_id=actor.id)
     session.add(party)
@@ -173,6 +196,9 @@ def add_support(session: Session, report: Report, party: ReportPupil, *, actor: 
     who = _text(given_by, limit=NAME_MAX, what="who gives it")
     if review_on is not None and review_on < starts_on:
         raise PartyError("The review date can't be before the start date.")
+    _in_range(starts_on, "it starts")
+    if review_on is not None:
+        _in_range(review_on, "of the review")
     text = _text(note, limit=TEXT_MAX, what="the note", required=False)
     if any((r.type, r.code, r.given_by, r.starts_on, r.review_on, r.note)
            == (type_, code, who, starts_on, review_on, text) for r in party.support):
@@ -232,7 +258,14 @@ def review_support(session: Session, report: Report, record: PartySupport, *, ac
         raise PartyError("Ended support has no next review date.")
     if review_on is not None and review_on < record.starts_on:
         raise PartyError("The review date can't be before the start date.")
+    if review_on is not None:
+        _in_range(review_on, "of the next review")
     day = today or date.today()
+    # The same review sent twice (a retry) is one review: the same day, words and next
+    # review date (an "ended" sent twice is refused above: it has ended already).
+    if outcome == "reviewed" and (record.last_reviewed_on, record.review_note,
+                                  record.review_on) == (day, text, review_on):
+        raise AlreadyRecorded(AGAIN)
     record.last_reviewed_on = day
     record.review_note = text
     if outcome == "ended":

@@ -56,7 +56,7 @@ def snapshot(session: Session, pupil: Pupil) -> dict[str, Any]:
     kin = parents.for_pupil(session, pupil)
     concerns = [{
         "date": _day(e.report.created_at.date()), "report": e.report.id,
-        "role": LINK_ROLE_LABELS[e.role], "source": SOURCE_LABELS[e.report.source],
+        "role": e.role_words or LINK_ROLE_LABELS[e.role], "source": SOURCE_LABELS[e.report.source],
         "anonymous": bool(e.report.anonymous),
         "kinds": [KIND_LABELS.get(k, k).split(" (")[0] for k in e.report.kind_values],
         "decision": CATEGORY_LABELS[e.report.category],

@@ -28,6 +28,7 @@ from .notices import (
     SchoolContact,
 )
 from .parents import (
+    HOW_PHRASES,
     MEETING_STATE_LABELS,
     TOLD_HOW_LABELS,
     MeetingParty,
@@ -130,6 +131,7 @@ __all__ = [
     "NOT_BETTER",
     "CheckBack",
     # parents and carers (issue 14)
+    "HOW_PHRASES",
     "MEETING_STATE_LABELS",
     "TOLD_HOW_LABELS",
     "MeetingParty",

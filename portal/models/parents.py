@@ -40,6 +40,11 @@ class ToldHow(enum.StrEnum):
 TOLD_HOW_LABELS = {ToldHow.PHONE: "Phone call", ToldHow.IN_PERSON: "In person",
                    ToldHow.MEETING: "Meeting", ToldHow.LETTER: "Letter",
                    ToldHow.EMAIL: "Email", ToldHow.TEXT: "Text message"}
+# How someone was invited, as the end of a sentence ("invited 2 Dec 2026 in person"; a trial
+# found "invited by in person").
+HOW_PHRASES = {ToldHow.PHONE: "by phone", ToldHow.IN_PERSON: "in person",
+               ToldHow.MEETING: "at a meeting", ToldHow.LETTER: "by letter",
+               ToldHow.EMAIL: "by email", ToldHow.TEXT: "by text message"}
 
 
 class MeetingState(enum.StrEnum):
@@ -158,6 +163,10 @@ class ParentMeeting(Base):
     @property
     def invited_how_words(self) -> str:
         return _words(TOLD_HOW_LABELS, self.invited_how)
+
+    @property
+    def invited_how_phrase(self) -> str:
+        return _words(HOW_PHRASES, self.invited_how)
 
     @property
     def party_ids(self) -> list[int]:

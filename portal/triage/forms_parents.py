@@ -9,7 +9,6 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     RadioField,
     SelectField,
@@ -20,21 +19,11 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 
 from ..casework.parents import INVITE_HOW
-from ..forms import MultiCheckboxField, clean_text, max_length
+from ..forms import DATE_WORDS, Day, MultiCheckboxField, clean_text, max_length
 from ..models import MEETING_STATE_LABELS, TOLD_HOW_LABELS, MeetingState, ToldHow
 
 F = [clean_text]
-DATE = "Enter the date, like 2026-11-23."
-
-
-class Day(DateField):
-    """A date field whose refusal of a date it can't read is in plain words."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(DATE) from None
+DATE = DATE_WORDS
 
 
 class OneOf(RadioField):

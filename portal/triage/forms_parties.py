@@ -8,7 +8,6 @@ from collections.abc import Callable
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     Field,
     Form,
     RadioField,
@@ -19,7 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 
 from ..casework.parties import DESCRIPTION_MAX, NAME_MAX, REVIEW_OUTCOMES, TEXT_MAX
-from ..forms import clean_text, max_length
+from ..forms import Day, clean_text, max_length
 from ..models import (
     FINDING_LABELS,
     LINK_ROLE_LABELS,
@@ -62,8 +61,8 @@ class SupportForm(FlaskForm):
                                validators=[InputRequired("Choose what it is.")])
     given_by = StringField("Who gives it", filters=F,
                            validators=[_long(NAME_MAX)])
-    starts_on = DateField("Starts on", validators=[InputRequired(DATE)])
-    review_on = DateField("Review on (optional)", validators=[Optional()])
+    starts_on = Day("Starts on", validators=[InputRequired(DATE)])
+    review_on = Day("Review on (optional)", validators=[Optional()])
     ask_reporter = BooleanField("On the review date, ask the reporter “Is it better now?” "
                                 "through their follow-up code")
     support_note = TextAreaField("Note", filters=F,
@@ -75,17 +74,17 @@ class ReviewSupportForm(FlaskForm):
                          validators=[InputRequired("Choose reviewed or ended.")])
     review_note = TextAreaField("What the review found", filters=F,
                                 validators=[_long(TEXT_MAX)])
-    next_review_on = DateField("Next review on (optional)", validators=[Optional()])
+    next_review_on = Day("Next review on (optional)", validators=[Optional()])
 
 
 class VoiceForm(FlaskForm):
-    said_on = DateField("Date", validators=[InputRequired(DATE)])
+    said_on = Day("Date", validators=[InputRequired(DATE)])
     wants = TextAreaField("What they want to happen", filters=F,
                           validators=[_long(TEXT_MAX)])
 
 
 class InterviewForm(FlaskForm):
-    held_on = DateField("Date of the interview", validators=[InputRequired(DATE)])
+    held_on = Day("Date of the interview", validators=[InputRequired(DATE)])
     interviewer = StringField("Who interviewed them", filters=F,
                               validators=[_long(NAME_MAX)])
     present = StringField("Who else was there", filters=F,

@@ -39,6 +39,7 @@ from ..models import (
     ChecklistItem,
     Event,
     Evidence,
+    Finding,
     ItemState,
     Message,
     Pupil,
@@ -366,6 +367,16 @@ def record_decision(session: Session, report: Report, *, actor: User, category: 
     text = _reason(reason)
     if category == report.category:
         raise InvalidTransition("The report is already in that category.")
+    if report.category == Category.BULLYING_INCIDENT:
+        # "Found responsible" needs the decision Bullying Incident (portal.casework.parties,
+        # cyber-bullying policy 10.1): it can't stand under another decision.
+        responsible = [p for p in report.pupil_links if p.finding == Finding.RESPONSIBLE]
+        if responsible:
+            names = ", ".join(p.label for p in responsible)
+            raise InvalidTransition(
+                f"{names} {'is' if len(responsible) == 1 else 'are'} recorded as found "
+                "responsible, which needs the decision “Bullying Incident”: record another "
+                "finding first.")
     old = report.category
     report.category = category
     session.add(Event.by(actor, Action.CATEGORY_CHANGED,
