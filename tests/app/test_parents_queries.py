@@ -7,7 +7,7 @@ from datetime import date
 
 from portal.casework import parents
 from portal.models import LinkRole, ParentContact, Report
-from tests.app.test_queries import dsl, link, queries, roster  # noqa: F401 - fixtures
+from tests.app.test_queries import link, queries, roster  # noqa: F401 - fixtures
 
 
 def with_records(session, report: Report, pupils, actor, n: int) -> None:

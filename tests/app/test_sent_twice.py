@@ -19,7 +19,7 @@ from portal.models import (
     PartySupport,
     PartyVoice,
 )
-from tests.app.test_parents_pages import case, dsl, told_mum  # noqa: F401 - fixtures
+from tests.app.test_parents_pages import case, told_mum  # noqa: F401 - fixtures
 from tests.app.test_parents_pages import count as _count
 
 TODAY = date.today().isoformat()
