@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from . import checklists, priority
+from . import checklists, priority, search
 from .casework.acknowledge import acknowledge
 from .config import PACKAGE_DIR
 from .events import Action
@@ -280,6 +280,7 @@ def link(session: Session, report: Report, pupil: Pupil, role: LinkRole, *, acto
     session.add(Event.by(actor, Action.PUPIL_LINKED, {"pupil_id": pupil.id, "role": role.value},
                          school_id=report.school_id, report_id=report.id))
     session.flush()
+    search.index_text(session, report, pupil.name)  # the school's search finds them by name
     session.expire(report, ["pupil_links"])
     store_recurring(session, school, [pupil.id])
     for other in _pupil_reports(session, pupil.id):

@@ -12,8 +12,12 @@ docs/security.md ("What the search index reveals").
 
 What is indexed (``report_texts``): what the reporter wrote (what happened, who was
 involved, their name and class, the child's and the parent's names, since when), the
-reporter's follow-up messages, and the DSL team's notes. Nothing else: not the contact
-email or phone, not the trusted adult chosen, not checklist or action notes.
+reporter's follow-up messages, the DSL team's notes, and what the DSL records about the
+people involved (``CASEWORK``: the names of the pupils linked, what is known of someone
+not on the roster, interviews, what a child wants to happen, support and sanction notes),
+so that "has anyone mentioned Harry before?" finds a party recorded after the report.
+Nothing else: not the contact email or phone, not the trusted adult chosen, not checklist
+or action notes.
 
 Collisions: two different words of one school share a term with probability about
 V² / 2⁶⁵ for V distinct words (a school with a million distinct words: 3 in 100 million).
@@ -193,6 +197,33 @@ def bulk_rows(school_id: int, rows: Sequence[dict[str, Any]]) -> list[dict[str, 
 
 
 _NOTES = (Action.NOTE_ADDED.value,)
+
+
+def _casework_texts(connection: Connection, chunk: list[int]) -> Iterable[tuple[int, str]]:
+    """(report id, text) of what the DSL recorded about the people involved in each report of
+    ``chunk``: linked pupils' names, descriptions of people not on the roster, interviews,
+    wishes, support notes (the words ``index_text`` added as they were recorded)."""
+    from .models import PartyInterview, PartySupport, PartyVoice, Pupil, ReportPupil
+
+    parties, pupils = (cast(Table, m.__table__) for m in (ReportPupil, Pupil))
+    for rid, description, first, last in connection.execute(
+            select(parties.c.report_id, parties.c.description, pupils.c.first_name,
+                   pupils.c.last_name)
+            .select_from(parties.outerjoin(pupils, pupils.c.id == parties.c.pupil_id))
+            .where(parties.c.report_id.in_(chunk))):  # unlinked too: as indexed when linked
+        yield rid, " ".join(str(v or "") for v in (description, first, last))
+    interviews, voices, support = (cast(Table, m.__table__)
+                                   for m in (PartyInterview, PartyVoice, PartySupport))
+    for rid, account, present in connection.execute(
+            select(interviews.c.report_id, interviews.c.account, interviews.c.present)
+            .where(interviews.c.report_id.in_(chunk))):
+        yield rid, f"{account or ''} {present or ''}"
+    for rid, wants in connection.execute(select(voices.c.report_id, voices.c.wants)
+                                         .where(voices.c.report_id.in_(chunk))):
+        yield rid, str(wants or "")
+    for rid, note in connection.execute(select(support.c.report_id, support.c.note)
+                                        .where(support.c.report_id.in_(chunk))):
+        yield rid, str(note or "")
 _BATCH = 500
 
 
@@ -229,6 +260,8 @@ def rebuild(connection: Connection, school_id: int | None = None) -> int:
                                                           events.c.action.in_(_NOTES))):
                 if rid is not None and rid in texts:
                     texts[rid].append(str(payload.get("note", "")))
+            for rid, text in _casework_texts(connection, chunk):
+                texts[rid].append(text)
             rows = [{"school_id": sid, "term": t, "created_at": moments[rid], "report_id": rid}
                     for rid in chunk for t in sorted(terms(texts[rid], sid))]
             if rows:

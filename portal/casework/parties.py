@@ -20,6 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import search
 from ..events import Action
 from ..models import (
     SANCTIONS,
@@ -135,6 +136,7 @@ def add_party(session: Session, report: Report, *, actor: User, kind: PartyKind,
     session.add(Event.by(actor, Action.PARTY_ADDED,
                          {"party_id": party.id, "kind": kind.value, "role": role.value},
                          school_id=report.school_id, report_id=report.id))
+    search.index_text(session, report, text)  # "has anyone mentioned Harry before?"
     session.expire(report, ["pupil_links"])
     acknowledge(session, report, actor=actor)
     return party
@@ -228,6 +230,7 @@ def add_support(session: Session, report: Report, party: ReportPupil, *, actor: 
                           "review_on": review_on.isoformat() if review_on else None},
                          school_id=report.school_id, report_id=report.id))
     session.expire(party, ["support"])
+    search.index_text(session, report, text)
     acknowledge(session, report, actor=actor)
     if ask_reporter and review_on is not None:
         checkback.schedule(session, report, actor=actor, due_on=review_on, on=today,
@@ -301,6 +304,7 @@ def record_voice(session: Session, report: Report, party: ReportPupil, *, actor:
                           "said_on": said_on.isoformat()},
                          school_id=report.school_id, report_id=report.id))
     session.expire(party, ["voices"])
+    search.index_text(session, report, text)
     acknowledge(session, report, actor=actor)
     return voice
 
@@ -330,6 +334,7 @@ def record_interview(session: Session, report: Report, party: ReportPupil, *, ac
                           "held_on": held_on.isoformat()},
                          school_id=report.school_id, report_id=report.id))
     session.expire(party, ["interviews"])
+    search.index_text(session, report, f"{text} {others}")
     acknowledge(session, report, actor=actor)
     return interview
 

@@ -373,3 +373,41 @@ def test_another_schools_dsl_never_sees_our_reports_on_the_page(app, school, mak
     page = theirs.get("/staff/search?q=harry").get_data(as_text=True)
     assert "No report mentions" in page
     assert f"/staff/cases/{ours.id}" not in page
+
+
+def test_search_finds_what_the_dsl_recorded_about_the_people_involved(
+        app, session, school, make_report, dsl):
+    """A trial's finding (issue 14, "Finding things": "has anyone mentioned Harry before?"):
+    a party not on the roster, an interview, a child's wish, a support note and a linked
+    pupil's name were not found. They are indexed as recorded, and rebuilt by search-reindex
+    and rotate-key as they were."""
+    from datetime import date
+
+    from portal import linking
+    from portal.casework import parties
+    from portal.models import LinkRole, PartyKind, Pupil, SupportType
+
+    report = session.get(Report, make_report(school)[0].id)
+    other = parties.add_party(session, report, actor=dsl, kind=PartyKind.OTHER_SCHOOL_PUPIL,
+                              role=LinkRole.ALLEGED_PERPETRATOR,
+                              description="Year 8 at St Mary's called Thaddeus")
+    niamh = Pupil(school_id=school.id, upn="N12345", first_name="Niamh", last_name="Edwards")
+    session.add(niamh)
+    session.flush()
+    target = linking.link(session, report, niamh, LinkRole.TARGET, actor=dsl, school=school)
+    parties.record_interview(session, report, other, actor=dsl, held_on=date.today(),
+                             interviewer="Mrs Patel", present="Mr Okonkwo",
+                             account="Said it was only a joke")
+    parties.record_voice(session, report, target, actor=dsl, said_on=date.today(),
+                         wants="To sit away from the trampoline")
+    parties.add_support(session, report, target, actor=dsl, type_=SupportType.SUPPORT,
+                        code="reassurance_pastoral", given_by="Mrs Patel",
+                        starts_on=date.today(), review_on=None, note="A mentor at lunch")
+    session.commit()
+    words = ("thaddeus", "niamh edwards", "joke", "okonkwo", "trampoline", "mentor")
+    for word in words:
+        assert found(session, dsl, word) == [report.id], word
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["search-reindex", "oakfield"]).exit_code == 0
+    for word in words:
+        assert found(session, dsl, word) == [report.id], f"{word} after the rebuild"
