@@ -181,3 +181,26 @@ def test_without_javascript_adding_someone_works_and_reload_adds_nothing(
     page.go_back()
     page.reload()
     assert counts(live_server, report_id) == held
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_refused_form_in_a_childs_panel_keeps_the_headings_in_order(
+        viewport: str, new_context: Callable[..., Any], live_server: LiveServer,
+        dsl_signed_in: dict[str, Any]) -> None:
+    """A trial's finding: a refused form's error summary was an h2 under the child's h3, so
+    axe found the heading order broken once a form in a panel was refused."""
+    report_id = live_server.add_report(what_happened="They push me in the line")[0]
+    child = live_server.add_pupil("Niamh", "Edwards", "Year 6", "6A")
+    live_server.link_pupil(report_id, child)
+    page = new_context(viewport=VIEWPORTS[viewport], storage_state=dsl_signed_in).new_page()
+    dsl = DslRecordingPeople(page)
+    dsl.open(report_id)
+    box = dsl.panel("Niamh Edwards").locator("details[id^=voice-details]")
+    dsl.unfold(box)
+    box.get_by_label("Date").fill("")
+    box.get_by_role("button", name="Record", exact=True).click()
+    expect(dsl.panel("Niamh Edwards").locator("[data-error-summary]")).to_be_visible()
+    for details in page.locator("details").all():
+        if not details.evaluate("d => d.open"):
+            details.evaluate("d => { d.open = true; }")
+    _assert_no_violations(page, f"case with a refused form in a child's panel ({viewport})")
