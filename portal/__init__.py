@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import crypto, db, errors, evidence, security
 from .config import PACKAGE_DIR, Settings, private_dir
@@ -14,6 +15,16 @@ from .figures import rollup as _figure_counts  # noqa: F401 - keeps the day coun
 from .notifications import SmtpSettings
 
 csrf = CSRFProtect()
+# The largest id a BIGINT (PostgreSQL) or an INTEGER (SQLite) holds.
+MAX_ID = 2**63 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` bounded to what a database integer column holds."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = MAX_ID, signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -26,6 +37,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         template_folder=str(PACKAGE_DIR / "templates"),
         static_folder=str(PACKAGE_DIR / "static"),
     )
+    # An id in a path is a database integer: one beyond 64 bits is not found (404), not
+    # a crash in the database driver (a trial's finding on /staff/cases/<huge>/...).
+    app.url_map.converters["int"] = DatabaseId
     app.config.update(
         SECRET_KEY=settings.secret_key,
         # Every page but the two report forms; those raise it for a multipart body to

@@ -97,3 +97,13 @@ class Day(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(DATE_WORDS) from None
+
+
+def as_id(text: str | None) -> int | None:
+    """A database id the client sent as text, or None: ASCII digits only ("²" and "١" are
+    digits to str.isdigit), and no more than a 64-bit integer holds (a trial sent 25 digits
+    and the database driver failed)."""
+    value = (text or "").strip()
+    if not value or len(value) > 18 or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value)

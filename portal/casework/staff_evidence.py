@@ -56,6 +56,9 @@ def add_link(session: Session, report: Report, *, actor: User, url: str, seen_on
     text = note.strip()
     if len(text) > NOTE_LIMIT:
         raise InvalidTransition(f"Keep the note to {NOTE_LIMIT} characters.")
+    if any((kept.url, kept.seen_on) == (address, seen_on) for kept in report.evidence_links):
+        raise InvalidTransition("That web address is kept already for that day: nothing "
+                                "new was added.")
     link = EvidenceLink(report_id=report.id, url=address, seen_on=seen_on, note=text,
                         added_by_id=actor.id)
     session.add(link)

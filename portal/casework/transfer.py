@@ -115,12 +115,18 @@ def send(session: Session, pupil: Pupil, *, actor: User, to_school_id: int,
     text = note.strip()
     if len(text) > NOTE_LIMIT:
         raise InvalidTransition(f"Keep the note to {NOTE_LIMIT} characters.")
+    record = {**snapshot(session, pupil), "school": school.name}
+    # The same form sent twice (a double press, a resend) is one transfer: nothing new.
+    if any((t.record, t.note) == (record, text) for t in session.scalars(
+            select(PupilTransfer).where(PupilTransfer.pupil_id == pupil.id,
+                                        PupilTransfer.to_school_id == target.id))):
+        raise InvalidTransition(f"{pupil.first_name}’s record was sent to {target.name} "
+                                "already, and nothing in it has changed since.")
     match = session.scalar(select(Pupil).where(Pupil.school_id == target.id,
                                                Pupil.upn_hash == pupil.upn_hash))
     transfer = PupilTransfer(from_school_id=school.id, to_school_id=target.id,
                              pupil_id=pupil.id, to_pupil_id=match.id if match else None,
-                             pupil_name=pupil.name, note=text,
-                             record={**snapshot(session, pupil), "school": school.name},
+                             pupil_name=pupil.name, note=text, record=record,
                              sent_by_id=actor.id)
     session.add(transfer)
     session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from .. import checklists, evidence, followup, notifications, priority, search
 from .. import vocabulary as words
 from ..events import Action
+from ..forms import as_id
 from ..models import (
     Event,
     Evidence,
@@ -119,9 +120,10 @@ def adult_label(session: Session, school: School, choice: str) -> str:
     """What the pupil chose, in words the DSL reads."""
     if choice == ADULT_NOBODY:
         return "Nobody yet"
-    if choice == ADULT_ANYONE or not choice.isdigit():
+    adult_id = as_id(choice)
+    if choice == ADULT_ANYONE or adult_id is None:
         return "Any adult"
-    adult = session.get(TrustedAdult, int(choice))
+    adult = session.get(TrustedAdult, adult_id)
     if adult is None or adult.school_id != school.id:
         return "Any adult"
     return adult.name
@@ -129,9 +131,10 @@ def adult_label(session: Session, school: School, choice: str) -> str:
 
 def chosen_adult_id(session: Session, school: School, choice: str) -> int | None:
     """The id of the trusted adult the pupil chose, if they chose one of the school's."""
-    if not choice.isdigit():
+    adult_id = as_id(choice)
+    if adult_id is None:
         return None
-    adult = session.get(TrustedAdult, int(choice))
+    adult = session.get(TrustedAdult, adult_id)
     return adult.id if adult is not None and adult.school_id == school.id else None
 
 

@@ -34,7 +34,7 @@ from ..casework.bundle import BUNDLE_REASONS
 from ..db import get_session
 from ..errors import RERENDER
 from ..events import Action
-from ..forms import required
+from ..forms import as_id, required
 from ..jobs import send_soon
 from ..models import (
     ActionKind,
@@ -148,7 +148,7 @@ def _filters(problems: list[str] | None = None) -> ops.QueueFilters:
         status=status if status in STATUS_FILTERS else "open",
         kind=kind if kind in {k.value for k in ALL_KINDS} else "",
         source=source if source in SOURCE_LABELS else "",
-        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        page=int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
         assigned_to=staff_user().id if args.get("mine") == "1" else None,
         decision=decision if decision in {c.value for c in Category} else "",
         year=year if year in YEAR_GROUPS else "",
@@ -618,7 +618,8 @@ def link_pupil(report_id: int) -> ResponseReturnValue:
     db = get_session()
     form = LinkPupilForm()
     pupil_id = form.pupil_id.data or ""
-    pupil = db.get(Pupil, int(pupil_id)) if pupil_id.isdigit() else None
+    chosen = as_id(pupil_id)
+    pupil = db.get(Pupil, chosen) if chosen is not None else None
     if form.validate_on_submit() and (pupil is None or pupil.school_id != report.school_id):
         abort(404)
     return _act(report, form, "link", lambda db: linking.link(

@@ -10,10 +10,11 @@ from typing import Any
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import audit_view
+from .. import MAX_ID, audit_view
 from ..auth.access import READERS, allow, staff_user
 from ..db import get_session
 from ..events import Action
+from ..forms import as_id
 from ..models import Event
 from .views import bp
 
@@ -27,7 +28,7 @@ def _asked() -> tuple[audit_view.Asked | None, dict[str, str], str]:
     for key, words in (("case", "a report number"), ("pupil", "a pupil"),
                        ("who", "a member of staff")):
         value = typed[key].lstrip("#")
-        if value and not value.isdigit():
+        if value and (not value.isascii() or not value.isdigit() or int(value) > MAX_ID):
             return None, typed, f"Give {words} as a number, or leave it empty."
         numbers[key] = int(value) if value else None
     if typed["kind"] and typed["kind"] not in audit_view.KINDS:
@@ -67,7 +68,7 @@ def audit() -> ResponseReturnValue:
         return render_template("triage/audit.html", found=None, **context), 400
     number = request.args.get("page", "1")
     found = audit_view.page(db, user.school_id or 0, asked,
-                            int(number) if number.isdigit() and 0 < int(number) < 10_000 else 1)
+                            min(as_id(number) or 1, 10_000))
     _record(Action.AUDIT_VIEWED, typed, asked)
     return render_template("triage/audit.html", found=found,
                            query={k: v for k, v in typed.items() if v}, **context)

@@ -60,6 +60,18 @@ def export_names(case: case_parts.CaseRows, events: list[Event]) -> chronology.N
                  for p in case.every_party})
 
 
+# Why someone was unlinked or removed is the DSL's own words, and often names the child
+# ("wrong Zain"): the PDF leaves it out, as it leaves out the child (a trial's finding).
+REASON_LEFT_OUT = frozenset({Action.PUPIL_UNLINKED, Action.PARTY_REMOVED})
+
+
+def _exported_line(event: Event, names: chronology.Names) -> chronology.Line:
+    line = chronology.render(event, names)
+    if event.action in REASON_LEFT_OUT:
+        return chronology.Line(line.what, "The reason is kept in the portal.")
+    return line
+
+
 def case_pdf_html(report: Report) -> str:
     """The case's record as the HTML the PDF is made from (no forms: the record only)."""
     db = get_session()
@@ -71,7 +83,7 @@ def case_pdf_html(report: Report) -> str:
         exported_by=staff_user().name, exported_at=utcnow(),
         people=case.parties, parents_by_party={
             row.party.id: row for row in parents.for_case(db, report, case.parties)},
-        events=[(e, chronology.render(e, names)) for e in events
+        events=[(e, _exported_line(e, names)) for e in events
                 if e.action != Action.CASE_VIEWED],
         views=[e for e in events if e.action == Action.CASE_VIEWED],
         who=chronology.who, flags=linking.flags_of(case.parties),

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from ..auth.access import READERS, allow, staff_user
 from ..casework import notices
 from ..db import get_session
+from ..forms import as_id
 from ..jobs import send_soon
 from ..models import CONTACT_ROLE_LABELS, Report, Role, SchoolContact
 from . import case_parts
@@ -62,8 +63,8 @@ def send_notice(report_id: int) -> ResponseReturnValue:
     # Another school's contact is no contact here (SECURITY P8: other schools' ids 404).
     chosen: list[SchoolContact] = []
     for value in request.form.getlist("contacts"):
-        contact = db.get(SchoolContact, int(value)) if value.isdigit() and len(value) < 10 \
-            else None
+        contact_id = as_id(value)
+        contact = db.get(SchoolContact, contact_id) if contact_id is not None else None
         if contact is not None and contact.school_id != report.school_id:
             abort(404)
         if contact is not None:
@@ -129,7 +130,7 @@ def principal_notices() -> ResponseReturnValue:
     if user.school_id is None:
         abort(404)
     raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
     found = notices.principal_notices(get_session(), user.school_id, page=page,
                                      per_page=notices.PRINCIPAL_PAGE)
     return render_template("triage/principal_notices.html", notices=found,

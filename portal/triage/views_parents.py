@@ -29,7 +29,7 @@ from .views import _act, _case, bp
 
 def _number(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 def _party_name(party: ReportPupil) -> str:

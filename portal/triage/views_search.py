@@ -19,7 +19,8 @@ def search_reports() -> ResponseReturnValue:
     (the write of a GET that the audit trail requires, as viewing a case is)."""
     text = request.args.get("q", "")
     page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and len(page_arg) < 5 else 1
+    page = int(page_arg) if page_arg.isascii() and page_arg.isdigit() and len(page_arg) < 5 \
+        else 1
     if "q" not in request.args:
         return render_template("triage/search.html", q="", results=None, error=None)
     db = get_session()

@@ -13,7 +13,7 @@ from wtforms import SelectField, TextAreaField
 from ..auth.access import READERS, allow, staff_user
 from ..casework import transfer
 from ..db import get_session
-from ..forms import clean_text, max_length
+from ..forms import as_id, clean_text, max_length
 from ..models import Pupil, School
 from .views import CHANGES, bp
 
@@ -59,7 +59,7 @@ def send_transfer(pupil_id: int) -> ResponseReturnValue:
         chosen = form.to_school.data or ""
         try:
             transfer.send(db, child, actor=staff_user(),
-                          to_school_id=int(chosen) if chosen.isdigit() else 0,
+                          to_school_id=as_id(chosen) or 0,
                           note=form.transfer_note.data or "")
         except CHANGES as error:
             db.rollback()

@@ -299,3 +299,40 @@ def test_the_case_page_offers_the_exports_and_the_bundle(browser, case):
         assert f'value="{value}"' in form
     pupil = browser.get(f"/staff/pupils/{case['aisha'].id}").get_data(as_text=True)
     assert f'href="/staff/pupils/{case["aisha"].id}/export.pdf"' in pupil
+
+
+def test_the_reason_a_pupil_was_unlinked_is_left_out_of_the_pdf(app, browser, session,
+                                                                 school, make_report, dsl):
+    """A trial's finding: the unlink reason, the DSL's own words, named the unlinked child."""
+    stored, _ = make_report(school)
+    report = session.get(Report, stored.id)
+    zain = Pupil(school_id=school.id, upn="Z1", first_name="Zain", last_name="Bailey")
+    session.add(zain)
+    session.flush()
+    wrong = linking.link(session, report, zain, LinkRole.WITNESS, actor=dsl, school=school)
+    linking.unlink(session, wrong, actor=dsl, school=school,
+                   reason="Linked by mistake, wrong Zain Bailey child")
+    session.commit()
+    text = flat(pdf_text(browser.get(f"/staff/cases/{stored.id}/export.pdf").data))
+    assert "Zain" not in text
+    assert "The reason is kept in the portal." in text
+
+
+@pytest.mark.parametrize("url", [
+    "/staff/cases/99999999999999999999999/export.pdf",
+    "/staff/cases/99999999999999999999999/bundle.zip?reason=police",
+    "/staff/pupils/99999999999999999999999/export.pdf",
+    "/staff/transfers/99999999999999999999999",
+    "/staff/cases/99999999999999999999999",
+])
+def test_an_id_too_big_for_the_database_is_not_found_not_a_crash(browser, dsl, url):
+    assert browser.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["who=9999999999999999999999999", "case=99999999999999999999",
+                                   "pupil=²", "case=١٢"])
+def test_an_audit_filter_too_big_or_not_ascii_is_refused_in_words(browser, dsl, query):
+    response = browser.get(f"/staff/audit?{query}")
+    assert response.status_code == 400
+    assert "as a number" in response.get_data(as_text=True)
+    assert browser.get("/staff/audit?page=²").status_code == 200  # the first page

@@ -155,3 +155,12 @@ def test_the_case_page_with_the_evidence_form_has_unique_ids(browser, case, dsl)
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     assert 'for="add-evidence-files"' in html
+
+
+def test_the_same_web_address_sent_twice_is_kept_once(browser, case, session, dsl):
+    """A trial's finding: the same address and day sent twice were kept twice."""
+    assert send(browser, case, link_url="https://dup.example/x").status_code == 302
+    again = send(browser, case, link_url="https://dup.example/x")
+    assert again.status_code == 400
+    assert "kept already for that day" in again.get_data(as_text=True)
+    assert len(session.scalars(select(EvidenceLink)).all()) == 1

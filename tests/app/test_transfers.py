@@ -153,3 +153,18 @@ def test_other_roles_reach_none_of_it(app, browser, world, session, dsl, make_us
     other = as_user(app, user)
     for url in ("/staff/transfers", f"/staff/transfers/{sent.id}"):
         assert other.client.get(url).status_code in (302, 403), (role, url)
+
+
+def test_the_same_transfer_sent_twice_is_one_transfer(browser, world, session, dsl):
+    """A trial's finding: a resent form made a second identical copy at the new school."""
+    assert send(browser, world).status_code == 302
+    again = send(browser, world)
+    assert again.status_code == 400
+    assert "already, and nothing in it has changed since" in again.get_data(as_text=True)
+    assert len(session.scalars(select(PupilTransfer)).all()) == 1
+    # once something changed, it can be sent again
+    aisha = session.get(Pupil, world["aisha"].id)
+    aisha.form = "6C"
+    session.commit()
+    assert send(browser, world).status_code == 302
+    assert len(session.scalars(select(PupilTransfer)).all()) == 2
