@@ -176,7 +176,7 @@ def test_script_in_every_text_field_is_shown_as_text(browser, dsl, case, session
     ("support", {"support_code": "x", "given_by": "y", "starts_on": TODAY},
      "Not a valid choice"),
     ("support", {"support_code": "discuss_change", "given_by": "y", "starts_on": "soon"},
-     "Not a valid date value"),
+     "Enter the date, like 2026-11-23."),
     ("voice", {"said_on": TODAY, "wants": "x" * 4001}, "Keep this to 4000 characters"),
     ("interviews", {"held_on": "", "interviewer": "x", "account": "y"}, "Enter the date"),
 ])
