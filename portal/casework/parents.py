@@ -39,6 +39,7 @@ from ..models import (
     User,
 )
 from .acknowledge import InvalidTransition, acknowledge
+from .dates import out_of_range
 
 TEXT_LIMIT = 4000
 NAME_LIMIT = 160
@@ -73,12 +74,6 @@ def _text(value: str, what: str, limit: int = TEXT_LIMIT, *, needed: bool = Fals
     return text
 
 
-# No date before the portal could have been in use (a year typed 0001 is a slip), and none
-# beyond a few years ahead (9999): a trial's finding.
-EARLIEST = date(2000, 1, 1)
-AHEAD_YEARS = 5
-
-
 def _not_future(day: date, what: str) -> date:
     if day > date.today():
         raise ParentsError(f"The date {what} can't be in the future.")
@@ -86,11 +81,9 @@ def _not_future(day: date, what: str) -> date:
 
 
 def _in_range(day: date, what: str) -> date:
-    if day < EARLIEST:
-        raise ParentsError(f"Check the year of the date {what}.")
-    if day > date.today().replace(year=date.today().year + AHEAD_YEARS, day=1):
-        raise ParentsError(f"The date {what} is more than {AHEAD_YEARS} years ahead: "
-                           "check the year.")
+    problem = out_of_range(day, what)
+    if problem:
+        raise ParentsError(problem)
     return day
 
 

@@ -44,6 +44,7 @@ from ..models.party import SUPPORT_LABELS
 from ..vocabulary import Category
 from . import checkback
 from .acknowledge import InvalidTransition, acknowledge
+from .dates import out_of_range
 
 DESCRIPTION_MAX = 300
 NAME_MAX = 160
@@ -91,12 +92,6 @@ def _text(value: str, *, limit: int, what: str, required: bool = True) -> str:
     return text
 
 
-# Dates the forms take: none before the portal could have been in use (a year typed as
-# 0001 or 1900 is a slip), and none beyond a few years ahead (9999).
-EARLIEST = date(2000, 1, 1)
-AHEAD_YEARS = 5
-
-
 def _not_future(day: date, what: str) -> None:
     if day > date.today():
         raise PartyError(f"The date {what} can't be in the future.")
@@ -105,11 +100,9 @@ def _not_future(day: date, what: str) -> None:
 
 def _in_range(day: date, what: str) -> None:
     """A trial's finding: 0001-01-01 and 9999-12-31 were taken as dates."""
-    if day < EARLIEST:
-        raise PartyError(f"Check the year of the date {what}.")
-    if day > date.today().replace(year=date.today().year + AHEAD_YEARS, day=1):
-        raise PartyError(f"The date {what} is more than {AHEAD_YEARS} years ahead: "
-                         "check the year.")
+    problem = out_of_range(day, what)
+    if problem:
+        raise PartyError(problem)
 
 
 def add_party(session: Session, report: Report, *, actor: User, kind: PartyKind,
