@@ -118,3 +118,9 @@ def test_only_the_dsl_team_reads_the_trail(app, world, make_user, school, role):
         response = other.client.get(url)
         assert response.status_code in (302, 403), (role, url)
         assert response.mimetype != "text/csv"
+
+
+def test_the_queue_links_to_the_trail_and_the_records_of_children_who_moved(browser, dsl):
+    html = browser.get("/staff/").get_data(as_text=True)
+    assert 'href="/staff/audit"' in html
+    assert 'href="/staff/transfers"' in html
