@@ -15,8 +15,8 @@ from .figures import rollup as _figure_counts  # noqa: F401 - keeps the day coun
 from .notifications import SmtpSettings
 
 csrf = CSRFProtect()
-# The largest id a BIGINT (PostgreSQL) or an INTEGER (SQLite) holds.
-MAX_ID = 2**63 - 1
+# The largest id the id columns hold: they are INTEGER, 32 bits on PostgreSQL.
+MAX_ID = 2**31 - 1
 
 
 class DatabaseId(IntegerConverter):
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         template_folder=str(PACKAGE_DIR / "templates"),
         static_folder=str(PACKAGE_DIR / "static"),
     )
-    # An id in a path is a database integer: one beyond 64 bits is not found (404), not
+    # An id in a path is a database integer: one beyond 32 bits is not found (404), not
     # a crash in the database driver (a trial's finding on /staff/cases/<huge>/...).
     app.url_map.converters["int"] = DatabaseId
     app.config.update(

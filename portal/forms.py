@@ -101,9 +101,9 @@ class Day(DateField):
 
 def as_id(text: str | None) -> int | None:
     """A database id the client sent as text, or None: ASCII digits only ("²" and "١" are
-    digits to str.isdigit), and no more than a 64-bit integer holds (a trial sent 25 digits
-    and the database driver failed)."""
+    digits to str.isdigit), and no more than the INTEGER id columns hold (32 bits on
+    PostgreSQL; a trial sent 25 digits and the database driver failed)."""
     value = (text or "").strip()
-    if not value or len(value) > 18 or not (value.isascii() and value.isdigit()):
+    if not value or len(value) > 10 or not (value.isascii() and value.isdigit()):
         return None
-    return int(value)
+    return int(value) if int(value) <= 2**31 - 1 else None

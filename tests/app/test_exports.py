@@ -336,3 +336,9 @@ def test_an_audit_filter_too_big_or_not_ascii_is_refused_in_words(browser, dsl, 
     assert response.status_code == 400
     assert "as a number" in response.get_data(as_text=True)
     assert browser.get("/staff/audit?page=²").status_code == 200  # the first page
+
+
+def test_an_id_beyond_32_bits_is_not_found_on_postgresql_too(browser, dsl):
+    """PostgreSQL's INTEGER ids hold 32 bits: 2**31 is not found, never a driver error."""
+    assert browser.get(f"/staff/cases/{2**31}/export.pdf").status_code == 404
+    assert browser.get(f"/staff/audit?case={2**31}").status_code == 400
