@@ -654,14 +654,20 @@ def pupils() -> ResponseReturnValue:
     return render_template("triage/pupils.html", rows=rows, start=start, school=school)
 
 
+def _pupil(pupil_id: int) -> Pupil:
+    """A pupil of the signed-in member of staff's school, or 404 (another school's ids)."""
+    child = get_session().get(Pupil, pupil_id)
+    if child is None or child.school_id != staff_user().school_id:
+        abort(404)
+    return child
+
+
 @bp.route("/pupils/<int:pupil_id>")
 @allow(READERS)
 def pupil(pupil_id: int) -> ResponseReturnValue:
     db = get_session()
     user = staff_user()
-    child = db.get(Pupil, pupil_id)
-    if child is None or child.school_id != user.school_id:
-        abort(404)
+    child = _pupil(pupil_id)
     ops.record_pupil_view(db, child, actor=user)
     db.commit()
     return pupil_page(child)

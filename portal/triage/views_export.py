@@ -18,7 +18,7 @@ child's page does not.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -27,11 +27,11 @@ from ..auth.access import READERS, allow, staff_user
 from ..casework import bundle, parents
 from ..db import get_session
 from ..events import Action
-from ..models import Event, Pupil, Report, utcnow
+from ..models import Event, Report, utcnow
 from ..security import client_key, limiter
 from . import case_parts
 from . import operations as ops
-from .views import _case, _school, bp
+from .views import _case, _pupil, _school, bp
 
 NOT_LINKED_NOW = "a pupil since unlinked"
 NOT_INVOLVED_NOW = "someone removed from the case"
@@ -113,9 +113,7 @@ def export_pupil(pupil_id: int) -> ResponseReturnValue:
 
     db = get_session()
     user = staff_user()
-    child = db.get(Pupil, pupil_id)
-    if child is None or child.school_id != user.school_id:
-        abort(404)
+    child = _pupil(pupil_id)
     school = _school()
     html = render_template(
         "triage/pupil_export.pdf.html", pupil=child, entries=linking.chronology(db, child),

@@ -15,7 +15,7 @@ from ..casework import transfer
 from ..db import get_session
 from ..forms import as_id, clean_text, max_length
 from ..models import Pupil, School
-from .views import CHANGES, bp
+from .views import CHANGES, _pupil, bp
 
 
 class TransferForm(FlaskForm):
@@ -24,13 +24,6 @@ class TransferForm(FlaskForm):
     transfer_note = TextAreaField(
         "Note for their new DSL (optional)", filters=[clean_text],
         validators=[max_length(transfer.NOTE_LIMIT, "Keep the note to {limit} characters.")])
-
-
-def _child(pupil_id: int) -> Pupil:
-    child = get_session().get(Pupil, pupil_id)
-    if child is None or child.school_id != staff_user().school_id:
-        abort(404)
-    return child
 
 
 def transfer_form(child: Pupil, form: TransferForm | None = None) -> TransferForm | None:
@@ -49,7 +42,7 @@ def transfer_form(child: Pupil, form: TransferForm | None = None) -> TransferFor
 @bp.route("/pupils/<int:pupil_id>/transfer", methods=["POST"])
 @allow(READERS)
 def send_transfer(pupil_id: int) -> ResponseReturnValue:
-    child = _child(pupil_id)
+    child = _pupil(pupil_id)
     form = transfer_form(child, TransferForm())
     if form is None:
         abort(404)
