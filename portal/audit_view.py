@@ -33,13 +33,18 @@ from .triage.times import uk
 PAGE_SIZE = 100
 CSV_LIMIT = 100_000
 
-VIEWED = frozenset({Action.CASE_VIEWED, Action.PUPIL_VIEWED, Action.TRANSFER_VIEWED})
+VIEWED = frozenset({Action.CASE_VIEWED, Action.PUPIL_VIEWED, Action.TRANSFER_VIEWED,
+                    Action.SHARE_VIEWED})
 EXPORTED = frozenset({Action.EVIDENCE_DOWNLOADED, Action.EVIDENCE_RELEASED,
                       Action.EVIDENCE_BUNDLED, Action.CASE_EXPORTED, Action.PUPIL_EXPORTED,
-                      Action.PUPIL_TRANSFERRED})
+                      Action.PUPIL_TRANSFERRED, Action.CASE_SHARED})
 # A child's own record's events (not a case's): their page and PDF, and transfers
 PUPIL_OWN = frozenset({Action.PUPIL_VIEWED, Action.PUPIL_EXPORTED, Action.PUPIL_TRANSFERRED,
                        Action.TRANSFER_RECEIVED, Action.TRANSFER_VIEWED})
+# A case another school shares with this one: this school has no case, so its events are
+# on the share (portal.casework.sharing)
+SHARE_OWN = frozenset({Action.SHARE_RECEIVED, Action.SHARE_VIEWED, Action.SHARE_ACTION_ADDED,
+                       Action.SHARE_ENDED})
 KINDS = {"viewed": "Viewed", "changed": "Changed", "exported": "Exported or downloaded"}
 
 
@@ -82,8 +87,11 @@ def _bounds(day: date, *, end: bool = False) -> datetime:
 def _query(session: Session, school_id: int, asked: Asked) -> Select[Event]:
     pupil_events = and_(Event.action.in_([a.value for a in PUPIL_OWN]),
                         Event.report_id.is_(None))
+    share_events = and_(Event.action.in_([a.value for a in SHARE_OWN]),
+                        Event.report_id.is_(None))
     query = select(Event).where(Event.school_id == school_id,
-                                or_(Event.report_id.is_not(None), pupil_events),
+                                or_(Event.report_id.is_not(None), pupil_events,
+                                    share_events),
                                 Event.action != Action.REPORT_PURGED.value)
     if asked.report_id is not None:
         query = query.where(Event.report_id == asked.report_id)

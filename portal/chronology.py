@@ -534,6 +534,36 @@ def _transfer_viewed(p: dict[str, Any], _n: Names) -> Line:
     return Line(f"Transferred record {p['transfer_id']} read")
 
 
+@renders(Action.CASE_SHARED)
+def _shared(p: dict[str, Any], _n: Names) -> Line:
+    extra = [what for what, on in (("the reporter's words", p["with_words"]),
+                                   ("the people involved", p["with_people"])) if on]
+    return Line(f"Case shared with {p['to_school']} to work on together (the summary"
+                f"{', ' + ' and '.join(extra) if extra else ' only'})")
+
+
+@renders(Action.SHARE_RECEIVED)
+def _share_received(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"A case shared by {p['from_school']} to work on together (shared case "
+                f"{p['share_id']})")
+
+
+@renders(Action.SHARE_VIEWED)
+def _share_viewed(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Shared case {p['share_id']} from {p['from_school']} read")
+
+
+@renders(Action.SHARE_ACTION_ADDED)
+def _share_action(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"An action recorded on shared case {p['share_id']} (done "
+                f"{_day(p['done_on'])})")
+
+
+@renders(Action.SHARE_ENDED)
+def _share_ended(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Shared case {p['share_id']} ended by {p['ended_by_school']}", p["reason"])
+
+
 @renders(Action.PUPIL_EXPORTED)
 def _pupil_exported(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Record of {_pupil(n, p['pupil_id'])} exported as a "

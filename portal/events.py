@@ -112,6 +112,13 @@ class Action(enum.StrEnum):
     TRANSFER_RECEIVED = "transfer.received"
     TRANSFER_VIEWED = "transfer.viewed"
     AUDIT_EXPORTED = "audit.exported"
+    # a case worked together with another school of the trust (portal.casework.sharing):
+    # at the owning school on the case; at the partner school, on the share (no case there)
+    CASE_SHARED = "case.shared"
+    SHARE_RECEIVED = "share.received"
+    SHARE_VIEWED = "share.viewed"
+    SHARE_ACTION_ADDED = "share.action_added"
+    SHARE_ENDED = "share.ended"
 
 
 class PayloadError(ValueError):
@@ -270,6 +277,16 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.TRANSFER_RECEIVED: _schema(transfer_id=Number, from_school=Text,
                                       pupil_id=OptionalNumber),
     Action.TRANSFER_VIEWED: _schema(transfer_id=Number),
+    # the share, and the other school (its slug): the partner for the owning school's
+    # events, the owning school for the partner's; what was shared beyond the summary
+    Action.CASE_SHARED: _schema(share_id=Number, to_school=Text, with_words=Flag,
+                                with_people=Flag),
+    Action.SHARE_RECEIVED: _schema(share_id=Number, from_school=Text),
+    Action.SHARE_VIEWED: _schema(share_id=Number, from_school=Text),
+    # the action's words stay on its row (encrypted); the day it was done (ISO)
+    Action.SHARE_ACTION_ADDED: _schema(share_id=Number, action_id=Number, done_on=Text),
+    # the reason the school that ended it gave, and which school that was (a slug)
+    Action.SHARE_ENDED: _schema(share_id=Number, ended_by_school=Text, reason=Text),
     # the filters asked (ids, the kind, the days in ISO; None when not asked)
     Action.AUDIT_VIEWED: _schema(**{"case": OptionalNumber, "pupil": OptionalNumber,
                                     "who": OptionalNumber, "kind": OptionalText,

@@ -347,6 +347,21 @@ def followup_code(html: str) -> str:
     return match.group(1)
 
 
+def a_share_to(session: Session, report_id: int, owner: School, partner: School,
+               sharer: User) -> int:
+    """Report ``report_id`` of ``owner`` shared with ``partner`` (a CaseShare row, as
+    portal.casework.sharing.share leaves it, the reporter's words too), for the route
+    walks' ids."""
+    from portal.models import CaseShare
+
+    row = CaseShare(report_id=report_id, from_school_id=owner.id, to_school_id=partner.id,
+                    with_words=True, with_people=True, note="The bus home",
+                    shared_by_id=sharer.id)
+    session.add(row)
+    session.commit()
+    return row.id
+
+
 def a_transfer_from(session: Session, school: School, other: School, sender: User) -> int:
     """A child's record sent from ``school`` to ``other`` (a PupilTransfer row, as
     portal.casework.transfer.send leaves it), for the route walks' ids."""

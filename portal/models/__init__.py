@@ -65,6 +65,7 @@ from .pupil import (
 from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .search import SearchTerm
+from .share import CaseShare, SharedAction
 from .transfer import PupilTransfer
 from .user import DSL_TEAM, FIGURES_ROLES, Device, RecoveryCode, Role, StaffSession, User
 
@@ -80,6 +81,8 @@ __all__ = [
     "RecoveryCode",
     "Evidence",
     "PupilTransfer",
+    "CaseShare",
+    "SharedAction",
     "EvidenceLink",
     "Message",
     "OutboxMessage",

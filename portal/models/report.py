@@ -24,6 +24,7 @@ from .case import CaseAction, CaseChecklist, ChecklistItem
 from .conversation import Evidence, EvidenceLink, Message
 from .pupil import ReportPupil
 from .school import School
+from .share import CaseShare
 from .user import User
 
 # What "open" means for the queue: not closed, or the reporter wrote back since.
@@ -131,6 +132,10 @@ class Report(Base):
     )
     evidence_links: Mapped[list[EvidenceLink]] = relationship(
         order_by="EvidenceLink.id", cascade="all, delete-orphan"
+    )
+    # shared with other schools of the trust (portal.casework.sharing): they go with the case
+    shares: Mapped[list[CaseShare]] = relationship(
+        order_by="CaseShare.shared_at", cascade="all, delete-orphan"
     )
     kinds: Mapped[list[ReportKind]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportKind.kind"

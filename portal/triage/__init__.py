@@ -12,6 +12,7 @@ from . import (
     views_parents,  # noqa: F401
     views_parties,  # noqa: F401
     views_search,  # noqa: F401 - the search page (portal.search)
+    views_share,  # noqa: F401 - a case worked together with another school (issue 16)
     views_transfer,  # noqa: F401 - a child's record to another school of the trust
 )
 from .views import bp

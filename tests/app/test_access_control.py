@@ -28,7 +28,12 @@ from werkzeug.routing import Rule
 from portal import create_app
 from portal.auth.access import DECLARED, PUBLIC, allow
 from portal.models import Report, Role, SchoolContact, Trust
-from tests.conftest import Browser, a_transfer_from, kept_evidence_and_staff_concern
+from tests.conftest import (
+    Browser,
+    a_share_to,
+    a_transfer_from,
+    kept_evidence_and_staff_concern,
+)
 from tests.pdf_text import pdf_text
 
 ALL = frozenset(Role)
@@ -65,6 +70,15 @@ DESIGN: dict[str, frozenset[Role]] = {
     "triage.send_transfer": READERS,
     "triage.transfers": READERS,
     "triage.read_transfer": READERS,
+    # a case worked together with another school of the trust: shared, read, acted on
+    # and ended by the two schools' DSL teams
+    "triage.share_case": READERS,
+    "triage.add_case_share_action": READERS,
+    "triage.end_case_share": READERS,
+    "triage.shares": READERS,
+    "triage.shared_case": READERS,
+    "triage.add_shared_action": READERS,
+    "triage.end_shared": READERS,
     # a suspected nude image of a child (UKCIS guidance): marked, and let out with a reason
     "triage.mark_nude": READERS,
     "triage.release_nude": READERS,
@@ -128,7 +142,7 @@ DESIGN: dict[str, frozenset[Role]] = {
 REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triage.pupils",
                "triage.search_reports", "triage.export_case", "triage.export_pupil",
                "triage.bundle_case", "triage.release_nude", "triage.transfers",
-               "triage.read_transfer"}
+               "triage.read_transfer", "triage.shares", "triage.shared_case"}
 NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD, Role.HEAD})
 # What a head may open: the staff home (sent on to their own page), sign-out, the notices
 # to the Principal; the figures page (another change) adds itself here.
@@ -257,12 +271,16 @@ def world(app, school, session, make_report, make_user, make_school) -> dict[str
     elm = make_school("elm", "Elm Academy")
     elm.trust_id = trust.id
     transfer_id = a_transfer_from(session, school, elm, users[Role.DSL])
+    # Elm shares one of its cases with this school (the words too): its DSL team reads it
+    elm_report, _code = make_report(elm, what_happened="Words at Elm: they push me on the bus")
+    share_id = a_share_to(session, elm_report.id, elm, school,
+                          make_user(Role.DSL, elm, trust_id=trust.id))
     return {
         "users": users,
         "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
                 "adult_id": school.trusted_adults[0].id, "contact_id": contact.id,
-                "transfer_id": transfer_id},
-        "concern_id": concern.id,
+                "transfer_id": transfer_id, "share_id": share_id},
+        "concern_id": concern.id, "shared_words": "Words at Elm: they push me on the bus",
     }
 
 
@@ -360,6 +378,7 @@ def test_no_report_text_reaches_roles_that_must_not_read_it(role, app, world, se
         body = pdf_text(response.data) if response.mimetype == "application/pdf" \
             else response.get_data(as_text=True)
         assert words not in body, url
+        assert world["shared_words"] not in body, url  # a case Elm shares with the DSL team
 
 
 def test_a_head_is_declared_on_no_other_staff_route(app):

@@ -28,7 +28,12 @@ from portal.models import (
     Trust,
 )
 from portal.vocabulary import Source, Status
-from tests.conftest import Browser, hidden_fields, kept_evidence_and_staff_concern
+from tests.conftest import (
+    Browser,
+    a_share_to,
+    hidden_fields,
+    kept_evidence_and_staff_concern,
+)
 
 
 @pytest.fixture
@@ -425,6 +430,11 @@ def test_no_staff_route_writes_without_an_audit_event(
     elm = make_school("elm", "Elm Academy")
     school.trust_id = elm.trust_id = trust.id
     session.commit()
+    # a case worked together: the online case shared with Elm already, and one of Elm's
+    # shared with this school (its DSL acts as the partner)
+    ours = a_share_to(session, o, school, elm, dsl)
+    elm_case, _ = make_report(elm)
+    theirs = a_share_to(session, elm_case.id, elm, school, make_user(Role.DSL, elm))
     cases = {
         "/staff/cases/<int:report_id>/notices": (f"/staff/cases/{o}/notices",
             {"step": "cyber-4.4", "contacts": [str(head.id)], "seen": "", "mark_done": "y"}),
@@ -522,6 +532,17 @@ def test_no_staff_route_writes_without_an_audit_event(
             {"release_reason": "CEOP referral 12345 asked for it"}),
         "/staff/pupils/<int:pupil_id>/transfer": (f"/staff/pupils/{kai.id}/transfer",
             {"to_school": str(elm.id), "transfer_note": ""}),
+        "/staff/cases/<int:report_id>/shares": (f"/staff/cases/{r}/shares",
+            {"share_school": str(elm.id), "share_note": "His cousin at Elm joins in"}),
+        "/staff/cases/<int:report_id>/shares/<int:share_id>/actions": (
+            f"/staff/cases/{o}/shares/{ours}/actions",
+            {f"share{ours}-done_on": today, f"share{ours}-what": "Bus seats changed"}),
+        "/staff/cases/<int:report_id>/shares/<int:share_id>/end": (
+            f"/staff/cases/{o}/shares/{ours}/end", {f"share{ours}-end_reason": "Resolved"}),
+        "/staff/shares/<int:share_id>/actions": (f"/staff/shares/{theirs}/actions",
+            {f"share{theirs}-done_on": today, f"share{theirs}-what": "Spoke to Sam"}),
+        "/staff/shares/<int:share_id>/end": (f"/staff/shares/{theirs}/end",
+            {f"share{theirs}-end_reason": "Sam left"}),
         "/staff/logout": ("/staff/logout", {}),
     }
     # Routes for the school's administrator only, sent by one.

@@ -25,7 +25,12 @@ from portal.figures.model import recent_terms, term_of
 from portal.models import Base, ChecklistItem, Report, Role, SchoolContact, StaffSession, Trust
 from portal.overdue import LOCAL
 from portal.triage import operations as triage_ops
-from tests.conftest import Browser, a_transfer_from, kept_evidence_and_staff_concern
+from tests.conftest import (
+    Browser,
+    a_share_to,
+    a_transfer_from,
+    kept_evidence_and_staff_concern,
+)
 
 TODAY = datetime.now(UTC).astimezone(LOCAL).date()
 LAST_TERM = recent_terms(TODAY)[0]
@@ -40,7 +45,9 @@ VIEW_ACTIONS = frozenset({"case.viewed", "pupil.viewed", "evidence.downloaded",
                           # the audit trail read, on the page or as a CSV
                           "audit.viewed", "audit.exported",
                           # a transferred child's record read (issue 16)
-                          "transfer.viewed"})
+                          "transfer.viewed",
+                          # a case another school of the trust shares, read there
+                          "share.viewed"})
 SESSION_CLOCK = ("staff_sessions", "last_seen_at")
 # A finished term is fixed the first time a head or a trust lead is shown it (figures rule 6):
 # rows may be added to this table by a GET, never changed.
@@ -131,11 +138,14 @@ def world(app: Flask, school, session, make_report, make_user,
     for row in session.scalars(select(StaffSession)):
         row.last_seen_at -= timedelta(minutes=2)
     session.commit()
-    transfer_id = a_transfer_from(session, school, make_school("elm", "Elm Academy"),
-                                  users[Role.DSL])
+    elm = make_school("elm", "Elm Academy")
+    transfer_id = a_transfer_from(session, school, elm, users[Role.DSL])
+    elm_report, _code = make_report(elm)
+    share_id = a_share_to(session, elm_report.id, elm, school, make_user(Role.DSL, elm))
     return {"users": users, "browsers": browsers, "slug": school.slug,
             "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
-                    "contact_id": contact.id, "transfer_id": transfer_id},
+                    "contact_id": contact.id, "transfer_id": transfer_id,
+                    "share_id": share_id},
             "old_id": old.id, "concern_id": concern.id}
 
 
@@ -199,7 +209,7 @@ def test_the_comparison_sees_a_write(app: Flask, world: dict[str, Any], session)
     report.urgency += 1
     session.commit()
     with engine.connect() as conn:
-        assert changes(before, snapshot(conn)) == ["reports: 3 rows before, 3 after, or a "
+        assert changes(before, snapshot(conn)) == ["reports: 4 rows before, 4 after, or a "
                                                    "value changed"]
     triage_ops.add_note(session, report, actor=world["users"][Role.DSL], note="A note")
     session.commit()

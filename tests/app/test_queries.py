@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from portal.models import Event, LinkRole, Pupil, Report, ReportPupil, SenStatus
+from portal.models import Event, LinkRole, Pupil, Report, ReportPupil, Role, SenStatus
 from portal.triage.operations import PAGE_SIZE
 from portal.vocabulary import Status
 
@@ -121,7 +121,8 @@ def test_the_case_page_sends_the_same_queries_for_1_or_10_linked_pupils(
     # addresses kept as evidence (issue 16): the rows several parts read (parties, staff,
     # contacts, adults) are loaded once for the page (case_parts.CaseRows; it was 36 when
     # each part loaded its own), and the number never grows with the people or the records.
-    assert len(several) <= 28, "\n".join(several)
+    # 29 with the case's shares with other schools (issue 16; test below).
+    assert len(several) <= 29, "\n".join(several)
 
 
 def test_the_case_page_sends_the_same_queries_for_1_or_10_parties_with_their_records(
@@ -166,7 +167,45 @@ def test_the_case_page_sends_the_same_queries_for_1_or_10_parties_with_their_rec
     ten = case_with(10)
 
     assert len(ten) == len(two), "\n".join(ten)
-    assert len(ten) <= 32, "\n".join(ten)
+    assert len(ten) <= 33, "\n".join(ten)  # 32, and the case's shares (issue 16)
+
+
+def test_the_case_page_sends_the_same_queries_for_1_or_3_shares_with_their_actions(
+        app, browser, dsl, school, session, make_report, make_school, make_user):
+    """A case worked together with other schools (issue 16): its shares, their actions and
+    who recorded them are loaded with selectinload, never one query per share or action."""
+    from datetime import date
+
+    from portal.models import CaseShare, SharedAction, Trust
+
+    trust = Trust(name="Northern Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    others = []
+    for i in range(3):
+        other = make_school(f"other{i}", f"Other School {i}")
+        other.trust_id = trust.id
+        others.append((other, make_user(Role.DSL, other)))
+    session.commit()
+
+    def case_with(n: int) -> list[str]:
+        report, _ = make_report(school)
+        for other, their_dsl in others[:n]:
+            row = CaseShare(report_id=report.id, from_school_id=school.id,
+                            to_school_id=other.id, note="The bus", shared_by_id=dsl.id)
+            session.add(row)
+            session.flush()
+            for words in ("Spoke to him", "Parents told"):
+                session.add(SharedAction(share_id=row.id, school_id=other.id,
+                                         done_on=date.today(), what=words,
+                                         added_by_id=their_dsl.id))
+        session.commit()
+        return queries(app, browser, f"/staff/cases/{report.id}")
+
+    one = case_with(1)
+    three = case_with(3)
+    assert len(three) == len(one), "\n".join(three)
 
 
 def test_the_pupil_page_sends_the_same_queries_for_2_or_30_reports(
