@@ -15,12 +15,11 @@ from .. import evidence
 from ..events import Action
 from ..models import Event, EvidenceLink, Report, User
 from ..reporting.operations import keep_files
+from . import dates
 from .acknowledge import InvalidTransition, acknowledge
 
 URL_LIMIT = 2_000
 NOTE_LIMIT = 1_000
-# A day seen before the portal could have been in use is a typing slip (year 0206).
-EARLIEST = date(2000, 1, 1)
 
 
 def add_files(session: Session, report: Report, files: list[evidence.CleanFile], *,
@@ -51,7 +50,8 @@ def add_link(session: Session, report: Report, *, actor: User, url: str, seen_on
         raise InvalidTransition(f"Keep the web address to {URL_LIMIT} characters.")
     if seen_on > today:
         raise InvalidTransition("The day it was seen can't be in the future.")
-    if seen_on < EARLIEST:
+    # a day before the portal could have been in use is a typing slip (year 0206)
+    if seen_on < dates.EARLIEST:
         raise InvalidTransition("Check the year of the day it was seen.")
     text = note.strip()
     if len(text) > NOTE_LIMIT:
