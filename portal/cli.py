@@ -321,6 +321,70 @@ def rotate_key_command() -> None:
     click.echo(f"Re-encrypted {rows} value(s) and {files} evidence file(s) under a new key.")
 
 
+# --- backups (portal.backup) -------------------------------------------------------------
+
+
+@cli.command("backup-key", with_appcontext=False)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_key_command(path: Path) -> None:
+    """Make a new backup key in PATH: keep it away from the backups and the server."""
+    from .backup import BackupError, new_key
+
+    try:
+        new_key(path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup key written to {path}. Keep a copy somewhere safe and apart from "
+               "the backups: without it no backup can be restored, and with it anyone "
+               "holding a backup can read every report.")
+
+
+@cli.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key-file", "key_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The backup key (from `portal backup-key`).")
+def backup_command(destination: Path, key_file: Path) -> None:
+    """Write one encrypted archive of the database, the evidence files and the keys into
+    the folder DESTINATION, while the portal keeps running."""
+    from .backup import BackupError, backup
+
+    settings = _settings()
+    try:
+        made = backup(settings.database_url, settings.instance_dir, destination, key_file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    counts = ", ".join(f"{n} {name}" for name, n in made.counts.items())
+    click.echo(f"Backup written: {made.path} ({counts}; {made.files} evidence file(s)).")
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key-file", "key_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The backup key the archive was made with.")
+def restore_command(archive: Path, key_file: Path) -> None:
+    """Bring ARCHIVE back into an empty instance (PORTAL_INSTANCE_DIR, PORTAL_DATABASE_URL):
+    every file is checked against the archive's manifest before anything is put in place."""
+    from .backup import BackupError, restore
+    from .config import PROJECT_DIR
+
+    # Not Settings.from_env(): it would make a new secret and data key in the instance,
+    # which must stay empty for the keys in the archive.
+    instance_dir = Path(os.environ.get("PORTAL_INSTANCE_DIR") or PROJECT_DIR / "instance") \
+        .resolve()
+    database_url = (os.environ.get("PORTAL_DATABASE_URL")
+                    or f"sqlite:///{instance_dir / 'portal.sqlite'}")
+    try:
+        done = restore(archive, key_file, database_url, instance_dir)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    counts = ", ".join(f"{n} {name}" for name, n in done.counts.items())
+    click.echo(f"Restored the backup taken {done.taken_at} into {instance_dir} ({counts}; "
+               f"{done.files} evidence file(s)). Run `portal db upgrade` if this version is "
+               "newer than the backup's.")
+
+
 @contextlib.contextmanager
 def _one_school_or_all(slug: str | None) -> Iterator[tuple[Connection, int | None]]:
     """A transaction for rebuilding what is derived from the reports, and the school SLUG
