@@ -17,3 +17,12 @@ logger_class = AnonymousGunicornLogger
 forwarded_allow_ips = os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 8190
 timeout = 60
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """A worker gone: its live gauges leave the /metrics sum (portal.metrics), when the
+    workers share PROMETHEUS_MULTIPROC_DIR."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -98,6 +98,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(figures_bp)
     errors.init_app(app)
+    from . import metrics
+
+    metrics.init_app(app)  # /readyz, and /metrics when PORTAL_METRICS_FROM allows it
     # The report forms state the evidence limits, and their size check (js/evidence.js)
     # reads them from the page.
     app.jinja_env.globals["evidence_limits"] = {

@@ -68,6 +68,8 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     ratelimit_enabled: bool = True
     school_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # who may read /metrics (portal.metrics); none: the endpoint is off
+    metrics_from: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     smtp_url: str | None = None
     base_url: str = "http://127.0.0.1:5000"
     data_key: str | None = None
@@ -89,6 +91,7 @@ class Settings:
             ratelimit_storage_uri=env.get("PORTAL_RATELIMIT_STORAGE_URI") or "memory://",
             ratelimit_enabled=_bool(env.get("PORTAL_RATELIMIT_ENABLED"), True),
             school_networks=_networks(env.get("PORTAL_SCHOOL_NETWORKS")),
+            metrics_from=_networks(env.get("PORTAL_METRICS_FROM")),
             smtp_url=env.get("PORTAL_SMTP_URL") or None,
             base_url=env.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000",
             data_key=env.get("PORTAL_DATA_KEY") or None,

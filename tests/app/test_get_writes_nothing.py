@@ -11,6 +11,8 @@ session's clock, not a record, and is the only one left out of the comparison.
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -177,6 +179,9 @@ def requests(app: Flask, world: dict[str, Any]) -> Iterator[tuple[Any, str]]:
 
 def test_every_get_route_leaves_the_database_as_it_was(app: Flask, world: dict[str, Any]):
     engine = app.extensions["portal.engine"]
+    # /metrics is off unless configured (portal.metrics): on here, for the test client
+    app.config["PORTAL_SETTINGS"] = dataclasses.replace(
+        app.config["PORTAL_SETTINGS"], metrics_from=(ipaddress.ip_network("127.0.0.1/32"),))
     asked = []
     for client, url in requests(app, world):
         with engine.connect() as conn:
