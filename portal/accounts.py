@@ -5,6 +5,7 @@ show, and ``portal.cli`` turns it into the one-line ``Error: ...`` of the comman
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ from .events import Action
 from .models import Event, Role, School, StaffSession, Trust, TrustedAdult, User, utcnow
 from .roster import ImportResult, RosterError, import_roster
 from .vocabulary import Phase
+
+# An email address as the CLI and the staff page accept it: something@something.something
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class AccountError(ValueError):

@@ -45,6 +45,12 @@ PUPIL_OWN = frozenset({Action.PUPIL_VIEWED, Action.PUPIL_EXPORTED, Action.PUPIL_
 # on the share (portal.casework.sharing)
 SHARE_OWN = frozenset({Action.SHARE_RECEIVED, Action.SHARE_VIEWED, Action.SHARE_ACTION_ADDED,
                        Action.SHARE_ENDED})
+# Staff accounts changed (portal.admin.staff, the CLI): who was invited, given a role,
+# switched off or on, had their second step reset
+ACCOUNT_OWN = frozenset({Action.USER_CREATED, Action.USER_INVITED, Action.USER_INVITE_ACCEPTED,
+                         Action.USER_ROLE_CHANGED, Action.USER_DISABLED, Action.USER_ENABLED,
+                         Action.USER_2FA_RESET, Action.USER_UNLOCKED,
+                         Action.USER_PASSWORD_RESET})
 KINDS = {"viewed": "Viewed", "changed": "Changed", "exported": "Exported or downloaded"}
 
 
@@ -87,7 +93,7 @@ def _bounds(day: date, *, end: bool = False) -> datetime:
 def _query(session: Session, school_id: int, asked: Asked) -> Select[Event]:
     pupil_events = and_(Event.action.in_([a.value for a in PUPIL_OWN]),
                         Event.report_id.is_(None))
-    share_events = and_(Event.action.in_([a.value for a in SHARE_OWN]),
+    share_events = and_(Event.action.in_([a.value for a in SHARE_OWN | ACCOUNT_OWN]),
                         Event.report_id.is_(None))
     query = select(Event).where(Event.school_id == school_id,
                                 or_(Event.report_id.is_not(None), pupil_events,

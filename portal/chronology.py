@@ -268,6 +268,35 @@ def _password(p: dict[str, Any], n: Names) -> Line:
     return Line(f"Password of {n.users.get(p['user_id'], p['user_id'])} renewed", p["why"])
 
 
+@renders(Action.USER_INVITED)
+def _invited(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Sign-in link sent to {n.users.get(p['user_id'], p['user_id'])} "
+                f"({p['role']}), valid until {p['expires'][:16].replace('T', ' ')} UTC")
+
+
+@renders(Action.USER_INVITE_ACCEPTED)
+def _invite_accepted(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"{n.users.get(p['user_id'], p['user_id'])} set their password from the link")
+
+
+@renders(Action.USER_ROLE_CHANGED)
+def _role_changed(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Role of {n.users.get(p['user_id'], p['user_id'])} changed from "
+                f"{p['from']} to {p['to']}")
+
+
+@renders(Action.USER_DISABLED)
+def _disabled(p: dict[str, Any], n: Names) -> Line:
+    ended = p["sessions_ended"]
+    return Line(f"Account of {n.users.get(p['user_id'], p['user_id'])} switched off "
+                f"({ended} session{'s' if ended != 1 else ''} ended)")
+
+
+@renders(Action.USER_ENABLED)
+def _enabled(p: dict[str, Any], n: Names) -> Line:
+    return Line(f"Account of {n.users.get(p['user_id'], p['user_id'])} switched on again")
+
+
 @renders(Action.STAFF_LOGIN)
 def _login(p: dict[str, Any], _n: Names) -> Line:
     return Line(f"Signed in ({p['method'].replace('_', ' ')})")

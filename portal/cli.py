@@ -39,7 +39,7 @@ from .db import refresh_statistics, session_scope
 from .models import Report, Role, User
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL = accounts.EMAIL_ADDRESS
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Oakfield Primary School"

@@ -58,6 +58,12 @@ class Action(enum.StrEnum):
     USER_2FA_RESET = "user.2fa_reset"
     USER_UNLOCKED = "user.unlocked"
     USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action name
+    # staff accounts in the browser (issue 18, portal.admin.staff)
+    USER_INVITED = "user.invited"
+    USER_INVITE_ACCEPTED = "user.invite_accepted"
+    USER_ROLE_CHANGED = "user.role_changed"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
     STAFF_LOGIN = "staff.login"
     STAFF_2FA_ENROLLED = "staff.2fa_enrolled"
     STAFF_LOGOUT = "staff.logout"
@@ -189,6 +195,13 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.USER_2FA_RESET: _schema(user_id=Number),
     Action.USER_UNLOCKED: _schema(user_id=Number),
     Action.USER_PASSWORD_RESET: _schema(user_id=Number, why=Text),
+    # the account, its role (a link sent again: the same role), when the link expires (ISO)
+    Action.USER_INVITED: _schema(user_id=Number, role=Text, expires=Text),
+    Action.USER_INVITE_ACCEPTED: _schema(user_id=Number),
+    Action.USER_ROLE_CHANGED: _schema(**{"user_id": Number, "from": Text, "to": Text}),
+    # how many of their sessions ended at once
+    Action.USER_DISABLED: _schema(user_id=Number, sessions_ended=Number),
+    Action.USER_ENABLED: _schema(user_id=Number),
     # "totp", "recovery_code" or "totp_enrolment"
     Action.STAFF_LOGIN: _schema(method=Text),
     Action.STAFF_2FA_ENROLLED: _EMPTY,

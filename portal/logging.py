@@ -29,7 +29,7 @@ class AnonymousRequestHandler(WSGIRequestHandler):
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
         logging.getLogger("werkzeug").log(
             logging.ERROR if type == "error" else logging.INFO,
-            "- - [%s] %s", self.log_date_time_string(), message % args,
+            "- - [%s] %s", self.log_date_time_string(), scrub_secrets(message % args),
         )
 
 
@@ -44,6 +44,15 @@ _ADDRESS = re.compile(
     rf"(?![\w.]|:[0-9A-Fa-f])")
 
 
+# An invitation's one-time link (portal.admin.staff) is a secret while it is open: never in
+# a log line
+_SECRET_PATH = re.compile(r"(/staff/invite/)[^\s\"?]+")
+
+
+def scrub_secrets(message: str) -> str:
+    return _SECRET_PATH.sub(r"\1[link]", message)
+
+
 def scrub_server_message(message: str) -> str:
     """A gunicorn log message without a client address or what the client sent.
 
@@ -54,7 +63,7 @@ def scrub_server_message(message: str) -> str:
     if invalid:
         kind = re.split(r"[:'\"]", invalid.group("error"), maxsplit=1)[0].strip()
         message = f"Invalid request: {kind or 'refused'}"
-    return _ADDRESS.sub("[address]", message)
+    return _ADDRESS.sub("[address]", scrub_secrets(message))
 
 
 class _ScrubAddresses(logging.Filter):

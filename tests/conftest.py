@@ -18,7 +18,7 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -360,6 +360,23 @@ def a_share_to(session: Session, report_id: int, owner: School, partner: School,
     session.add(row)
     session.commit()
     return row.id
+
+
+def an_invitation(session: Session, school: School, actor: User,
+                  email: str = "invited@school.test") -> str:
+    """An invitation's one-time token (portal.admin.staff.invite, as the staff page sends
+    it), read from the email it queued, for the route walks' values."""
+    from portal.admin import staff
+    from portal.models import OutboxMessage
+
+    staff.invite(session, school, actor=actor, email=email, name="Ms Invited",
+                 role="staff", base_url="http://127.0.0.1:5000")
+    session.commit()
+    body = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_invite")
+                           .order_by(OutboxMessage.id.desc())).first().body
+    found = re.search(r"/staff/invite/([A-Za-z0-9_-]+)", body)
+    assert found, body
+    return found.group(1)
 
 
 def a_transfer_from(session: Session, school: School, other: School, sender: User) -> int:

@@ -1,6 +1,9 @@
 """School administration (accounts, trusted adults) and trust-wide figures: no report text."""
 
-from . import views_notices  # noqa: F401, E402  (the school contacts page)
+from . import (
+    views_notices,  # noqa: F401, E402  (the school contacts page)
+    views_staff,  # noqa: F401, E402  (staff accounts in the browser, issue 18)
+)
 from .views import bp
 
 __all__ = ["bp"]

@@ -16,6 +16,15 @@ class LoginForm(FlaskForm):
                              validators=[InputRequired("Enter your password."), Length(max=256)])
 
 
+class SetPasswordForm(FlaskForm):
+    """The password a new member of staff sets from their invitation link."""
+
+    new_password = PasswordField("Choose a password", validators=[
+        InputRequired("Choose a password."), Length(max=256)])
+    repeat_password = PasswordField("The same password again", validators=[
+        InputRequired("Type the password again."), Length(max=256)])
+
+
 class OtpForm(FlaskForm):
     """The second factor: a 6-digit code from the authenticator app, or a recovery code."""
 

@@ -31,7 +31,7 @@ from ..models import User
 from ..security import hashed, limiter, network_key, network_login_limits
 from . import devices, sessions, twofactor
 from .access import ALL_STAFF, allow, landing_for, public, staff_user
-from .forms import LoginForm, LogoutForm, OtpForm
+from .forms import LoginForm, LogoutForm, OtpForm, SetPasswordForm
 from .passwords import verify
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -221,6 +221,36 @@ def enrol() -> ResponseReturnValue:
     qr = Markup(twofactor.qr_svg(twofactor.provisioning_uri(user, secret)))  # noqa: S704 - segno's own SVG
     return render_template("auth/enrol.html", form=form, qr=qr,
                            secret=twofactor.grouped(secret))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@public
+def accept_invite(token: str) -> ResponseReturnValue:
+    """An invitation's link (portal.admin.staff): set a password, then straight on to the
+    authenticator. A used, ended or expired link says so and changes nothing."""
+    from ..admin import staff
+
+    db = get_session()
+    row = staff.open_link(db, token)
+    if row is None:
+        return render_template("auth/invite.html", form=None), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = staff.accept(db, row, form.new_password.data or "",
+                                form.repeat_password.data or "")
+        except staff.StaffError as error:
+            db.rollback()
+            form.new_password.errors = [str(error)]
+        else:
+            db.commit()
+            session.clear()
+            session.update(pending_user=user.id, pending_at=time.time(), pending_next=None)
+            flash("Your password is set. Now set up the second step of signing in.")
+            return redirect(url_for("auth.enrol"))
+        return render_template("auth/invite.html", form=form, invite=row), 400
+    return render_template("auth/invite.html", form=form, invite=row)
 
 
 @bp.route("/logout", methods=["GET", "POST"])

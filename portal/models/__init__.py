@@ -67,7 +67,16 @@ from .school import School, Trust, TrustedAdult
 from .search import SearchTerm
 from .share import CaseShare, SharedAction
 from .transfer import PupilTransfer
-from .user import DSL_TEAM, FIGURES_ROLES, Device, RecoveryCode, Role, StaffSession, User
+from .user import (
+    DSL_TEAM,
+    FIGURES_ROLES,
+    Device,
+    RecoveryCode,
+    Role,
+    StaffInvite,
+    StaffSession,
+    User,
+)
 
 __all__ = [
     "ACTION_LABELS",
@@ -79,6 +88,7 @@ __all__ = [
     "ChecklistItem",
     "Device",
     "RecoveryCode",
+    "StaffInvite",
     "Evidence",
     "PupilTransfer",
     "CaseShare",

@@ -112,6 +112,25 @@ class StaffSession(Base):
     user: Mapped[User] = relationship()
 
 
+class StaffInvite(Base):
+    """A one-time link to set a password and then a second step (issue 18: staff accounts in
+    the browser). Only the token's SHA-256 is kept; it works once, and only until
+    ``expires_at``; sending a new link ends the old one."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # used to set the password, or ended by a newer link or the account being disabled
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 class RecoveryCode(Base):
     """A one-time code for when the authenticator phone is lost (only its hash is kept)."""
 

@@ -32,6 +32,7 @@ from tests.conftest import (
     Browser,
     a_share_to,
     a_transfer_from,
+    an_invitation,
     kept_evidence_and_staff_concern,
 )
 from tests.pdf_text import pdf_text
@@ -50,6 +51,15 @@ DESIGN: dict[str, frozenset[Role]] = {
     "auth.second_factor": PUBLIC,  # only for an account whose password was just right
     "auth.enrol": PUBLIC,  # likewise: first sign-in sets up the authenticator
     "auth.logout": ALL,
+    "auth.accept_invite": PUBLIC,  # an invitation's one-time link: set a password
+    # staff accounts in the browser (issue 18): the administrator and the DSL
+    "admin.staff_accounts": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.invite_staff": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.change_staff_role": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.disable_staff": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.enable_staff": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.reset_staff_second_step": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.resend_staff_link": frozenset({Role.ADMIN, Role.DSL}),
     "triage.queue": ALL,  # admin, trust lead and head are sent on to their own pages
     "triage.case": READERS | {Role.STAFF},  # staff: their own concerns only
     "triage.decide": READERS,
@@ -279,7 +289,8 @@ def world(app, school, session, make_report, make_user, make_school) -> dict[str
         "users": users,
         "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
                 "adult_id": school.trusted_adults[0].id, "contact_id": contact.id,
-                "transfer_id": transfer_id, "share_id": share_id},
+                "transfer_id": transfer_id, "share_id": share_id,
+                "token": an_invitation(session, school, users[Role.ADMIN])},
         "concern_id": concern.id, "shared_words": "Words at Elm: they push me on the bus",
     }
 

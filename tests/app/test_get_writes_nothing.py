@@ -31,6 +31,7 @@ from tests.conftest import (
     Browser,
     a_share_to,
     a_transfer_from,
+    an_invitation,
     kept_evidence_and_staff_concern,
 )
 
@@ -147,7 +148,8 @@ def world(app: Flask, school, session, make_report, make_user,
     return {"users": users, "browsers": browsers, "slug": school.slug,
             "ids": {"report_id": report.id, "evidence_id": item.id, "pupil_id": pupil.id,
                     "contact_id": contact.id, "transfer_id": transfer_id,
-                    "share_id": share_id},
+                    "share_id": share_id,
+                    "token": an_invitation(session, school, users[Role.ADMIN])},
             "old_id": old.id, "concern_id": concern.id}
 
 

@@ -1,0 +1,270 @@
+"""Staff accounts in the browser (issue 18): the school's administrator, or its DSL, invites
+a member of staff by email, changes a role, switches a leaver's account off (their sessions
+end at once, on every device), switches it on again, resets a lost second step, and sees
+when each account last signed in. Every change is an audit event naming who made it. No
+Flask here; `portal create-user` and the other commands stay for scripts.
+
+An invitation is an account with no usable password and a one-time link, valid for
+``INVITE_HOURS``: the link sets the password (the same policy as everywhere) and goes
+straight on to setting up the authenticator. Only the link's SHA-256 is kept. A new link
+ends the old; switching the account off ends any link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import accounts
+from ..auth import twofactor
+from ..auth.passwords import WeakPassword, hash_password, personal_words
+from ..events import Action
+from ..models import (
+    Event,
+    Role,
+    School,
+    StaffInvite,
+    User,
+    utcnow,
+)
+from ..models.user import ROLE_LABELS
+from ..notifications import _queue
+
+INVITE_HOURS = 72
+# The roles a school gives its own staff (a trust lead belongs to the trust: the CLI makes one)
+SCHOOL_ROLES = (Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.HEAD, Role.ADMIN)
+# No password verifies against this: an invited account signs in only after the link
+NO_PASSWORD = "!invited"  # noqa: S105 - not a password: a hash nothing matches
+NAME_LIMIT = 120
+
+
+class StaffError(ValueError):
+    """A change refused, with the sentence to show."""
+
+
+class NotFound(LookupError):
+    """No such account at this school (another school's id, a trust lead)."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def of_school(session: Session, school_id: int, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.school_id != school_id or user.role is Role.TRUST_LEAD:
+        raise NotFound("No such account.")
+    return user
+
+
+@dataclass(frozen=True)
+class Row:
+    user: User
+    invite: StaffInvite | None  # an open link, while the account has no password yet
+
+    @property
+    def invited(self) -> bool:
+        return self.user.password_hash == NO_PASSWORD
+
+    @property
+    def state(self) -> str:
+        if not self.user.is_active:
+            return "Switched off"
+        if self.invited:
+            if self.invite is None:
+                return "Invited: the link has expired"
+            return "Invited: has not set a password yet"
+        if not self.user.totp_secret:
+            return "Active: second step not set up yet"
+        return "Active"
+
+
+def listing(session: Session, school_id: int) -> list[Row]:
+    """The school's accounts (trust leads are the trust's), with any open link."""
+    users = list(session.scalars(select(User).where(
+        User.school_id == school_id, User.role != Role.TRUST_LEAD)
+        .order_by(User.is_active.desc(), User.role, func.lower(User.email))))
+    now = utcnow()
+    open_links = {i.user_id: i for i in session.scalars(select(StaffInvite).where(
+        StaffInvite.user_id.in_([u.id for u in users]), StaffInvite.ended_at.is_(None),
+        StaffInvite.expires_at > now))} if users else {}
+    return [Row(u, open_links.get(u.id)) for u in users]
+
+
+def _role(value: str) -> Role:
+    try:
+        role = Role(value)
+    except ValueError:
+        role = None
+    if role not in SCHOOL_ROLES:
+        raise StaffError("Choose one of the roles listed.")
+    return role
+
+
+def _link(session: Session, user: User, actor: User, base_url: str, school: School) -> str:
+    """End the account's open links, make a new one and queue the email with it."""
+    now = utcnow()
+    for old in session.scalars(select(StaffInvite).where(StaffInvite.user_id == user.id,
+                                                         StaffInvite.ended_at.is_(None))):
+        old.ended_at = now
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=INVITE_HOURS)
+    session.add(StaffInvite(user_id=user.id, token_hash=_hash(token), created_by_id=actor.id,
+                            expires_at=expires))
+    link = f"{base_url.rstrip('/')}/staff/invite/{token}"
+    _queue(session, to=user.email, kind="staff_invite", school_id=school.id,
+           subject=f"Your Tell Us account at {school.name}",
+           body=(f"{actor.name} has made you a Tell Us account at {school.name} "
+                 f"({ROLE_LABELS[user.role]}).\n\n"
+                 f"Set your password here (the link works once, until "
+                 f"{expires:%d %b %Y %H:%M} UTC):\n{link}\n\n"
+                 "Then you will set up an authenticator app on your phone for the second "
+                 "step of signing in.\n\nIf you did not expect this, ignore this email "
+                 "and tell your school's office."))
+    session.add(Event.by(actor, Action.USER_INVITED, {
+        "user_id": user.id, "role": user.role.value, "expires": expires.isoformat()},
+        school_id=school.id))
+    session.flush()
+    return token
+
+
+def invite(session: Session, school: School, *, actor: User, email: str, name: str,
+           role: str, base_url: str) -> User:
+    """A new account with a one-time link to set its password, sent by email."""
+    address = email.strip().lower()
+    if not accounts.EMAIL_ADDRESS.fullmatch(address):
+        raise StaffError("Give their email address, like name@school.sch.uk.")
+    if len(address) > 254:
+        raise StaffError("That email address is too long.")
+    chosen = _role(role)
+    display = name.strip()
+    if not display:
+        raise StaffError("Give the name colleagues know them by.")
+    if len(display) > NAME_LIMIT:
+        raise StaffError(f"Keep the name to {NAME_LIMIT} characters.")
+    try:
+        address = accounts.check_new_email(session, address)
+    except accounts.AccountExists:
+        raise StaffError(f"There is an account for {address} already.") from None
+    user = User(email=address, display_name=display, password_hash=NO_PASSWORD, role=chosen,
+                school_id=school.id)
+    session.add(user)
+    session.flush()
+    _link(session, user, actor, base_url, school)
+    return user
+
+
+def send_again(session: Session, school: School, user: User, *, actor: User,
+               base_url: str) -> None:
+    """A new link for an account that has not set its password (the old link ends)."""
+    if user.password_hash != NO_PASSWORD:
+        raise StaffError(f"{user.name} has set a password already: reset their second step "
+                         "instead if they are locked out.")
+    if not user.is_active:
+        raise StaffError(f"{user.name}'s account is switched off: switch it on first.")
+    _link(session, user, actor, base_url, school)
+
+
+def _not_self(user: User, actor: User, what: str) -> None:
+    if user.id == actor.id:
+        raise StaffError(f"You can't {what} your own account: ask another administrator "
+                         "or the DSL.")
+
+
+def change_role(session: Session, user: User, *, actor: User, role: str) -> None:
+    _not_self(user, actor, "change the role of")
+    chosen = _role(role)
+    if chosen is user.role:
+        raise StaffError(f"{user.name} is {ROLE_LABELS[chosen]} already: nothing changed.")
+    before = user.role
+    user.role = chosen
+    session.add(Event.by(actor, Action.USER_ROLE_CHANGED, {
+        "user_id": user.id, "from": before.value, "to": chosen.value},
+        school_id=user.school_id))
+    session.flush()
+
+
+def disable(session: Session, user: User, *, actor: User) -> int:
+    """Switch a leaver's account off: every session ends now, on every device, and any
+    link stops working. Their records stay, with their name on what they did."""
+    _not_self(user, actor, "switch off")
+    if not user.is_active:
+        raise StaffError(f"{user.name}'s account is switched off already.")
+    user.is_active = False
+    ended = accounts.end_sessions(session, user)
+    user.throttle_epoch += 1  # no browser keeps a sign-in budget for it
+    now = utcnow()
+    for link in session.scalars(select(StaffInvite).where(StaffInvite.user_id == user.id,
+                                                          StaffInvite.ended_at.is_(None))):
+        link.ended_at = now
+    session.add(Event.by(actor, Action.USER_DISABLED, {
+        "user_id": user.id, "sessions_ended": ended}, school_id=user.school_id))
+    session.flush()
+    return ended
+
+
+def enable(session: Session, user: User, *, actor: User) -> None:
+    if user.is_active:
+        raise StaffError(f"{user.name}'s account is switched on already.")
+    user.is_active = True
+    session.add(Event.by(actor, Action.USER_ENABLED, {"user_id": user.id},
+                         school_id=user.school_id))
+    session.flush()
+
+
+def reset_second_step(session: Session, user: User, *, actor: User) -> int:
+    """A lost phone: forget the authenticator and end the sessions; they set one up again
+    at their next sign-in."""
+    _not_self(user, actor, "reset the second step of")
+    if not user.totp_secret:
+        raise StaffError(f"{user.name} has no second step set up: nothing to reset.")
+    twofactor.reset(session, user)
+    ended = accounts.end_sessions(session, user)
+    user.throttle_epoch += 1
+    session.add(Event.by(actor, Action.USER_2FA_RESET, {"user_id": user.id},
+                         school_id=user.school_id))
+    session.flush()
+    return ended
+
+
+# --- the link ---------------------------------------------------------------------------
+
+
+def open_link(session: Session, token: str, now: datetime | None = None) -> StaffInvite | None:
+    """The invite a link is for, while it can still be used; None otherwise."""
+    if not token or len(token) > 100:
+        return None
+    row = session.scalar(select(StaffInvite).where(StaffInvite.token_hash == _hash(token)))
+    moment = now or utcnow()
+    if row is None or row.ended_at is not None or row.expires_at <= moment \
+            or not row.user.is_active or row.user.password_hash != NO_PASSWORD:
+        return None
+    return row
+
+
+def accept(session: Session, row: StaffInvite, password: str, repeat: str) -> User:
+    """Set the password from the link (the policy's words when refused); the link ends."""
+    if password != repeat:
+        raise StaffError("The two passwords are not the same.")
+    user = row.user
+    school = session.get(School, user.school_id) if user.school_id else None
+    try:
+        user.password_hash = hash_password(password, personal_words(
+            user.email, user.display_name, school.name if school else ""))
+    except WeakPassword as error:
+        raise StaffError(str(error)) from None
+    row.ended_at = utcnow()
+    session.add(Event.new(Action.USER_INVITE_ACCEPTED, {"user_id": user.id},
+                          school_id=user.school_id, actor_id=user.id))
+    session.flush()
+    return user
+
+
+__all__ = ["INVITE_HOURS", "SCHOOL_ROLES", "NotFound", "Row", "StaffError", "accept",
+           "change_role", "disable", "enable", "invite", "listing", "of_school", "open_link",
+           "reset_second_step", "send_again"]

@@ -1,0 +1,269 @@
+"""Staff accounts in the browser (issue 18): an administrator (or the DSL) invites a member
+of staff by email (a one-time link, valid for a short time, to set a password and then the
+authenticator), changes a role, switches off a leaver (their sessions end at once,
+everywhere), resets a second step, and sees when each account last signed in. Every change
+is an audit event naming who made it; another school's accounts and other roles reach none
+of it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal import audit_view
+from portal.admin import staff
+from portal.logging import scrub_server_message
+from portal.models import Event, OutboxMessage, Role, StaffInvite, User, utcnow
+from tests.conftest import PASSWORD, TOTP_SECRETS, Browser, next_code
+
+STRONG = "lantern orbit pickle meadow"
+
+
+@pytest.fixture
+def admin(app, school, make_user) -> tuple[User, Browser]:
+    user = make_user(Role.ADMIN, school)
+    browser = Browser(app.test_client())
+    assert browser.login(user.email).status_code == 302
+    return user, browser
+
+
+def invite(browser: Browser, email="new.teacher@oakfield.test", name="Mr New",
+           role="staff"):
+    return browser.submit("/staff/school/staff", {"invite_email": email, "invite_name": name,
+                                                 "invite_role": role})
+
+
+def link_from_outbox(session, email="new.teacher@oakfield.test") -> str:
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_invite")
+                           .order_by(OutboxMessage.id)).all()
+    mine = [r for r in rows if r.to_address == email]
+    assert mine, "no invitation email"
+    found = re.search(r"http://[^\s]+/staff/invite/([A-Za-z0-9_-]+)", mine[-1].body)
+    assert found, mine[-1].body
+    return f"/staff/invite/{found.group(1)}"
+
+
+def accept(app, link: str, password: str = STRONG) -> tuple[Browser, object]:
+    """The new member of staff opens the link, sets a password and enrols their phone."""
+    new = Browser(app.test_client())
+    response = new.submit(link, {"new_password": password, "repeat_password": password})
+    return new, response
+
+
+def enrol(new: Browser, email: str) -> None:
+    page = new.client.get("/staff/login/enrol").get_data(as_text=True)
+    secret = re.search(r"data-totp-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
+    TOTP_SECRETS[email.lower()] = secret
+    done = new.submit("/staff/login/enrol", {"otp": next_code(email)})
+    assert done.status_code == 200
+    assert "recovery" in done.get_data(as_text=True).lower()
+
+
+def test_an_invited_member_of_staff_sets_a_password_then_an_authenticator(
+        app, admin, session, school):
+    _user, browser = admin
+    response = invite(browser)
+    assert response.status_code == 302
+    account = session.scalar(select(User).where(User.email == "new.teacher@oakfield.test"))
+    assert (account.role, account.school_id, account.is_active) == (Role.STAFF, school.id, True)
+    link = link_from_outbox(session)
+    # Until then, no password signs in
+    assert Browser(app.test_client()).submit("/staff/login", {
+        "email": account.email, "password": staff.NO_PASSWORD}).status_code == 200
+    new, done = accept(app, link)
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith("/staff/login/enrol")
+    enrol(new, account.email)
+    accepted = session.scalars(select(Event).where(Event.action == "user.invite_accepted"))
+    assert [e.actor_id for e in accepted] == [account.id]
+    assert "Mr New" in new.get("/staff/concerns/new").get_data(as_text=True)
+    # The link worked once
+    again = Browser(app.test_client()).client.get(link)
+    assert again.status_code == 404
+    assert "This link no longer works" in again.get_data(as_text=True)
+    # and they sign in with the password they chose from now on
+    other = Browser(app.test_client())
+    assert other.login(account.email, STRONG).status_code == 302
+
+
+def test_a_weak_or_mismatched_password_is_refused_in_words_and_the_link_stays_open(
+        app, admin, session):
+    invite(admin[1])
+    link = link_from_outbox(session)
+    _new, weak = accept(app, link, "password123")
+    assert weak.status_code == 400
+    assert "easy to guess" in weak.get_data(as_text=True) or \
+        "12 characters" in weak.get_data(as_text=True)
+    new = Browser(app.test_client())
+    odd = new.submit(link, {"new_password": STRONG, "repeat_password": STRONG + "x"})
+    assert odd.status_code == 400
+    assert "not the same" in odd.get_data(as_text=True)
+    _new, good = accept(app, link)
+    assert good.status_code == 302
+
+
+def test_an_expired_link_or_one_replaced_by_a_newer_one_no_longer_works(app, admin, session):
+    user, browser = admin
+    invite(browser)
+    first = link_from_outbox(session)
+    account = session.scalar(select(User).where(User.email == "new.teacher@oakfield.test"))
+    sent = browser.submit("/staff/school/staff", {},
+                          action=f"/staff/school/staff/{account.id}/send-link")
+    assert sent.status_code == 302
+    second = link_from_outbox(session)
+    assert first != second
+    assert Browser(app.test_client()).client.get(first).status_code == 404
+    assert Browser(app.test_client()).client.get(second).status_code == 200
+    row = session.scalar(select(StaffInvite).where(StaffInvite.ended_at.is_(None)))
+    row.expires_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    assert Browser(app.test_client()).client.get(second).status_code == 404
+
+
+def test_switching_off_a_leaver_ends_their_sessions_everywhere_at_once(
+        app, admin, session, school, make_user):
+    leaver = make_user(Role.DSL, school)
+    laptop, phone = Browser(app.test_client()), Browser(app.test_client())
+    assert laptop.login(leaver.email).status_code == 302
+    assert phone.login(leaver.email).status_code == 302
+    assert laptop.get("/staff/").status_code == 200
+    user, browser = admin
+    off = browser.submit("/staff/school/staff", {},
+                         action=f"/staff/school/staff/{leaver.id}/disable")
+    assert off.status_code == 302
+    for device in (laptop, phone):
+        response = device.get("/staff/")
+        assert response.status_code == 302
+        assert "/staff/login" in response.headers["Location"]
+    assert Browser(app.test_client()).submit("/staff/login", {
+        "email": leaver.email, "password": PASSWORD}).status_code == 200  # refused
+    (event,) = session.scalars(select(Event).where(Event.action == "user.disabled"))
+    assert (event.actor_id, event.payload) == (user.id, {"user_id": leaver.id,
+                                                         "sessions_ended": 2})
+    on = browser.submit("/staff/school/staff", {},
+                        action=f"/staff/school/staff/{leaver.id}/enable")
+    assert on.status_code == 302
+    assert Browser(app.test_client()).login(leaver.email).status_code == 302
+
+
+def test_a_role_changes_and_the_change_is_in_the_audit_trail(app, admin, session, school,
+                                                            make_user):
+    teacher = make_user(Role.STAFF, school)
+    user, browser = admin
+    changed = browser.submit("/staff/school/staff", {f"u{teacher.id}-role": "deputy_dsl"},
+                             action=f"/staff/school/staff/{teacher.id}/role")
+    assert changed.status_code == 302
+    session.expire_all()
+    assert session.get(User, teacher.id).role is Role.DEPUTY_DSL
+    rows = audit_view.page(session, school.id, audit_view.Asked(), 1).rows
+    assert any(r.what == f"Role of {teacher.name} changed from staff to deputy_dsl"
+               and r.who == user.name for r in rows)
+
+
+@pytest.mark.parametrize("role", ["trust_lead", "superuser", ""])
+def test_a_role_the_school_cannot_give_is_refused_in_words(app, admin, session, school,
+                                                          make_user, role):
+    teacher = make_user(Role.STAFF, school)
+    refused = admin[1].submit("/staff/school/staff", {f"u{teacher.id}-role": role},
+                              action=f"/staff/school/staff/{teacher.id}/role")
+    assert refused.status_code == 400
+    assert "Choose one of the roles listed" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, teacher.id).role is Role.STAFF
+
+
+def test_nobody_switches_off_or_demotes_themselves(app, admin, session):
+    user, browser = admin
+    page = browser.get("/staff/school/staff").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for action, data in (("disable", {}), ("role", {f"u{user.id}-role": "staff"}),
+                         ("reset-second-step", {})):
+        response = browser.client.post(f"/staff/school/staff/{user.id}/{action}",
+                                       data={"csrf_token": token, **data})
+        assert response.status_code == 400
+        assert "your own account" in response.get_data(as_text=True)
+    session.expire_all()
+    me = session.get(User, user.id)
+    assert (me.is_active, me.role) == (True, Role.ADMIN)
+
+
+def test_resetting_a_second_step_sends_them_to_set_it_up_again(app, admin, session, school,
+                                                               make_user):
+    lost = make_user(Role.DSL, school)
+    signed_in = Browser(app.test_client())
+    signed_in.login(lost.email)
+    reset = admin[1].submit("/staff/school/staff", {},
+                            action=f"/staff/school/staff/{lost.id}/reset-second-step")
+    assert reset.status_code == 302
+    session.expire_all()
+    assert session.get(User, lost.id).totp_secret is None
+    assert signed_in.get("/staff/").status_code == 302  # signed out
+    again = Browser(app.test_client()).submit("/staff/login", {"email": lost.email,
+                                                              "password": PASSWORD})
+    assert again.headers["Location"].endswith("/staff/login/enrol")
+    (event,) = session.scalars(select(Event).where(Event.action == "user.2fa_reset"))
+    assert event.actor_id == admin[0].id
+
+
+def test_the_list_says_when_each_account_last_signed_in(app, admin, session, school,
+                                                        make_user):
+    never = make_user(Role.STAFF, school)
+    page = admin[1].get("/staff/school/staff").get_data(as_text=True)
+    assert never.email in page
+    def card(user_id: int) -> str:
+        start = page.index(f'id="account-{user_id}"')
+        end = page.find('class="child-record"', start)
+        return page[start:end if end > 0 else None]
+
+    assert "Last signed in: never" in card(never.id)
+    assert "Last signed in: never" not in card(admin[0].id)
+
+
+def test_the_invitation_form_refuses_bad_input_keeping_what_was_typed(app, admin, session,
+                                                                      school, make_user):
+    existing = make_user(Role.STAFF, school)
+    for data, words in (
+            ({"invite_email": "not-an-address", "invite_name": "Ms A", "invite_role": "staff"},
+             "Give their email address"),
+            ({"invite_email": existing.email, "invite_name": "Ms A", "invite_role": "staff"},
+             "There is an account for"),
+            ({"invite_email": "a@oakfield.test", "invite_name": "", "invite_role": "staff"},
+             "Give the name"),
+            ({"invite_email": "b@oakfield.test", "invite_name": "<script>x</script>",
+              "invite_role": "trust_lead"}, "Choose one of the roles listed")):
+        response = admin[1].submit("/staff/school/staff", data)
+        assert response.status_code == 400
+        text = response.get_data(as_text=True)
+        assert words in text
+        assert "<script>x</script>" not in text
+    assert session.scalar(select(User).where(User.email == "a@oakfield.test")) is None
+
+
+def test_another_schools_accounts_and_other_roles_reach_none_of_it(
+        app, admin, session, school, make_school, make_user):
+    elm = make_school("elm", "Elm Academy")
+    theirs = make_user(Role.STAFF, elm)
+    page = admin[1].get("/staff/school/staff").get_data(as_text=True)
+    assert theirs.email not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for action in ("disable", "role", "reset-second-step", "send-link", "enable"):
+        response = admin[1].client.post(f"/staff/school/staff/{theirs.id}/{action}",
+                                        data={"csrf_token": token})
+        assert response.status_code == 404
+    for role in (Role.STAFF, Role.HEAD, Role.DEPUTY_DSL):
+        other = Browser(app.test_client())
+        other.login(make_user(role, school).email)
+        assert other.get("/staff/school/staff").status_code == 403
+    session.expire_all()
+    assert session.get(User, theirs.id).is_active
+
+
+def test_an_open_invitation_link_is_never_written_to_a_log_line():
+    line = 'GET /staff/invite/Zk3vQ9_x-AbCdEf0123456789abcdefGHIJ HTTP/1.1" 200'
+    assert "Zk3vQ9" not in scrub_server_message(line)
+    assert "/staff/invite/[link]" in scrub_server_message(line)
+
