@@ -166,24 +166,33 @@ def renew_password(session: Session, user: User, password: str, *, why: str) -> 
     session.flush()
 
 
-def import_pupils(session: Session, school: School, data: bytes) -> ImportResult:
+def import_pupils(session: Session, school: School, data: bytes, *,
+                  actor: User | None = None, leavers_off_roll: bool = False) -> ImportResult:
     """Import or update the roster from a school MIS export (CSV): all rows or none
-    (RosterRefused, with the rows to fix, and the session rolled back)."""
+    (RosterRefused, with the rows to fix, and the session rolled back). ``actor``: the
+    member of staff who imported it from the roster page (None from the command line)."""
     try:
-        result = import_roster(session, school, data)
+        result = import_roster(session, school, data, leavers_off_roll=leavers_off_roll)
     except RosterError as exc:
         raise RosterRefused(f"{exc} Nothing was imported.") from exc
     if not result.ok:
         session.rollback()
         raise RosterRefused(f"{len(result.errors)} row(s) need fixing; nothing was imported.",
                             result)
-    session.add(Event.new(Action.ROSTER_IMPORTED,
-                          {"added": result.added, "updated": result.updated,
-                           "unchanged": result.unchanged}, school_id=school.id))
+    def event(action: Action, payload: dict[str, int]) -> Event:
+        if actor is not None:
+            return Event.by(actor, action, payload, school_id=school.id)
+        return Event.new(action, payload, school_id=school.id)
+
+    session.add(event(Action.ROSTER_IMPORTED,
+                      {"added": result.added, "updated": result.updated,
+                       "unchanged": result.unchanged}))
+    if result.left:
+        session.add(event(Action.ROSTER_LEFT, {"pupils": result.left}))
     if result.contacts is not None:
-        session.add(Event.new(Action.CONTACTS_IMPORTED,
-                              {"pupils": result.added + result.updated + result.unchanged,
-                               "contacts": result.contacts}, school_id=school.id))
+        session.add(event(Action.CONTACTS_IMPORTED,
+                          {"pupils": result.added + result.updated + result.unchanged,
+                           "contacts": result.contacts}))
     session.flush()
     return result
 

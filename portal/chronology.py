@@ -219,6 +219,12 @@ def _roster(p: dict[str, Any], _n: Names) -> Line:
                 f"{p['unchanged']} unchanged")
 
 
+@renders(Action.ROSTER_LEFT)
+def _roster_left(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Roster imported: {p['pupils']} pupil{'s' if p['pupils'] != 1 else ''} not "
+                "in the file taken off the roll")
+
+
 def _numbered(words: str, key: str) -> Renderer:
     """A renderer for an event that names one thing by its id: "Tablet 3 revoked"."""
 

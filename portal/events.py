@@ -46,6 +46,8 @@ class Action(enum.StrEnum):
     PUPIL_VIEWED = "pupil.viewed"
     PUPIL_SAVED = "pupil.saved"
     ROSTER_IMPORTED = "roster.imported"
+    # pupils not in a whole-school export, taken off the roll by the import (issue 18)
+    ROSTER_LEFT = "roster.left"
     ADULT_ADDED = "adult.added"
     ADULT_SHOWN = "adult.shown"
     ADULT_HIDDEN = "adult.hidden"
@@ -184,6 +186,7 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.PUPIL_VIEWED: _schema(pupil_id=Number),
     Action.PUPIL_SAVED: _schema(pupil_id=Number),
     Action.ROSTER_IMPORTED: _schema(added=Number, updated=Number, unchanged=Number),
+    Action.ROSTER_LEFT: _schema(pupils=Number),
     Action.ADULT_ADDED: _schema(adult_id=Number),
     Action.ADULT_SHOWN: _schema(adult_id=Number),
     Action.ADULT_HIDDEN: _schema(adult_id=Number),

@@ -96,6 +96,8 @@ class ImportResult:
     # parent and carer contacts stored, when the file had contact columns (else None:
     # the pupils' contacts were left as they were)
     contacts: int | None = None
+    # pupils on the roll but not in the file, taken off the roll (only when asked)
+    left: int = 0
 
     @property
     def ok(self) -> bool:
@@ -263,9 +265,64 @@ def read(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowErr
     return rows, errors, has_contacts(columns)
 
 
-def import_roster(session: Session, school: School, content: bytes | str) -> ImportResult:
-    """Add new pupils and update known ones (matched on UPN). Nothing is written when any
-    row is bad: the result lists every bad row, and the caller rolls back."""
+def _values(row: RosterRow) -> dict[str, object]:
+    return {"first_name": row.first_name, "last_name": row.last_name,
+            "date_of_birth": row.date_of_birth, "year_group": row.year_group,
+            "form": row.form, "sen_status": row.sen_status, "on_roll": True}
+
+
+FIELD_WORDS = {"first_name": "first name", "last_name": "surname",
+               "date_of_birth": "date of birth", "year_group": "year", "form": "form",
+               "sen_status": "SEN status", "on_roll": "back on the roll"}
+
+
+@dataclass
+class Preview:
+    """What importing a file would do, before anything is written (the roster page's
+    upload shows it, then asks to confirm)."""
+
+    added: list[RosterRow] = field(default_factory=list)
+    changed: list[tuple[Pupil, RosterRow, list[str]]] = field(default_factory=list)
+    unchanged: int = 0
+    # on the roll now, not in the file: they stay unless the import takes them off
+    missing: list[Pupil] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    contacts_given: bool = False
+
+
+def preview(session: Session, school: School, content: bytes | str) -> Preview:
+    """What ``import_roster`` would add, change and leave, reading only (RosterError for a
+    file that is not a roster at all)."""
+    rows, errors, contacts_given = read(content)
+    result = Preview(errors=errors, contacts_given=contacts_given)
+    if errors:
+        return result
+    existing = {p.upn: p
+                for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
+    in_file = set()
+    for _line, row in rows:
+        in_file.add(row.upn)
+        pupil = existing.get(row.upn)
+        if pupil is None:
+            result.added.append(row)
+            continue
+        changes = [FIELD_WORDS[k] for k, v in _values(row).items() if getattr(pupil, k) != v]
+        if changes:
+            result.changed.append((pupil, row, changes))
+        else:
+            result.unchanged += 1
+    result.missing = sorted((p for upn, p in existing.items()
+                             if upn not in in_file and p.on_roll),
+                            key=lambda p: (p.last_name.lower(), p.first_name.lower()))
+    return result
+
+
+def import_roster(session: Session, school: School, content: bytes | str, *,
+                  leavers_off_roll: bool = False) -> ImportResult:
+    """Add new pupils and update known ones (matched on UPN); with ``leavers_off_roll``, a
+    pupil on the roll who is not in the file is taken off it (a whole-school export: they
+    have left). Nothing is written when any row is bad: the result lists every bad row,
+    and the caller rolls back."""
     rows, errors, contacts_given = read(content)
     result = ImportResult(errors=errors)
     if errors:
@@ -274,9 +331,7 @@ def import_roster(session: Session, school: School, content: bytes | str) -> Imp
                 for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
     for _line, row in rows:
         pupil = existing.get(row.upn)
-        values = {"first_name": row.first_name, "last_name": row.last_name,
-                  "date_of_birth": row.date_of_birth, "year_group": row.year_group,
-                  "form": row.form, "sen_status": row.sen_status, "on_roll": True}
+        values = _values(row)
         if pupil is None:
             session.add(Pupil(school_id=school.id, upn=row.upn, **values))
             result.added += 1
@@ -286,6 +341,12 @@ def import_roster(session: Session, school: School, content: bytes | str) -> Imp
             result.updated += 1
         else:
             result.unchanged += 1
+    if leavers_off_roll:
+        in_file = {row.upn for _line, row in rows}
+        for upn, pupil in existing.items():
+            if upn not in in_file and pupil.on_roll:
+                pupil.on_roll = False  # kept, with their chronology: only off the roll
+                result.left += 1
     session.flush()
     if contacts_given:
         result.contacts = _replace_contacts(session, school, rows)

@@ -60,6 +60,10 @@ DESIGN: dict[str, frozenset[Role]] = {
     "admin.enable_staff": frozenset({Role.ADMIN, Role.DSL}),
     "admin.reset_staff_second_step": frozenset({Role.ADMIN, Role.DSL}),
     "admin.resend_staff_link": frozenset({Role.ADMIN, Role.DSL}),
+    # the roster upload in the browser (issue 18): preview, then confirm
+    "admin.roster_import": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.upload_roster": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.confirm_roster": frozenset({Role.ADMIN, Role.DSL}),
     "triage.queue": ALL,  # admin, trust lead and head are sent on to their own pages
     "triage.case": READERS | {Role.STAFF},  # staff: their own concerns only
     "triage.decide": READERS,

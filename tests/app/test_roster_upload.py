@@ -1,0 +1,176 @@
+"""The roster upload in the browser (issue 18): the MIS export is uploaded, the page shows
+what would be added, changed and left off the roll, or each row to fix in plain words;
+nothing is written until the administrator confirms; then all rows or none, as the CLI
+does; what is confirmed is exactly what was previewed; another school's roster is never
+touched; every import is an audit event naming who made it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import Event, Pupil, Role
+from tests.conftest import Browser
+
+FILE = """UPN,Legal Surname,Legal Forename,DOB,Year,Reg Group,SEN Status
+A123456789012,Khan,Aisha,14/03/2015,Year 5,5B,N
+B123456789012,O'Neill,Jack,02/11/2014,Year 6,6R,K
+"""
+
+
+@pytest.fixture
+def make_pupil(session):
+    """Factory: a pupil on the roll, with the UPN and year given."""
+
+    def make(school, first, last, *, upn, year_group="Year 5"):
+        pupil = Pupil(school_id=school.id, upn=upn, first_name=first, last_name=last,
+                      year_group=year_group, form="5B")
+        session.add(pupil)
+        session.commit()
+        return pupil
+
+    return make
+
+
+@pytest.fixture
+def office(app, school, make_user) -> Browser:
+    browser = Browser(app.test_client())
+    assert browser.login(make_user(Role.ADMIN, school).email).status_code == 302
+    return browser
+
+
+def upload(browser: Browser, content: str | bytes, name: str = "roster.csv"):
+    data = content.encode() if isinstance(content, str) else content
+    return browser.submit("/staff/roster/import",
+                          {"roster_file": (io.BytesIO(data), name)},
+                          content_type="multipart/form-data")
+
+
+def confirm_fields(page: str) -> dict[str, str]:
+    fields = dict(re.findall(r'name="(csrf_token|roster_data|roster_seal)" value="([^"]*)"',
+                             page))
+    assert {"csrf_token", "roster_data", "roster_seal"} <= fields.keys(), "no confirmation"
+    return fields
+
+
+def pupils(session, school) -> dict[str, Pupil]:
+    session.expire_all()
+    return {p.upn: p for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
+
+
+def test_the_preview_shows_what_changes_and_nothing_is_written_before_confirming(
+        office, session, school, make_pupil):
+    jack = make_pupil(school, "Jack", "O'Neill", upn="B123456789012", year_group="Year 5")
+    make_pupil(school, "Leah", "Gone", upn="C123456789012")
+    preview = upload(office, FILE)
+    assert preview.status_code == 200
+    page = preview.get_data(as_text=True)
+    assert "Khan, Aisha" in page  # new
+    assert "O&#39;Neill, Jack: " in page and "year" in page  # changed
+    assert "Gone, Leah" in page  # on the roll, not in the file
+    assert set(pupils(session, school)) == {"B123456789012", "C123456789012"}
+    assert pupils(session, school)["B123456789012"].year_group == "Year 5"
+    done = office.client.post("/staff/roster/import/confirm",
+                              data={**confirm_fields(page), "leavers": "off"})
+    assert done.status_code == 302
+    now = pupils(session, school)
+    assert set(now) == {"A123456789012", "B123456789012", "C123456789012"}
+    assert now["B123456789012"].year_group == "Year 6"
+    assert now["C123456789012"].on_roll is False  # left: kept, off the roll
+    assert now[jack.upn].id == jack.id
+    events = {e.action: e for e in session.scalars(select(Event).where(
+        Event.action.in_(["roster.imported", "roster.left"])))}
+    assert events["roster.imported"].payload == {"added": 1, "updated": 1, "unchanged": 0}
+    assert events["roster.left"].payload == {"pupils": 1}
+    assert events["roster.imported"].actor_id is not None
+
+
+def test_leavers_stay_on_the_roll_unless_asked(office, session, school, make_pupil):
+    make_pupil(school, "Leah", "Stays", upn="C123456789012")
+    page = upload(office, FILE).get_data(as_text=True)
+    assert office.client.post("/staff/roster/import/confirm", data={
+        **confirm_fields(page), "leavers": "keep"}).status_code == 302
+    assert pupils(session, school)["C123456789012"].on_roll is True
+
+
+def test_rows_to_fix_are_listed_in_words_and_nothing_is_imported(office, session, school):
+    bad = FILE + "not a upn!,Lee,Sam,31/02/2015,Year 4,4A,Q\n,NoUpn,Ben,,,,\n"
+    response = upload(office, bad)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "2 rows need fixing: nothing was imported" in page
+    assert "<td>4</td>" in page and "<td>5</td>" in page
+    assert "should be N, K (SEN support) or E (EHC plan)" in page
+    assert 'name="roster_seal"' not in page  # nothing to confirm
+    assert pupils(session, school) == {}
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    ("", "Choose the CSV file"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "Nothing was imported"),
+    ("Name,Age\nSam,9\n", "Nothing was imported"),
+])
+def test_a_file_that_is_not_a_roster_is_refused_in_words(office, session, school, content,
+                                                         words):
+    response = upload(office, content)
+    assert response.status_code == 400
+    assert words in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert pupils(session, school) == {}
+
+
+def test_what_is_confirmed_is_exactly_what_was_previewed(office, session, school):
+    page = upload(office, FILE).get_data(as_text=True)
+    fields = confirm_fields(page)
+    import base64
+
+    forged = base64.b64encode((FILE + "Z123456789012,Planted,Pupil,,,,\n").encode()).decode()
+    refused = office.client.post("/staff/roster/import/confirm",
+                                 data={**fields, "roster_data": forged, "leavers": "keep"})
+    assert refused.status_code == 400
+    assert "not the file you previewed" in refused.get_data(as_text=True)
+    assert pupils(session, school) == {}
+
+
+def test_confirming_twice_imports_once(office, session, school):
+    page = upload(office, FILE).get_data(as_text=True)
+    fields = {**confirm_fields(page), "leavers": "keep"}
+    assert office.client.post("/staff/roster/import/confirm", data=fields).status_code == 302
+    assert office.client.post("/staff/roster/import/confirm", data=fields).status_code == 302
+    assert session.scalar(select(func.count()).select_from(Pupil)
+                          .where(Pupil.school_id == school.id)) == 2
+
+
+def test_a_preview_from_one_school_cannot_be_confirmed_at_another(
+        app, office, session, school, make_school, make_user):
+    page = upload(office, FILE).get_data(as_text=True)
+    fields = confirm_fields(page)
+    elm = make_school("elm", "Elm Academy")
+    theirs = Browser(app.test_client())
+    theirs.login(make_user(Role.ADMIN, elm).email)
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      theirs.get("/staff/roster/import").get_data(as_text=True)).group(1)
+    refused = theirs.client.post("/staff/roster/import/confirm", data={
+        **fields, "csrf_token": token, "leavers": "off"})
+    assert refused.status_code == 400
+    assert pupils(session, elm) == {}
+
+
+def test_a_whole_secondary_school_fits(office, session, school):
+    rows = "".join(f"X{i:012d},Surname{i},Forename{i},01/09/2010,Year {7 + i % 5},"
+                   f"{7 + i % 5}A,N\n" for i in range(1500))
+    page = upload(office, FILE.splitlines()[0] + "\n" + rows).get_data(as_text=True)
+    assert "and 1300 more" in page
+    assert office.client.post("/staff/roster/import/confirm", data={
+        **confirm_fields(page), "leavers": "keep"}).status_code == 302
+    assert len(pupils(session, school)) == 1500
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.HEAD, Role.DEPUTY_DSL, Role.TRUST_LEAD])
+def test_other_roles_cannot_upload(app, school, make_user, role):
+    browser = Browser(app.test_client())
+    browser.login(make_user(role, None if role == Role.TRUST_LEAD else school).email)
+    assert browser.get("/staff/roster/import").status_code == 403
