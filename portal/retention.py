@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import evidence as evidence_files
 from . import linking, search
+from .casework import sharing
 from .casework.acknowledge import acknowledge
 from .events import Action
 from .models import Event, Pupil, Report, ReportPupil, School, User, utcnow
@@ -100,6 +101,7 @@ def purge(session: Session, due: list[Retention], evidence_dir: Path,
         with unlocked(session, PURGE, report.id):
             session.execute(delete(Event).where(Event.report_id == report.id))
         search.forget(session, report.id)  # its words go with it
+        sharing.end_with_the_case(session, report)  # another school keeps its own actions
         session.delete(report)
         session.flush()
         session.add(Event.new(Action.REPORT_PURGED,

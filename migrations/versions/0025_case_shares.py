@@ -2,7 +2,8 @@
 DSL will collaborate with other schools"): ``case_shares`` (which case, from which school to
 which, what was shared beyond the summary, the note, who shared it and when, who ended it,
 when and why) and ``shared_actions`` (what each school did, recorded on the share for the
-other to read). Both go with the case (ON DELETE CASCADE): the owning school's retention.
+other to read). When the owning school's retention deletes the case, the share keeps the
+other school's own actions and loses its case (ON DELETE SET NULL).
 
 Revision ID: 0025
 Revises: 0024
@@ -27,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('case_shares',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=True),
     sa.Column('from_school_id', sa.Integer(), nullable=False),
     sa.Column('to_school_id', sa.Integer(), nullable=False),
     sa.Column('with_words', sa.Boolean(), nullable=False),
@@ -40,7 +41,7 @@ def upgrade() -> None:
     sa.Column('end_reason', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['ended_by_id'], ['users.id'], name=op.f('fk_case_shares_ended_by_id_users')),
     sa.ForeignKeyConstraint(['from_school_id'], ['schools.id'], name=op.f('fk_case_shares_from_school_id_schools')),
-    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_case_shares_report_id_reports'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_case_shares_report_id_reports'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['shared_by_id'], ['users.id'], name=op.f('fk_case_shares_shared_by_id_users')),
     sa.ForeignKeyConstraint(['to_school_id'], ['schools.id'], name=op.f('fk_case_shares_to_school_id_schools')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_shares'))

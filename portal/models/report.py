@@ -133,10 +133,9 @@ class Report(Base):
     evidence_links: Mapped[list[EvidenceLink]] = relationship(
         order_by="EvidenceLink.id", cascade="all, delete-orphan"
     )
-    # shared with other schools of the trust (portal.casework.sharing): they go with the case
-    shares: Mapped[list[CaseShare]] = relationship(
-        order_by="CaseShare.shared_at", cascade="all, delete-orphan"
-    )
+    # shared with other schools of the trust (portal.casework.sharing): ended and let go
+    # when the case is deleted (the other school keeps its own actions)
+    shares: Mapped[list[CaseShare]] = relationship(order_by="CaseShare.shared_at")
     kinds: Mapped[list[ReportKind]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportKind.kind"
     )

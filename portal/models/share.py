@@ -5,9 +5,9 @@ The owning school shares one of its cases with another school of the trust. The 
 school's DSL team reads what was shared (never the reporter's identity or contact details)
 and records its own actions; both schools read each other's actions on the share. Either
 school ends the share, with a reason. The case stays the owning school's: its queue,
-figures and retention; the share and its actions go with the case when the owning school's
-retention rule deletes it (the partner's audit trail keeps its own events, which hold no
-words of the case).
+figures and retention. When the owning school's retention rule deletes the case, the share
+ends, the owning school's actions go with the case, and the partner keeps its own actions and
+its audit trail's events (which hold no words of the case).
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ class CaseShare(Base):
     __table_args__ = (Index("ix_case_shares_to", "to_school_id", "shared_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"),
-                                           index=True)
+    # None once the owning school's retention deleted the case: the other school keeps its
+    # own actions (portal.casework.sharing.end_with_the_case)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="SET NULL"), index=True)
     from_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     to_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     # What the partner reads beyond the summary (kinds, where, when, decision, status):

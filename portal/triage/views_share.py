@@ -111,6 +111,8 @@ def _sharing(case: CaseRows, forms: Mapping[str, Any]) -> dict[str, Any]:
             forms.get("share_end") if refused_for == row.id and forms.get("share_end")
             else blank_end)
     return {"shares": rows, "share_places": places,
+            "share_in_trust": {r.id for r in rows if r.active and r.to_school_id in {
+                p.id for p in places}},
             "share_form": _share_form(rows, places, forms.get("share")),
             "share_forms": share_forms, "school_names": {s.id: s.name for s in places},
             "share_schools": {s.id: s.name for s in [*places, *([school] if school else [])]}}
@@ -205,9 +207,11 @@ def _shared_page(row: CaseShare, code: int = 200, **forms: Any) -> ResponseRetur
     names = {s.id: s.name for s in db.scalars(select(School).where(
         School.id.in_([row.from_school_id, row.to_school_id])))}
     own = staff_user().school_id
+    in_trust = sharing.in_one_trust(db, row)
     return render_template(
         "triage/shared_case.html", share=row, case=sharing.shared_view(db, row),
-        actions=[a for a in row.actions if row.active or a.school_id == own],
+        in_trust=in_trust, can_act=in_trust,
+        actions=[a for a in row.actions if (row.active and in_trust) or a.school_id == own],
         schools=names, action_form=forms.get("share_action") or blank_action,
         end_form=forms.get("share_end") or blank_end), code
 

@@ -4,8 +4,18 @@ read there as a read-only copy marked as transferred, with the date."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
@@ -13,6 +23,7 @@ from wtforms import SelectField, TextAreaField
 from ..auth.access import READERS, allow, staff_user
 from ..casework import transfer
 from ..db import get_session
+from ..errors import RERENDER
 from ..forms import as_id, clean_text, max_length
 from ..models import Pupil, School
 from .views import CHANGES, _pupil, bp
@@ -69,6 +80,27 @@ def send_transfer(pupil_id: int) -> ResponseReturnValue:
     from .views import pupil_page
 
     return pupil_page(child, transfer_problem=problem, transfer_form=form, code=400)
+
+
+def _rerender_transfer(message: str, status: int) -> Response | None:
+    """The transfer form refused before its view ran (a token from an expired page or
+    another browser): the child's page again with the note as typed and the message."""
+    if not current_user.is_authenticated or not current_user.reads_reports:
+        return None
+    pupil_id = (request.view_args or {}).get("pupil_id")
+    child = get_session().get(Pupil, pupil_id) if isinstance(pupil_id, int) else None
+    if child is None or child.school_id != staff_user().school_id:
+        return None
+    form = transfer_form(child, TransferForm())
+    if form is None:
+        return None
+    from .views import pupil_page
+
+    return make_response(pupil_page(child, transfer_problem=message, transfer_form=form,
+                                    code=status))
+
+
+RERENDER["triage.send_transfer"] = _rerender_transfer
 
 
 @bp.route("/transfers")

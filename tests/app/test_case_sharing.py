@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from portal import audit_view, retention
+from portal.casework import sharing
 from portal.models import (
     CaseShare,
     Event,
     LinkRole,
+    OutboxMessage,
     Pupil,
     Report,
     ReportPupil,
@@ -250,13 +252,17 @@ def test_every_step_leaves_an_audit_event_in_each_schools_trail(app, browser, wo
                action=f"/staff/shares/{row.id}/actions")
     at_elm = {r.what for r in audit_view.page(session, world["elm"].id,
                                               audit_view.Asked(), 1).rows}
-    assert {f"A case shared by oakfield to work on together (shared case {row.id})",
-            f"Shared case {row.id} from oakfield read"} <= at_elm
+    assert {f"A case shared by Oakfield Primary to work on together (shared case {row.id})",
+            f"Shared case {row.id} from Oakfield Primary read"} <= at_elm
     assert any(w.startswith(f"An action recorded on shared case {row.id}") for w in at_elm)
     at_oakfield = {r.what for r in audit_view.page(session, school.id, audit_view.Asked(
         report_id=world["report"]), 1).rows}
-    assert any(w.startswith("Case shared with elm") for w in at_oakfield)
+    assert any(w.startswith("Case shared with Elm Academy") for w in at_oakfield)
     assert any(w.startswith(f"An action recorded on shared case {row.id}") for w in at_oakfield)
+    # The owning school sees the other school read its case (trial finding 4)
+    reads = [r for r in audit_view.page(session, school.id, audit_view.Asked(
+        report_id=world["report"]), 1).rows if r.what.endswith("read")]
+    assert {r.who for r in reads} == {world["elm_dsl"].name}
 
 
 def test_the_shared_case_stays_out_of_the_other_schools_queue_and_search(app, browser,
@@ -270,22 +276,130 @@ def test_the_shared_case_stays_out_of_the_other_schools_queue_and_search(app, br
     assert f"/staff/cases/{world['report']}" not in found
 
 
-def test_the_share_goes_with_the_case_at_the_owning_schools_retention(
+def test_the_owning_schools_retention_ends_the_share_and_the_other_keeps_its_actions(
         app, browser, world, session, school, tmp_path):
+    """Trial finding 3: the owner's purge deleted the partner's own actions."""
     share(browser, world)
     row = the_share(session)
     elm = as_user(app, world["elm_dsl"])
-    elm.get(f"/staff/shares/{row.id}")
+    today = date.today().isoformat()
+    elm.submit(f"/staff/shares/{row.id}", {f"share{row.id}-done_on": today,
+                                           f"share{row.id}-what": "Spoke to Sam at Elm"},
+               action=f"/staff/shares/{row.id}/actions")
+    case_page = f"/staff/cases/{world['report']}"
+    browser.submit(case_page, {f"share{row.id}-done_on": today,
+                               f"share{row.id}-what": "Bus seats changed at Oakfield"},
+                   action=f"{case_page}/shares/{row.id}/actions")
     report = session.get(Report, world["report"])
     due = [retention.Retention(report_id=report.id, school_id=school.id,
                                retention_class="test", keep_until=date.today(), held=False)]
     retention.purge(session, due, tmp_path)
     session.commit()
-    assert list(session.scalars(select(CaseShare))) == []
-    # Elm's own trail keeps its reading of it (no words of the case in it).
-    assert session.scalars(select(Event).where(Event.action == "share.viewed",
-                                               Event.school_id == world["elm"].id)).all()
-    assert elm.get(f"/staff/shares/{row.id}").status_code == 404
+    session.expire_all()
+    kept = the_share(session)
+    assert (kept.report_id, kept.ended_at is not None) == (None, True)
+    assert [a.what for a in session.scalars(select(SharedAction))] == ["Spoke to Sam at Elm"]
+    page = elm.get(f"/staff/shares/{row.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Spoke to Sam at Elm" in text and "retention period" in text
+    assert WORDS not in text and "Bus seats changed" not in text
+    ended = session.scalars(select(Event).where(Event.action == "share.ended",
+                                                Event.school_id == world["elm"].id)).all()
+    assert len(ended) == 1
+    sent = browser.get("/staff/shares").get_data(as_text=True)
+    assert "deleted at the end of its retention period" in sent
+
+
+def test_names_of_anyone_who_may_be_the_reporter_are_never_shared(
+        app, browser, world, session, school, make_report, dsl):
+    """Trial finding 1: in a report "about me" the child it happened to is the reporter;
+    the people option named them."""
+    stored, _ = make_report(school, about="me", anonymous="yes")
+    toby = Pupil(school_id=school.id, upn="T123456789012", first_name="Toby",
+                 last_name="Nelson", year_group="Year 4")
+    session.add(toby)
+    session.flush()
+    session.add(ReportPupil(report_id=stored.id, pupil_id=toby.id, role=LinkRole.TARGET,
+                            linked_by_id=dsl.id))
+    session.commit()
+    page = f"/staff/cases/{stored.id}"
+    assert browser.submit(page, {"share_school": str(world["elm"].id), "share_note": "Bus",
+                                 "share_extras": ["people"]},
+                          action=f"{page}/shares").status_code == 302
+    row = session.scalars(select(CaseShare).where(CaseShare.report_id == stored.id)).one()
+    text = as_user(app, world["elm_dsl"]).get(f"/staff/shares/{row.id}").get_data(as_text=True)
+    assert "Toby" not in text and "Nelson" not in text
+    assert "may be who reported it" in text and "Target" in text
+    # and in the world's named report, the one doing it is named, the target unnamed
+    assert sharing.may_be_the_reporter(session.get(Report, world["report"])) == \
+        frozenset({LinkRole.TARGET})
+
+
+def test_the_other_schools_dsl_team_is_emailed_without_any_of_the_case(
+        app, browser, world, session):
+    """Trial finding 6: the partner school was never told."""
+    elm_deputy = world["elm_dsl"]
+    share(browser, world)
+    session.expire_all()
+    mails = [m for m in session.scalars(select(OutboxMessage))
+             if m.kind == "case_shared"]
+    assert {m.to_address for m in mails} == {elm_deputy.email}
+    assert "Oakfield Primary has shared a case with you" in mails[0].subject
+    assert f"/staff/shares/{the_share(session).id}" in mails[0].body
+    assert WORDS not in mails[0].body and "Jack" not in mails[0].body
+
+
+def test_after_the_end_the_other_school_no_longer_reads_the_reason_and_typed_words_stay(
+        app, browser, world, session):
+    """Trial findings 7 and 2: the owner's note stayed visible after the end, and an
+    action typed into an ended share was lost."""
+    share(browser, world, note="Please talk to Tom about the bus")
+    row = the_share(session)
+    elm = as_user(app, world["elm_dsl"])
+    before = elm.get(f"/staff/shares/{row.id}").get_data(as_text=True)
+    case_page = f"/staff/cases/{world['report']}"
+    browser.submit(case_page, {f"share{row.id}-end_reason": "Resolved"},
+                   action=f"{case_page}/shares/{row.id}/end")
+    late = elm.client.post(f"/staff/shares/{row.id}/actions", data={
+        "csrf_token": token_of(before), f"share{row.id}-done_on": date.today().isoformat(),
+        f"share{row.id}-what": "Met Tom and his mum on Tuesday"})
+    assert late.status_code == 400
+    text = late.get_data(as_text=True)
+    assert "Met Tom and his mum on Tuesday" in text and "data-unsaved" in text
+    assert "Please talk to Tom" not in elm.get(f"/staff/shares/{row.id}").get_data(
+        as_text=True)
+
+
+def test_a_school_that_leaves_the_trust_reads_nothing_more(app, browser, world, session):
+    """Trial finding 5."""
+    share(browser, world)
+    row = the_share(session)
+    elm = as_user(app, world["elm_dsl"])
+    page = elm.get(f"/staff/shares/{row.id}").get_data(as_text=True)
+    world["elm"].trust_id = None
+    session.commit()
+    after = elm.get(f"/staff/shares/{row.id}").get_data(as_text=True)
+    assert WORDS not in after and "no longer in one trust" in after
+    refused = elm.client.post(f"/staff/shares/{row.id}/actions", data={
+        "csrf_token": token_of(page), f"share{row.id}-done_on": date.today().isoformat(),
+        f"share{row.id}-what": "Spoke to Sam"})
+    assert refused.status_code == 400
+    assert list(session.scalars(select(SharedAction))) == []
+    mine = browser.get(f"/staff/cases/{world['report']}").get_data(as_text=True)
+    assert "is no longer in your trust" in mine
+
+
+def test_an_action_dated_before_the_report_was_made_is_refused(app, browser, world, session):
+    """Trial finding 9."""
+    share(browser, world)
+    row = the_share(session)
+    elm = as_user(app, world["elm_dsl"])
+    response = elm.submit(f"/staff/shares/{row.id}", {
+        f"share{row.id}-done_on": (date.today() - timedelta(days=800)).isoformat(),
+        f"share{row.id}-what": "Spoke to Sam"}, action=f"/staff/shares/{row.id}/actions")
+    assert response.status_code == 400
+    assert "before the report was made" in response.get_data(as_text=True)
 
 
 def test_another_school_and_other_roles_reach_none_of_it(app, browser, world, session):

@@ -168,3 +168,14 @@ def test_the_same_transfer_sent_twice_is_one_transfer(browser, world, session, d
     session.commit()
     assert send(browser, world).status_code == 302
     assert len(session.scalars(select(PupilTransfer)).all()) == 2
+
+
+def test_an_expired_page_keeps_the_note_typed_for_the_new_school(app, browser, world, dsl):
+    """A trial's finding: a transfer sent from an expired page (or without its token) lost
+    the note; now the child's page comes back with the note and says to send it again."""
+    response = browser.client.post(f"/staff/pupils/{world['aisha'].id}/transfer", data={
+        "to_school": str(world["elm"].id), "transfer_note": "Moving in January, ask Mr Patel"})
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Moving in January, ask Mr Patel" in text
+    assert 'id="send-record" open' in text
