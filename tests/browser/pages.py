@@ -257,6 +257,19 @@ def _roster_errors(page: Any, seeded: dict[str, Any]) -> None:
     page.locator("[data-error-summary]").wait_for()
 
 
+def _roster_import_errors(page: Any, _seeded: dict[str, Any]) -> None:
+    """The roster upload's preview of a file with rows to fix (issue 18)."""
+    import tempfile
+    from pathlib import Path
+
+    bad = Path(tempfile.mkdtemp()) / "roster.csv"
+    bad.write_text("UPN,Forename,Surname,SEN Status\nA1,Sam,Lee,Q\n,Ben,Ray,N\n")
+    page.goto("/staff/roster/import")
+    page.get_by_label("The MIS export (CSV)").set_input_files(bad)
+    page.get_by_role("button", name="Check the file").click()
+    page.locator("[data-error-summary]").first.wait_for()
+
+
 def _figures_problem(page: Any, _seeded: dict[str, Any]) -> None:
     response = page.goto("/staff/figures?from=2026-12-01&to=2026-09-01")
     assert response is not None
@@ -289,4 +302,11 @@ SIGNED_IN_PAGES: dict[str, Visit] = {
     "queue filtered to nothing": _go("/staff/?status=closed&kind=property"),
     "figures": _go("/staff/figures", "Who told us", "Year groups of the children involved"),
     "figures with a wrong period": _figures_problem,
+    # issue 18: staff accounts and the roster upload in the browser; issue 16's lists
+    "staff accounts": _go("/staff/school/staff", "Staff accounts at", "Invite a member"),
+    "roster import": _go("/staff/roster/import", "Import the roster from your MIS"),
+    "roster import with rows to fix": _roster_import_errors,
+    "cases shared between schools": _go("/staff/shares", "Cases shared between schools"),
+    "records of children who moved school": _go("/staff/transfers",
+                                                "Records of children who moved school"),
 }
