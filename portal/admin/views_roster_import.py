@@ -25,9 +25,10 @@ from wtforms import HiddenField, RadioField
 from .. import accounts
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from ..models import Role, School
+from ..models import Role
 from ..roster import RosterError, preview
 from .views import bp
+from .views_notices import _school
 
 ROLES = (Role.ADMIN, Role.DSL)
 # A whole secondary school's export with three contacts a pupil is well under this
@@ -61,12 +62,6 @@ def _room_for_a_roster(endpoint: str | None, _values: dict[str, Any] | None) -> 
 def _seal(data: bytes, school_id: int) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, b"roster:%d:" % school_id + data, hashlib.sha256).hexdigest()
-
-
-def _school() -> School:
-    school = get_session().get(School, staff_user().school_id)
-    assert school is not None  # a school's administrator or DSL
-    return school
 
 
 def _upload_page(code: int = 200, problem: str | None = None) -> ResponseReturnValue:

@@ -15,10 +15,11 @@ from wtforms import EmailField, SelectField, StringField
 from ..auth.access import allow, staff_user
 from ..db import get_session
 from ..forms import clean_text
-from ..models import Role, School, User
+from ..models import Role, User
 from ..models.user import ROLE_LABELS
 from . import staff
 from .views import bp
+from .views_notices import _school
 
 RUNNERS = (Role.ADMIN, Role.DSL)
 ROLE_CHOICES = {r.value: ROLE_LABELS[r] for r in staff.SCHOOL_ROLES}
@@ -36,13 +37,6 @@ class RoleForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button with only its CSRF token."""
-
-
-def _school() -> School:
-    school = get_session().get(School, staff_user().school_id)
-    if school is None:
-        abort(404)
-    return school
 
 
 def _account(user_id: int) -> User:

@@ -46,7 +46,7 @@ from ..vocabulary import (
     WHEN_LABELS,
     Source,
 )
-from . import dates, parties
+from . import dates, parties, transfer
 from .acknowledge import InvalidTransition, acknowledge
 
 NOTE_LIMIT = 1_000
@@ -57,12 +57,8 @@ class ShareNotFound(LookupError):
     """No such share for this school (another school's id, or none at all)."""
 
 
-def destinations(session: Session, school: School) -> list[School]:
-    """The other schools of the trust a case can be shared with."""
-    if school.trust_id is None:
-        return []
-    return list(session.scalars(select(School).where(
-        School.trust_id == school.trust_id, School.id != school.id).order_by(School.name)))
+# The other schools of the trust a case can be shared with: those a child's record can go to
+destinations = transfer.destinations
 
 
 def _words(text: str, *, limit: int, what: str) -> str:
