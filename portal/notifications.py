@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import DSL_TEAM, OutboxMessage, Report, School, User, utcnow
+from .models.user import NO_PASSWORD
 from .priority import URGENT
 
 log = logging.getLogger(__name__)
@@ -77,10 +78,11 @@ def _queue(session: Session, *, to: str, subject: str, body: str, kind: str,
 
 
 def dsl_addresses(session: Session, school_id: int) -> list[str]:
-    """Who is told about new reports: the school's active DSL and deputies."""
+    """Who is told about new reports: the school's active DSL and deputies who have set up
+    their account (an invitation not yet taken up is nobody reading: issue 18's trial)."""
     return list(session.scalars(
         select(User.email).where(User.school_id == school_id, User.is_active.is_(True),
-                                 User.role.in_(DSL_TEAM))
+                                 User.role.in_(DSL_TEAM), User.password_hash != NO_PASSWORD)
         .order_by(User.email)))
 
 

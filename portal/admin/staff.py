@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .. import accounts
@@ -25,6 +25,7 @@ from ..auth import twofactor
 from ..auth.passwords import WeakPassword, hash_password, personal_words
 from ..events import Action
 from ..models import (
+    DSL_TEAM,
     Event,
     Role,
     School,
@@ -32,15 +33,16 @@ from ..models import (
     User,
     utcnow,
 )
-from ..models.user import ROLE_LABELS
-from ..notifications import _queue
+from ..models.user import NO_PASSWORD, ROLE_LABELS
+from ..notifications import _queue, dsl_addresses
 
 INVITE_HOURS = 72
-# The roles a school gives its own staff (a trust lead belongs to the trust: the CLI makes one)
-SCHOOL_ROLES = (Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.HEAD, Role.ADMIN)
-# No password verifies against this: an invited account signs in only after the link
-NO_PASSWORD = "!invited"  # noqa: S105 - not a password: a hash nothing matches
+# The roles a school gives its own staff (a trust lead belongs to the trust: the CLI makes
+# one), in the order the form lists them
+SCHOOL_ROLES = tuple(role for role in Role if role is not Role.TRUST_LEAD)
 NAME_LIMIT = 120
+ONLY_THE_DSL = ("Only the Designated Safeguarding Lead gives or takes away the DSL and deputy "
+                "DSL roles, which read every report: ask them.")
 
 
 class StaffError(ValueError):
@@ -106,6 +108,45 @@ def _role(value: str) -> Role:
     return role
 
 
+def _may_touch_the_dsl_team(actor: User, *roles: Role) -> None:
+    """The DSL team reads every report, so only the DSL puts someone in it or takes them out
+    (an administrator could otherwise give report access to an account they control:
+    issue 18's trial, H1). Switching a leaver off stays with the administrator too."""
+    if actor.role is not Role.DSL and any(role in DSL_TEAM for role in roles):
+        raise StaffError(ONLY_THE_DSL)
+
+
+def _readers(session: Session, school_id: int) -> list[User]:
+    """The DSL-team accounts that can read reports now: switched on, password set."""
+    return list(session.scalars(select(User).where(
+        User.school_id == school_id, User.is_active.is_(True), User.role.in_(DSL_TEAM),
+        User.password_hash != NO_PASSWORD)))
+
+
+def _keeps_a_reader(session: Session, user: User, what: str) -> None:
+    """Reports are never left with nobody to read them (issue 18's trial, H2): the school's
+    last DSL-team account that can read them is not switched off or moved out of the team."""
+    readers = _readers(session, user.school_id or 0)
+    if [r.id for r in readers] == [user.id]:
+        raise StaffError(f"{user.name} is the only DSL or deputy DSL who can read reports at "
+                         f"this school: make another DSL or deputy first, then {what}.")
+
+
+def _tell_the_dsl_team(session: Session, user: User, actor: User, school: School,
+                       how: str) -> None:
+    """Someone new can read every report: the rest of the DSL team is told by email (who,
+    which role, by whom; never a report's words)."""
+    for address in dsl_addresses(session, school.id):
+        if address in (actor.email, user.email):
+            continue
+        _queue(session, to=address, kind="dsl_team_changed", school_id=school.id,
+               subject=f"A new member of the DSL team at {school.name}",
+               body=(f"{user.name} ({user.email}) {how} {ROLE_LABELS[user.role]} at "
+                     f"{school.name}, by {actor.name}. They can read every report.\n\n"
+                     "If you did not expect this, check the staff accounts page and tell "
+                     "your head teacher."))
+
+
 def _link(session: Session, user: User, actor: User, base_url: str, school: School) -> str:
     """End the account's open links, make a new one and queue the email with it."""
     now = utcnow()
@@ -142,6 +183,7 @@ def invite(session: Session, school: School, *, actor: User, email: str, name: s
     if len(address) > 254:
         raise StaffError("That email address is too long.")
     chosen = _role(role)
+    _may_touch_the_dsl_team(actor, chosen)
     display = name.strip()
     if not display:
         raise StaffError("Give the name colleagues know them by.")
@@ -156,6 +198,8 @@ def invite(session: Session, school: School, *, actor: User, email: str, name: s
     session.add(user)
     session.flush()
     _link(session, user, actor, base_url, school)
+    if chosen in DSL_TEAM:
+        _tell_the_dsl_team(session, user, actor, school, "was invited as")
     return user
 
 
@@ -181,11 +225,18 @@ def change_role(session: Session, user: User, *, actor: User, role: str) -> None
     chosen = _role(role)
     if chosen is user.role:
         raise StaffError(f"{user.name} is {ROLE_LABELS[chosen]} already: nothing changed.")
+    _may_touch_the_dsl_team(actor, chosen, user.role)
+    if chosen not in DSL_TEAM:
+        _keeps_a_reader(session, user, "change their role")
     before = user.role
     user.role = chosen
     session.add(Event.by(actor, Action.USER_ROLE_CHANGED, {
         "user_id": user.id, "from": before.value, "to": chosen.value},
         school_id=user.school_id))
+    if chosen in DSL_TEAM and before not in DSL_TEAM:
+        school = session.get(School, user.school_id)
+        if school is not None:
+            _tell_the_dsl_team(session, user, actor, school, "was made")
     session.flush()
 
 
@@ -195,6 +246,7 @@ def disable(session: Session, user: User, *, actor: User) -> int:
     _not_self(user, actor, "switch off")
     if not user.is_active:
         raise StaffError(f"{user.name}'s account is switched off already.")
+    _keeps_a_reader(session, user, "switch this account off")
     user.is_active = False
     ended = accounts.end_sessions(session, user)
     user.throttle_epoch += 1  # no browser keeps a sign-in budget for it
@@ -211,6 +263,8 @@ def disable(session: Session, user: User, *, actor: User) -> int:
 def enable(session: Session, user: User, *, actor: User) -> None:
     if user.is_active:
         raise StaffError(f"{user.name}'s account is switched on already.")
+    # Switching a DSL-team account on again gives back report access: the DSL decides
+    _may_touch_the_dsl_team(actor, user.role)
     user.is_active = True
     session.add(Event.by(actor, Action.USER_ENABLED, {"user_id": user.id},
                          school_id=user.school_id))
@@ -251,6 +305,15 @@ def accept(session: Session, row: StaffInvite, password: str, repeat: str) -> Us
     """Set the password from the link (the policy's words when refused); the link ends."""
     if password != repeat:
         raise StaffError("The two passwords are not the same.")
+    # The link ends here, once: of two sends racing each other (two tabs, a double click
+    # on two app servers) only the one whose UPDATE finds the link still open sets the
+    # password (issue 18's trial, M1)
+    ended = session.execute(update(StaffInvite).where(
+        StaffInvite.id == row.id, StaffInvite.ended_at.is_(None))
+        .values(ended_at=utcnow()).execution_options(synchronize_session=False))
+    if getattr(ended, "rowcount", 0) != 1:
+        raise StaffError("This link has been used already: sign in with the password you "
+                         "set, or ask for a new link.")
     user = row.user
     school = session.get(School, user.school_id) if user.school_id else None
     try:
@@ -258,13 +321,13 @@ def accept(session: Session, row: StaffInvite, password: str, repeat: str) -> Us
             user.email, user.display_name, school.name if school else ""))
     except WeakPassword as error:
         raise StaffError(str(error)) from None
-    row.ended_at = utcnow()
     session.add(Event.new(Action.USER_INVITE_ACCEPTED, {"user_id": user.id},
                           school_id=user.school_id, actor_id=user.id))
     session.flush()
     return user
 
 
-__all__ = ["INVITE_HOURS", "SCHOOL_ROLES", "NotFound", "Row", "StaffError", "accept",
+__all__ = ["INVITE_HOURS", "NO_PASSWORD", "ONLY_THE_DSL", "SCHOOL_ROLES", "NotFound", "Row",
+           "StaffError", "accept",
            "change_role", "disable", "enable", "invite", "listing", "of_school", "open_link",
            "reset_second_step", "send_again"]

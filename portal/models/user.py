@@ -39,6 +39,11 @@ ROLE_LABELS = {
 # written; every rule and route that means "the DSL team" uses it.
 DSL_TEAM = frozenset({Role.DSL, Role.DEPUTY_DSL})
 
+# The password hash of an account invited in the browser (portal.admin.staff) that has not
+# set its password yet: nothing verifies against it, and nobody is emailed at it as the
+# DSL team until its owner has set a password.
+NO_PASSWORD = "!invited"  # noqa: S105 - not a password: a hash nothing matches
+
 # Who sees the school's figures (counts, never report text). The head teacher / principal /
 # SLT member "sees the school's figures and the notices the policies address to the
 # Principal, no report text" (design, Roles); the trust lead sees every school's.

@@ -126,7 +126,7 @@ def test_an_expired_link_or_one_replaced_by_a_newer_one_no_longer_works(app, adm
 
 def test_switching_off_a_leaver_ends_their_sessions_everywhere_at_once(
         app, admin, session, school, make_user):
-    leaver = make_user(Role.DSL, school)
+    leaver = make_user(Role.STAFF, school)
     laptop, phone = Browser(app.test_client()), Browser(app.test_client())
     assert laptop.login(leaver.email).status_code == 302
     assert phone.login(leaver.email).status_code == 302
@@ -154,14 +154,147 @@ def test_a_role_changes_and_the_change_is_in_the_audit_trail(app, admin, session
                                                             make_user):
     teacher = make_user(Role.STAFF, school)
     user, browser = admin
+    changed = browser.submit("/staff/school/staff", {f"u{teacher.id}-role": "head"},
+                             action=f"/staff/school/staff/{teacher.id}/role")
+    assert changed.status_code == 302
+    session.expire_all()
+    assert session.get(User, teacher.id).role is Role.HEAD
+    rows = audit_view.page(session, school.id, audit_view.Asked(), 1).rows
+    assert any(r.what == f"Role of {teacher.name} changed from staff to head"
+               and r.who == user.name for r in rows)
+
+
+def test_an_administrator_cannot_give_report_access_to_anyone_only_the_dsl_can(
+        app, admin, session, school, make_user):
+    """The DSL team reads every report: an administrator who could make any account (one
+    they control, say) a deputy DSL could read them all (trial H1)."""
+    teacher = make_user(Role.STAFF, school)
+    deputy = make_user(Role.DEPUTY_DSL, school)
+    _user, browser = admin
+    for role in ("dsl", "deputy_dsl"):
+        refused = browser.submit("/staff/school/staff", {f"u{teacher.id}-role": role},
+                                 action=f"/staff/school/staff/{teacher.id}/role")
+        assert refused.status_code == 400
+        assert "Only the Designated Safeguarding Lead gives" in refused.get_data(as_text=True)
+        invited = invite(browser, email=f"mine-{role}@oakfield.test", role=role)
+        assert invited.status_code == 400
+        assert "Only the Designated Safeguarding Lead gives" in invited.get_data(as_text=True)
+    # nor take it away, nor switch a switched-off deputy back on
+    demoted = browser.submit("/staff/school/staff", {f"u{deputy.id}-role": "staff"},
+                             action=f"/staff/school/staff/{deputy.id}/role")
+    assert demoted.status_code == 400
+    off = make_user(Role.DEPUTY_DSL, school)
+    off.is_active = False
+    session.commit()
+    assert browser.submit("/staff/school/staff", {},
+                          action=f"/staff/school/staff/{off.id}/enable").status_code == 400
+    session.expire_all()
+    assert not session.get(User, off.id).is_active
+    assert session.get(User, teacher.id).role is Role.STAFF
+    assert session.get(User, deputy.id).role is Role.DEPUTY_DSL
+    assert session.scalar(select(User).where(User.email.like("mine-%"))) is None
+
+
+def test_the_dsl_gives_the_deputy_role_and_the_rest_of_the_team_is_told(
+        app, session, school, make_user):
+    dsl = make_user(Role.DSL, school)
+    other_deputy = make_user(Role.DEPUTY_DSL, school)
+    teacher = make_user(Role.STAFF, school)
+    browser = Browser(app.test_client())
+    browser.login(dsl.email)
     changed = browser.submit("/staff/school/staff", {f"u{teacher.id}-role": "deputy_dsl"},
                              action=f"/staff/school/staff/{teacher.id}/role")
     assert changed.status_code == 302
     session.expire_all()
     assert session.get(User, teacher.id).role is Role.DEPUTY_DSL
-    rows = audit_view.page(session, school.id, audit_view.Asked(), 1).rows
-    assert any(r.what == f"Role of {teacher.name} changed from staff to deputy_dsl"
-               and r.who == user.name for r in rows)
+    told = [m for m in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "dsl_team_changed"))]
+    assert [m.to_address for m in told] == [other_deputy.email]
+    assert teacher.email in told[0].body
+    assert dsl.name in told[0].body
+    invited = invite(browser, email="second.deputy@oakfield.test", role="deputy_dsl")
+    assert invited.status_code == 302
+    session.expire_all()
+    told = [m.to_address for m in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "dsl_team_changed"))]
+    assert sorted(told) == sorted([other_deputy.email, other_deputy.email, teacher.email])
+
+
+def test_the_last_dsl_who_can_read_reports_is_never_switched_off_or_moved_out(
+        app, admin, session, school, make_user):
+    """Reports must never be left with nobody to read them (trial H2)."""
+    only = make_user(Role.DSL, school)
+    _user, browser = admin
+    refused = browser.submit("/staff/school/staff", {},
+                             action=f"/staff/school/staff/{only.id}/disable")
+    assert refused.status_code == 400
+    assert "the only DSL or deputy DSL who can read reports" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, only.id).is_active
+    # a deputy who has only been invited (no password yet) reads nothing: still refused
+    session.add(User(email="invited.deputy@oakfield.test", display_name="Ms Invited",
+                     password_hash=staff.NO_PASSWORD, role=Role.DEPUTY_DSL,
+                     school_id=school.id))
+    session.commit()
+    assert browser.submit("/staff/school/staff", {},
+                          action=f"/staff/school/staff/{only.id}/disable").status_code == 400
+    # with a deputy who can read them, the DSL who leaves is switched off
+    make_user(Role.DEPUTY_DSL, school)
+    assert browser.submit("/staff/school/staff", {},
+                          action=f"/staff/school/staff/{only.id}/disable").status_code == 302
+    session.expire_all()
+    assert not session.get(User, only.id).is_active
+
+
+def test_the_dsl_cannot_move_the_last_deputy_out_when_the_dsl_is_switched_off(
+        app, session, school, make_user):
+    dsl = make_user(Role.DSL, school)
+    deputy = make_user(Role.DEPUTY_DSL, school)
+    browser = Browser(app.test_client())
+    browser.login(dsl.email)
+    assert browser.submit("/staff/school/staff", {f"u{deputy.id}-role": "staff"},
+                          action=f"/staff/school/staff/{deputy.id}/role").status_code == 302
+    session.expire_all()
+    assert session.get(User, deputy.id).role is Role.STAFF
+
+
+def test_urgent_emails_go_only_to_dsl_team_accounts_that_are_set_up(session, school,
+                                                                     make_user):
+    """An invitation not taken up is nobody reading: urgent alerts to it would tell the DSL
+    team something was sent that no one received (trial M7)."""
+    from portal.notifications import dsl_addresses
+
+    dsl = make_user(Role.DSL, school)
+    session.add(User(email="not.yet@oakfield.test", display_name="Mr Not Yet",
+                     password_hash=staff.NO_PASSWORD, role=Role.DEPUTY_DSL,
+                     school_id=school.id))
+    session.commit()
+    assert dsl_addresses(session, school.id) == [dsl.email]
+
+
+def test_an_invitation_link_sets_a_password_once_even_when_sent_twice_at_once(
+        app, admin, session, school):
+    """Two sends racing (two tabs, two app servers): the second finds the link ended by the
+    first's UPDATE and changes nothing (trial M1)."""
+    invite(admin[1])
+    link = link_from_outbox(session)
+    token = link.rsplit("/", 1)[1]
+    first = staff.open_link(session, token)
+    second_session = type(session)(bind=session.get_bind())
+    second = staff.open_link(second_session, token)
+    assert second is not None
+    staff.accept(session, first, STRONG, STRONG)
+    session.commit()
+    hash_after_first = session.get(User, first.user_id).password_hash
+    with pytest.raises(staff.StaffError, match="used already"):
+        staff.accept(second_session, second, "other river candle stone",
+                     "other river candle stone")
+    second_session.rollback()
+    second_session.close()
+    session.expire_all()
+    assert session.get(User, first.user_id).password_hash == hash_after_first
+    accepted = session.scalars(select(Event).where(Event.action == "user.invite_accepted"))
+    assert len(accepted.all()) == 1
 
 
 @pytest.mark.parametrize("role", ["trust_lead", "superuser", ""])

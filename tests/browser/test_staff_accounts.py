@@ -98,15 +98,22 @@ def test_an_office_manager_invites_promotes_and_switches_off_a_teacher(
     teacher.go_back()  # the recovery codes page again? never the password form
     expect(teacher.locator("main")).not_to_contain_text("Set my password")
 
-    # Promoted to deputy DSL, then switched off: signed out at once
+    # Promoted to head teacher; deputy DSL (report access) is the DSL's to give, and the
+    # refusal says so in words; then switched off: signed out at once
     (account,) = accounts(live_server, email)
     admin.goto("/staff/school/staff")
     card = admin.locator(f"#account-{account.id}")
     card.locator("summary", has_text="Change role").click()
-    card.get_by_label("Role").select_option("deputy_dsl")
+    card.get_by_label("Role").select_option("head")
     card.get_by_role("button", name="Change the role").click()
     expect(admin.locator("main")).to_contain_text("role changed")
-    assert accounts(live_server, email)[0].role is Role.DEPUTY_DSL
+    assert accounts(live_server, email)[0].role is Role.HEAD
+    card = admin.locator(f"#account-{account.id}")
+    card.locator("summary", has_text="Change role").click()
+    card.get_by_label("Role").select_option("deputy_dsl")
+    card.get_by_role("button", name="Change the role").click()
+    expect(card.get_by_role("alert")).to_contain_text("Only the Designated Safeguarding Lead")
+    assert accounts(live_server, email)[0].role is Role.HEAD
     admin.locator(f"#account-{account.id}").get_by_role("button", name="Switch off").click()
     expect(admin.locator(f"#account-{account.id}")).to_contain_text("Switched off")
     _assert_no_violations(admin, f"staff accounts after changes ({device})")
