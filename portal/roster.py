@@ -19,6 +19,12 @@ The columns (the first row names them; case, spaces and underscores do not matte
 
 A file with contact columns replaces the contacts of every pupil in it (a pupil with
 empty contact cells is left with none); a file without them leaves contacts as they are.
+An optional column the file does not have leaves that detail as it is (a file without a
+date of birth column clears no one's date of birth). The preview lists the columns read
+and ignored, each change with its old and new value, and whose contacts would be removed.
+
+A file saved as UTF-8 (with or without a byte order mark), UTF-16 (Excel's "Unicode
+text") or Windows-1252 is read; so are Windows, Unix and old Mac line endings.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from .forms import EMAIL
 from .models import ParentContact, Pupil, School, SenStatus
+from .models.pupil import SEN_LABELS
 
 # Column names as the common MIS exports spell them (SIMS, Arbor, Bromcom, ScholarPack).
 COLUMNS = {
@@ -49,6 +56,8 @@ COLUMNS = {
     "sen_status": ("sen status", "sen", "sen provision", "send", "sen stage"),
 }
 REQUIRED = ("upn", "first_name", "last_name")
+# Updated only when the file has their column (a missing column clears nothing)
+OPTIONAL = ("date_of_birth", "year_group", "form", "sen_status")
 REQUIRED_NAMES = {"upn": "UPN (or Admission Number)", "first_name": "Forename",
                   "last_name": "Surname"}
 SEN_VALUES = {
@@ -102,6 +111,21 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def _decode(content: bytes) -> str:
+    """The file's text: UTF-16 when it starts with a byte order mark (Excel's "Unicode
+    text"), else UTF-8, else Windows-1252 (older SIMS exports)."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise RosterError("The file starts like UTF-16 text but is not: export it "
+                              "again as CSV (UTF-8).") from None
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
 
 
 def _header_map(headers: list[str]) -> dict[str, int]:
@@ -200,27 +224,48 @@ def _contacts(cell: Callable[[str], str], problems: list[str]) -> tuple[ContactR
     return tuple(found)
 
 
+@dataclass
+class Parsed:
+    """A file read: its good rows, the rows to fix, and which columns were read."""
+
+    rows: list[tuple[int, RosterRow]]
+    errors: list[RowError]
+    contacts_given: bool
+    present: frozenset[str]  # the column keys found (COLUMNS and contactN_part)
+    read_columns: list[str]  # the file's own column names that were read, in file order
+    ignored_columns: list[str]  # the file's column names that mean nothing here
+
+
 def parse(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowError]]:
     """Read a CSV export into rows, with an error for each row that can't be used."""
-    rows, errors, _contacts_given = read(content)
-    return rows, errors
+    parsed = read(content)
+    return parsed.rows, parsed.errors
 
 
-def read(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowError], bool]:
-    """``parse``, and whether the file has parent and carer contact columns."""
-    if isinstance(content, bytes):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = content.decode("cp1252", errors="replace")
-    else:
-        text = content.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
+def read(content: bytes | str) -> Parsed:
+    """The file read as a roster; RosterError when it cannot be read as CSV at all (a
+    spreadsheet saved in another format, a cell over the CSV reader's limit)."""
+    try:
+        return _read(content)
+    except csv.Error as error:
+        raise RosterError(f"The file can't be read as CSV ({error}): export it from your MIS "
+                          "as CSV again.") from None
+
+
+def _read(content: bytes | str) -> Parsed:
+    text = _decode(content) if isinstance(content, bytes) else content.lstrip("\ufeff")
+    if "\x00" in text:
+        raise RosterError("The file is not CSV text: export it from your MIS as CSV.")
+    # newline=None: Windows, Unix and old Mac (CR only) line endings all end a row
+    reader = csv.reader(io.StringIO(text, newline=None))
     try:
         headers = next(reader)
     except StopIteration:
         raise RosterError("The file is empty.") from None
     columns = _header_map(headers)
+    used = set(columns.values())
+    read_columns = [h.strip() for i, h in enumerate(headers) if i in used]
+    ignored = [h.strip() for i, h in enumerate(headers) if i not in used and h.strip()]
     rows: list[tuple[int, RosterRow]] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -248,13 +293,13 @@ def read(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowErr
         try:
             dob = parse_date(cell("date_of_birth"))
         except ValueError as error:
-            problems.append(str(error))
+            problems.append(str(error)[:80])
             dob = None
         sen_text = cell("sen_status").lower()
         sen = SEN_VALUES.get(sen_text)
         if sen is None:
-            problems.append(f"SEN status '{cell('sen_status')}' should be N, K (SEN support) "
-                            "or E (EHC plan)")
+            problems.append(f"SEN status '{cell('sen_status')[:20]}' should be N, K (SEN "
+                            "support) or E (EHC plan)")
         contacts = _contacts(cell, problems)
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
@@ -262,18 +307,48 @@ def read(content: bytes | str) -> tuple[list[tuple[int, RosterRow]], list[RowErr
         seen[upn.upper()] = line
         rows.append((line, RosterRow(upn.upper(), first, last, dob, cell("year_group")[:30],
                                      cell("form")[:30], sen or SenStatus.NONE, contacts)))
-    return rows, errors, has_contacts(columns)
+    return Parsed(rows, errors, has_contacts(columns), frozenset(columns), read_columns,
+                  ignored)
 
 
-def _values(row: RosterRow) -> dict[str, object]:
-    return {"first_name": row.first_name, "last_name": row.last_name,
-            "date_of_birth": row.date_of_birth, "year_group": row.year_group,
-            "form": row.form, "sen_status": row.sen_status, "on_roll": True}
+def _values(row: RosterRow, present: frozenset[str] | None = None) -> dict[str, object]:
+    """What the row sets on a pupil: every field for a new pupil (``present`` None); for a
+    known one only the names and the optional details whose column the file has."""
+    values: dict[str, object] = {"first_name": row.first_name, "last_name": row.last_name}
+    for key in OPTIONAL:
+        if present is None or key in present:
+            values[key] = getattr(row, key)
+    values["on_roll"] = True
+    return values
 
 
 FIELD_WORDS = {"first_name": "first name", "last_name": "surname",
                "date_of_birth": "date of birth", "year_group": "year", "form": "form",
                "sen_status": "SEN status", "on_roll": "back on the roll"}
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, SenStatus):
+        return SEN_LABELS[value]
+    return str(value)
+
+
+def _change_words(pupil: Pupil, values: dict[str, object]) -> list[str]:
+    """Each detail that changes, old to new: "form 5B to 6R"."""
+    words = []
+    for key, new in values.items():
+        old = getattr(pupil, key)
+        if old == new:
+            continue
+        if key == "on_roll":
+            words.append(FIELD_WORDS[key])
+        else:
+            words.append(f"{FIELD_WORDS[key]} {_shown(old)} to {_shown(new)}")
+    return words
 
 
 @dataclass
@@ -288,29 +363,60 @@ class Preview:
     missing: list[Pupil] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     contacts_given: bool = False
+    read_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    # details the file has no column for: left as they are
+    kept_details: list[str] = field(default_factory=list)
+    # pupils in the file who have contacts now and would have none (a file with contact
+    # columns replaces them), and how many others' contacts change
+    contacts_removed: list[Pupil] = field(default_factory=list)
+    contacts_changed: int = 0
+
+
+def _contact_key(c: ParentContact | ContactRow) -> tuple[object, ...]:
+    return (c.position, c.name, c.relationship, c.email, c.phone, c.priority)
 
 
 def preview(session: Session, school: School, content: bytes | str) -> Preview:
     """What ``import_roster`` would add, change and leave, reading only (RosterError for a
     file that is not a roster at all)."""
-    rows, errors, contacts_given = read(content)
-    result = Preview(errors=errors, contacts_given=contacts_given)
-    if errors:
+    parsed = read(content)
+    result = Preview(errors=parsed.errors, contacts_given=parsed.contacts_given,
+                     read_columns=parsed.read_columns, ignored_columns=parsed.ignored_columns,
+                     kept_details=[FIELD_WORDS[k] for k in OPTIONAL
+                                   if k not in parsed.present])
+    if parsed.errors:
         return result
     existing = {p.upn: p
                 for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
     in_file = set()
-    for _line, row in rows:
+    known: list[tuple[Pupil, RosterRow]] = []
+    for _line, row in parsed.rows:
         in_file.add(row.upn)
         pupil = existing.get(row.upn)
         if pupil is None:
             result.added.append(row)
             continue
-        changes = [FIELD_WORDS[k] for k, v in _values(row).items() if getattr(pupil, k) != v]
+        known.append((pupil, row))
+        changes = _change_words(pupil, _values(row, parsed.present))
         if changes:
             result.changed.append((pupil, row, changes))
         else:
             result.unchanged += 1
+    if parsed.contacts_given and known:
+        now: dict[int, list[tuple[object, ...]]] = {}
+        ids = [pupil.id for pupil, _row in known]
+        for start in range(0, len(ids), 500):
+            for c in session.scalars(select(ParentContact).where(
+                    ParentContact.pupil_id.in_(ids[start:start + 500]))):
+                now.setdefault(c.pupil_id, []).append(_contact_key(c))
+        for pupil, row in known:
+            before = sorted(now.get(pupil.id, []), key=repr)
+            after = sorted((_contact_key(c) for c in row.contacts), key=repr)
+            if before and not after:
+                result.contacts_removed.append(pupil)
+            elif before != after:
+                result.contacts_changed += 1
     result.missing = sorted((p for upn, p in existing.items()
                              if upn not in in_file and p.on_roll),
                             key=lambda p: (p.last_name.lower(), p.first_name.lower()))
@@ -323,19 +429,21 @@ def import_roster(session: Session, school: School, content: bytes | str, *,
     pupil on the roll who is not in the file is taken off it (a whole-school export: they
     have left). Nothing is written when any row is bad: the result lists every bad row,
     and the caller rolls back."""
-    rows, errors, contacts_given = read(content)
-    result = ImportResult(errors=errors)
-    if errors:
+    parsed = read(content)
+    rows, contacts_given = parsed.rows, parsed.contacts_given
+    result = ImportResult(errors=parsed.errors)
+    if parsed.errors:
         return result
     existing = {p.upn: p
                 for p in session.scalars(select(Pupil).where(Pupil.school_id == school.id))}
     for _line, row in rows:
         pupil = existing.get(row.upn)
-        values = _values(row)
         if pupil is None:
-            session.add(Pupil(school_id=school.id, upn=row.upn, **values))
+            session.add(Pupil(school_id=school.id, upn=row.upn, **_values(row)))
             result.added += 1
-        elif any(getattr(pupil, k) != v for k, v in values.items()):
+            continue
+        values = _values(row, parsed.present)
+        if any(getattr(pupil, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(pupil, key, value)
             result.updated += 1

@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -34,6 +35,8 @@ ROLES = (Role.ADMIN, Role.DSL)
 # A whole secondary school's export with three contacts a pupil is well under this
 MAX_FILE_BYTES = 4 * 1024 * 1024
 SHOWN = 200  # names listed per part of the preview; the counts are always whole
+# A preview is confirmed within this, or uploaded again (the roll may have changed since)
+PREVIEW_SECONDS = 3600
 ENDPOINTS = ("admin.upload_roster", "admin.confirm_roster")
 
 
@@ -44,6 +47,7 @@ class UploadForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     roster_data = HiddenField()
     roster_seal = HiddenField()
+    roster_issued = HiddenField()
     leavers = RadioField("Pupils on the roll who are not in this file", choices={
         "keep": "Leave them on the roll (the file is part of the school)",
         "off": "Take them off the roll (the file is the whole school: they have left)"},
@@ -59,9 +63,11 @@ def _room_for_a_roster(endpoint: str | None, _values: dict[str, Any] | None) -> 
         request.max_form_memory_size = MAX_FILE_BYTES * 2
 
 
-def _seal(data: bytes, school_id: int) -> str:
+def _seal(data: bytes, school_id: int, user_id: int, issued: int) -> str:
+    """The file, for this school, previewed by this person at this time."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"roster:%d:" % school_id + data, hashlib.sha256).hexdigest()
+    return hmac.new(key, b"roster:%d:%d:%d:" % (school_id, user_id, issued) + data,
+                    hashlib.sha256).hexdigest()
 
 
 def _upload_page(code: int = 200, problem: str | None = None) -> ResponseReturnValue:
@@ -83,8 +89,10 @@ def _preview_page(data: bytes, code: int = 200, problem: str | None = None,
     except RosterError as error:
         return _upload_page(400, f"{error} Nothing was imported.")
     confirm = form or ConfirmForm(formdata=None)
+    issued = int(time.time())
     confirm.roster_data.data = base64.b64encode(data).decode()
-    confirm.roster_seal.data = _seal(data, school.id)
+    confirm.roster_issued.data = str(issued)
+    confirm.roster_seal.data = _seal(data, school.id, staff_user().id, issued)
     return render_template("admin/roster_preview.html", seen=seen, confirm=confirm,
                            problem=problem, shown=SHOWN), \
         code if not seen.errors else 400
@@ -113,12 +121,17 @@ def confirm_roster() -> ResponseReturnValue:
     school = _school()
     try:
         data = base64.b64decode(form.roster_data.data or "", validate=True)
+        issued = int(form.roster_issued.data or "")
     except (binascii.Error, ValueError):
-        data = b""
-    if not data or not hmac.compare_digest(form.roster_seal.data or "",
-                                           _seal(data, school.id)):
+        data, issued = b"", 0
+    if not data or not hmac.compare_digest(
+            form.roster_seal.data or "", _seal(data, school.id, staff_user().id, issued)):
         return _upload_page(400, "That was not the file you previewed: upload it again. "
                                  "Nothing was imported.")
+    if not 0 <= time.time() - issued <= PREVIEW_SECONDS:
+        return _upload_page(400, f"The preview is more than {PREVIEW_SECONDS // 60} minutes "
+                                 "old and the roll may have changed since: upload the file "
+                                 "again. Nothing was imported.")
     if not form.validate_on_submit():
         return _preview_page(data, 400, "The page had expired: confirm again.", form)
     db = get_session()

@@ -50,9 +50,10 @@ def upload(browser: Browser, content: str | bytes, name: str = "roster.csv"):
 
 
 def confirm_fields(page: str) -> dict[str, str]:
-    fields = dict(re.findall(r'name="(csrf_token|roster_data|roster_seal)" value="([^"]*)"',
-                             page))
-    assert {"csrf_token", "roster_data", "roster_seal"} <= fields.keys(), "no confirmation"
+    fields = dict(re.findall(
+        r'name="(csrf_token|roster_data|roster_seal|roster_issued)" value="([^"]*)"', page))
+    assert {"csrf_token", "roster_data", "roster_seal", "roster_issued"} <= fields.keys(), \
+        "no confirmation"
     return fields
 
 
@@ -69,8 +70,8 @@ def test_the_preview_shows_what_changes_and_nothing_is_written_before_confirming
     assert preview.status_code == 200
     page = preview.get_data(as_text=True)
     assert "Khan, Aisha" in page  # new
-    assert "O&#39;Neill, Jack: " in page
-    assert "year" in page
+    assert "O&#39;Neill, Jack: date of birth none to 02/11/2014, year Year 5 to Year 6, " \
+        "form 5B to 6R, SEN status No SEN to SEN support" in page  # old and new, in words
     assert "Gone, Leah" in page  # on the roll, not in the file
     assert set(pupils(session, school)) == {"B123456789012", "C123456789012"}
     assert pupils(session, school)["B123456789012"].year_group == "Year 5"
@@ -169,6 +170,107 @@ def test_a_whole_secondary_school_fits(office, session, school):
     assert office.client.post("/staff/roster/import/confirm", data={
         **confirm_fields(page), "leavers": "keep"}).status_code == 302
     assert len(pupils(session, school)) == 1500
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: text.encode("utf-16"),  # Excel's "Unicode text", with its byte order mark
+    lambda text: text.replace("\n", "\r").encode(),  # old Mac line endings
+    lambda text: text.replace("\n", "\r\n").encode("cp1252"),  # Windows, older SIMS
+], ids=["utf-16", "cr-only", "windows-1252"])
+def test_exports_saved_the_ways_spreadsheets_save_them_are_read(office, session, school,
+                                                                encode):
+    """These made the upload fail with a server error (trial H3)."""
+    response = upload(office, encode(FILE.replace("Khan", "Khän")))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Khän, Aisha" in page
+    assert "O&#39;Neill, Jack" in page
+
+
+@pytest.mark.parametrize("content", [
+    FILE + "C123456789012,Long," + "x" * 140_000 + ",,,,\n",  # over the CSV reader's cell limit
+    "UPN,Surname,Forename\n\"A1,Khan,Aisha\n" + "x" * 140_000,  # a quote never closed
+    b"\xff\xfeU\x00P\x00N\x00\x00\xd8",  # a UTF-16 mark, then a broken pair
+    "UPN,Surname,Forename\nA1,Kh\x00an,Aisha\n",  # a NUL byte: not text
+])
+def test_a_file_the_csv_reader_chokes_on_is_refused_in_words(office, session, school, content):
+    response = upload(office, content)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Nothing was imported" in text
+    assert "Traceback" not in text
+    assert pupils(session, school) == {}
+
+
+def test_a_detail_the_file_has_no_column_for_is_left_as_it_is(office, session, school,
+                                                               make_pupil):
+    """A file without a date of birth, year or SEN column cleared them for every pupil in it
+    (trial M5)."""
+    jack = make_pupil(school, "Jack", "O'Neill", upn="B123456789012", year_group="Year 6")
+    session.get(Pupil, jack.id).date_of_birth = __import__("datetime").date(2014, 11, 2)
+    session.commit()
+    page = upload(office, "UPN,Surname,Forename,Reg Group\nB123456789012,O'Neill,Jack,6R\n"
+                  ).get_data(as_text=True)
+    assert "date of birth, year, SEN status" in page  # left as they are
+    assert "form 5B to 6R" in page
+    assert office.client.post("/staff/roster/import/confirm", data={
+        **confirm_fields(page), "leavers": "keep"}).status_code == 302
+    now = pupils(session, school)["B123456789012"]
+    assert (now.form, now.year_group, str(now.date_of_birth)) == ("6R", "Year 6", "2014-11-02")
+
+
+def test_the_preview_names_the_columns_read_and_who_would_lose_every_contact(
+        office, session, school, make_pupil):
+    """A file whose contact columns are empty (or named so that only one is recognised)
+    would wipe every pupil's contacts without the preview saying so (trial H4)."""
+    from portal.models import ParentContact
+
+    jack = make_pupil(school, "Jack", "O'Neill", upn="B123456789012")
+    aisha = make_pupil(school, "Aisha", "Khan", upn="A123456789012")
+    session.add_all([ParentContact(pupil_id=jack.id, position=1, name="Mary O'Neill",
+                                   relationship="Mother", email="mary@example.test"),
+                     ParentContact(pupil_id=aisha.id, position=1, name="Sara Khan",
+                                   relationship="Mother", email="sara@example.test")])
+    session.commit()
+    content = ("UPN,Surname,Forename,Contact 1 Name,Contact 1 Mobile Phone,Notes\n"
+               "B123456789012,O'Neill,Jack,,07700 900123,\n"
+               "A123456789012,Khan,Aisha,Sara Khan,,\n")
+    page = upload(office, content).get_data(as_text=True)
+    assert "Columns read</dt><dd>UPN, Surname, Forename, Contact 1 Name</dd>" in page
+    assert "Columns ignored</dt><dd>Contact 1 Mobile Phone, Notes</dd>" in page
+    assert "would be left with no parent or carer contact (1)" in page
+    warning = page[page.index("no parent or carer contact"):]
+    assert "O&#39;Neill, Jack" in warning[:warning.index("</div>")]
+    assert "The contacts of 1 other pupil change" in page  # Aisha's loses its relationship
+
+
+def test_a_preview_is_confirmed_by_whoever_made_it_within_the_hour(
+        app, office, session, school, make_user):
+    page = upload(office, FILE).get_data(as_text=True)
+    fields = {**confirm_fields(page), "leavers": "keep"}
+    late = {**fields, "roster_issued": str(int(fields["roster_issued"]) - 3601)}
+    refused = office.client.post("/staff/roster/import/confirm", data=late)
+    assert refused.status_code == 400  # the seal covers the time: a changed time is refused
+    colleague = Browser(app.test_client())
+    colleague.login(make_user(Role.DSL, school).email)
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      colleague.get("/staff/roster/import").get_data(as_text=True)).group(1)
+    assert colleague.client.post("/staff/roster/import/confirm", data={
+        **fields, "csrf_token": token}).status_code == 400
+    assert pupils(session, school) == {}
+
+
+def test_an_hour_old_preview_is_refused_in_words(office, session, school, monkeypatch):
+    import time as clock
+
+    page = upload(office, FILE).get_data(as_text=True)
+    later = clock.time() + 3601
+    monkeypatch.setattr("portal.admin.views_roster_import.time.time", lambda: later)
+    refused = office.client.post("/staff/roster/import/confirm", data={
+        **confirm_fields(page), "leavers": "keep"})
+    assert refused.status_code == 400
+    assert "more than 60 minutes old" in refused.get_data(as_text=True)
+    assert pupils(session, school) == {}
 
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.HEAD, Role.DEPUTY_DSL, Role.TRUST_LEAD])
