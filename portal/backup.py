@@ -37,6 +37,7 @@ import struct
 import subprocess  # nosec B404 (pg_dump and pg_restore, arguments a list, no shell)
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,6 +59,13 @@ LENGTH = struct.Struct(">I")
 INSTANCE_DIRS = ("evidence", "risk-words")
 KEY_FILES = ("data_key", "data_key.old", "secret_key")
 COUNTED = ("reports", "events", "evidence")
+# The plaintext copy of the database is made in a folder of the instance (as private as the
+# database itself), never the machine's shared temporary folder; one left by a backup that
+# was killed is removed by the next backup once it is this old
+WORK_PREFIX = ".backup-work-"
+STALE_SECONDS = 6 * 3600
+# SQLite's side files: a restored database beside a stale one would be a mix of two
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class BackupError(Exception):
@@ -274,6 +282,30 @@ class Made:
     files: int
 
 
+def _key_apart(key_path: Path, destination: Path) -> None:
+    """The key is not in the backups' folder, at any depth (issue 18's trial, M4: only the
+    folder itself was checked): whoever copies the backups must not get the key too."""
+    if key_path.resolve().is_relative_to(destination):
+        raise BackupError("The backup key is in the folder the backups go to: keep it "
+                          "somewhere else (whoever has both has every report).")
+
+
+def _clear_stale(folder: Path, pattern: str) -> None:
+    """Remove what a killed backup left (older than STALE_SECONDS: not a backup running
+    now)."""
+    cutoff = time.time() - STALE_SECONDS
+    for path in folder.glob(pattern):
+        try:
+            if path.lstat().st_mtime >= cutoff:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+
+
 def backup(database_url: str, instance_dir: Path, destination: Path, key_path: Path,
            *, now: datetime | None = None) -> Made:
     """Write one encrypted archive of the instance into the folder ``destination``."""
@@ -281,13 +313,15 @@ def backup(database_url: str, instance_dir: Path, destination: Path, key_path: P
     destination = destination.resolve()
     if not destination.is_dir():
         raise BackupError(f"{destination} is not a folder: make it first.")
-    if key_path.resolve().parent == destination:
-        raise BackupError("The backup key is in the folder the backups go to: keep it "
-                          "somewhere else (whoever has both has every report).")
+    _key_apart(key_path, destination)
     url = make_url(database_url)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     final = destination / f"tellus-{moment:%Y%m%dT%H%M%SZ}.backup"
-    with tempfile.TemporaryDirectory(prefix="tellus-backup-") as work:
+    instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _clear_stale(instance_dir, f"{WORK_PREFIX}*")
+    _clear_stale(destination, "tellus-*.partial")
+    # mkdtemp's folder is its owner's only (0700), inside the instance folder
+    with tempfile.TemporaryDirectory(prefix=WORK_PREFIX, dir=instance_dir) as work:
         database = _copy_database(url, Path(work))
         facts = _facts(f"sqlite:///{database}") if _kind(url) == "sqlite" \
             else _facts(database_url)
@@ -299,7 +333,9 @@ def backup(database_url: str, instance_dir: Path, destination: Path, key_path: P
         manifest = {"format": FORMAT, "taken_at": moment.isoformat(), "database": _kind(url),
                     **facts, "members": listing}
         partial = final.with_suffix(".partial")
-        with partial.open("xb") as out:
+        # readable by its owner only, like the key (issue 18's trial, M2)
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                       "wb") as out:
             sealer = _Sealer(out, fernet)
             with tarfile.open(fileobj=sealer, mode="w|gz") as archive:
                 _add_bytes(archive, "manifest.json",
@@ -335,6 +371,12 @@ def _empty(database_url: str, instance_dir: Path) -> None:
         path = Path(url.database or "")
         if path.exists() and path.stat().st_size > 0:
             raise BackupError(f"{path} exists: restore goes into an empty instance only.")
+        for suffix in SQLITE_SIDE_FILES:
+            side = Path(f"{path}{suffix}")
+            if side.exists():
+                raise BackupError(f"{side} is left from an earlier database: remove it (or "
+                                  "restore somewhere else), or SQLite would mix it into "
+                                  "the restored one.")
     else:
         engine = create_engine(database_url)
         try:
@@ -348,6 +390,14 @@ def _empty(database_url: str, instance_dir: Path) -> None:
         path = instance_dir / name
         if path.is_file() or (path.is_dir() and any(path.iterdir())):
             raise BackupError(f"{path} exists: restore goes into an empty instance only.")
+
+
+def _private(root: Path) -> None:
+    """Folders 0700 and files 0600 under ``root``, whatever the umask (issue 18's trial,
+    M2: restored evidence was readable by every user of the machine)."""
+    os.chmod(root, 0o700)
+    for path in root.rglob("*"):
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
 def _safe_name(name: str) -> Path:
@@ -416,6 +466,7 @@ def restore(archive_path: Path, key_path: Path, database_url: str,
             kept = root / "instance" / name
             if kept.is_dir():
                 shutil.copytree(kept, instance_dir / name, dirs_exist_ok=True)
+                _private(instance_dir / name)
         for name in KEY_FILES:
             kept = root / "instance" / "keys" / name
             if kept.is_file():

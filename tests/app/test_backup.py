@@ -230,3 +230,101 @@ def test_the_commands_fail_in_words_not_tracebacks(settings: Settings, tmp_path:
     assert refused.returncode == 1
     assert "not a Tell Us backup" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_key_anywhere_inside_the_backups_folder_is_refused(settings: Settings,
+                                                             tmp_path: Path, app) -> None:
+    """Only the folder itself was checked (trial M4): a key in a subfolder travelled with
+    every copy of the backups."""
+    destination = tmp_path / "backups"
+    (destination / "keys").mkdir(parents=True)
+    key = destination / "keys" / "backup.key"
+    backup.new_key(key)
+    with pytest.raises(backup.BackupError, match="keep it somewhere else"):
+        backup.backup(settings.database_url, settings.instance_dir, destination, key)
+    assert list(destination.glob("tellus-*")) == []
+
+
+def test_archives_and_restored_files_are_their_owners_only(
+        app, school, settings: Settings, tmp_path: Path, restore_url: str) -> None:
+    """The archive was 0644 and restored evidence world-readable (trial M2)."""
+    submit(app, school.id, 1)
+    key = tmp_path / "keys" / "backup.key"
+    key.parent.mkdir()
+    backup.new_key(key)
+    destination = tmp_path / "backups"
+    destination.mkdir()
+    old_umask = os.umask(0o022)
+    try:
+        made = backup.backup(settings.database_url, settings.instance_dir, destination, key)
+        into = tmp_path / "restored"
+        backup.restore(made.path, key, restore_url, into)
+    finally:
+        os.umask(old_umask)
+    assert made.path.stat().st_mode & 0o077 == 0
+    evidence_dir = into / "evidence"
+    kept = [p for p in evidence_dir.rglob("*")]
+    assert any(p.is_file() for p in kept)
+    for path in [evidence_dir, *kept]:
+        assert path.stat().st_mode & 0o077 == 0, path
+    if restore_url.startswith("sqlite"):
+        assert (into / "portal.sqlite").stat().st_mode & 0o077 == 0
+
+
+def test_a_killed_backup_leaves_no_plaintext_database_in_the_shared_temporary_folder(
+        app, school, settings: Settings, tmp_path: Path, monkeypatch) -> None:
+    """The copy of the database (plaintext) was made in /tmp and stayed there when the
+    backup was killed (trial M3): it is made in the instance folder, and the next backup
+    removes what a killed one left."""
+    import tempfile as tempfile_module
+
+    submit(app, school.id, 1)
+    key = tmp_path / "keys" / "backup.key"
+    key.parent.mkdir()
+    backup.new_key(key)
+    destination = tmp_path / "backups"
+    destination.mkdir()
+    used: list[str] = []
+    real = tempfile_module.TemporaryDirectory
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        folder = real(*args, **kwargs)
+        used.append(folder.name)
+        return folder
+
+    monkeypatch.setattr(backup.tempfile, "TemporaryDirectory", watched)
+    backup.backup(settings.database_url, settings.instance_dir, destination, key)
+    (work,) = used
+    assert Path(work).parent == settings.instance_dir.resolve() or \
+        Path(work).parent == settings.instance_dir
+    # what a killed run leaves: its work folder and its partial archive, hours old
+    left = settings.instance_dir / f"{backup.WORK_PREFIX}killed"
+    left.mkdir()
+    (left / "database.sqlite").write_bytes(b"plaintext")
+    partial = destination / "tellus-20260101T000000Z.partial"
+    partial.write_bytes(b"half")
+    hours_ago = __import__("time").time() - backup.STALE_SECONDS - 60
+    for path in (left, partial):
+        os.utime(path, (hours_ago, hours_ago))
+    backup.backup(settings.database_url, settings.instance_dir, destination, key)
+    assert not left.exists()
+    assert not partial.exists()
+
+
+@pytest.mark.parametrize("side", ["-wal", "-shm", "-journal"])
+def test_a_restore_beside_an_old_databases_side_files_is_refused(
+        app, school, settings: Settings, tmp_path: Path, side: str) -> None:
+    """SQLite would replay an old write-ahead log into the restored database (trial H5)."""
+    submit(app, school.id, 1)
+    key = tmp_path / "keys" / "backup.key"
+    key.parent.mkdir()
+    backup.new_key(key)
+    destination = tmp_path / "backups"
+    destination.mkdir()
+    made = backup.backup(settings.database_url, settings.instance_dir, destination, key)
+    into = tmp_path / "restored"
+    into.mkdir()
+    (into / f"portal.sqlite{side}").write_bytes(b"left from the old database")
+    with pytest.raises(backup.BackupError, match="left from an earlier database"):
+        backup.restore(made.path, key, f"sqlite:///{into / 'portal.sqlite'}", into)
+    assert not (into / "portal.sqlite").exists()
