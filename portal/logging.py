@@ -45,8 +45,16 @@ _ADDRESS = re.compile(
 
 
 # An invitation's one-time link (portal.admin.staff) is a secret while it is open: never in
-# a log line
-_SECRET_PATH = re.compile(r"(/staff/invite/)[^\s\"?]+")
+# a log line. A server's line has the path as the client sent it, so any character may be
+# percent-encoded ("/staff/%69nvite/…" reaches the same page), in either case, and slashes
+# doubled.
+def _sent_as(path: str) -> str:
+    return "".join("(?:/|%2f)+" if c == "/" else
+                   f"(?:{re.escape(c)}|%{ord(c.lower()):02x}|%{ord(c.upper()):02x})"
+                   for c in path)
+
+
+_SECRET_PATH = re.compile(f"({_sent_as('/staff/invite/')})[^\\s\"?]+", re.IGNORECASE)
 
 
 def scrub_secrets(message: str) -> str:

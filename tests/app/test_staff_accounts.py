@@ -400,3 +400,12 @@ def test_an_open_invitation_link_is_never_written_to_a_log_line():
     assert "Zk3vQ9" not in scrub_server_message(line)
     assert "/staff/invite/[link]" in scrub_server_message(line)
 
+
+@pytest.mark.parametrize("path", ["/staff/%69nvite/", "/staff/%49NVITE/", "//staff//invite/",
+                                  "/staff%2Finvite/", "/%73taff/invite/"])
+def test_an_invitation_link_sent_percent_encoded_is_not_logged_either(path):
+    """"/staff/%69nvite/TOKEN" reaches the invitation page; gunicorn logs the path as sent
+    (trial, low)."""
+    line = f'GET {path}Zk3vQ9_x-AbCdEf0123456789abcdefGHIJ HTTP/1.1" 200'
+    assert "Zk3vQ9" not in scrub_server_message(line)
+
