@@ -21,10 +21,9 @@ ACCESS_FORMAT = '- - %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
 class AnonymousRequestHandler(WSGIRequestHandler):
-    """The development server's request handler, logging requests without the client address."""
-
-    def address_string(self) -> str:
-        return "-"
+    """The development server's request handler, logging requests without the client address.
+    (Only the log line leaves it out: werkzeug's ``address_string`` is also the request's
+    REMOTE_ADDR, which the rate limits and /metrics read.)"""
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
         logging.getLogger("werkzeug").log(

@@ -181,8 +181,18 @@ def test_no_column_is_named_like_an_address_agent_or_device(app):
 
 
 def test_the_development_server_logs_requests_without_the_client_address(app, caplog):
-    """AnonymousRequestHandler logs each request line, but never the client's address."""
+    """AnonymousRequestHandler logs each request line, but never the client's address; the
+    app still sees the address (it was "-", which shared one rate limit among every client
+    of `portal run` and shut /metrics: trial M11)."""
     caplog.set_level(logging.INFO, logger="werkzeug")
+    seen: list[str | None] = []
+
+    @app.before_request
+    def _remember() -> None:
+        from flask import request as current
+
+        seen.append(current.remote_addr)
+
     server = make_server("127.0.0.1", 0, app, request_handler=AnonymousRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -198,6 +208,7 @@ def test_the_development_server_logs_requests_without_the_client_address(app, ca
         server.server_close()
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     request_lines = [line for line in lines if "GET /follow-up" in line]
+    assert seen == ["127.0.0.1"]  # the app still knows where a request came from
     assert request_lines, f"the request was not logged: {lines}"
     for line in lines:
         assert CLIENT not in line, line
