@@ -20,7 +20,9 @@ from .roster import ImportResult, RosterError, import_roster
 from .vocabulary import Phase
 
 # An email address as the CLI and the staff page accept it: something@something.something
-EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# A mailbox at a domain of dot-separated labels: no trailing dot, no empty label
+EMAIL_ADDRESS = re.compile(r"[^@\s]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                           r"[a-z]{2,63}", re.IGNORECASE)
 
 
 class AccountError(ValueError):

@@ -13,6 +13,7 @@ ends the old; switching the account off ends any link.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,9 @@ INVITE_HOURS = 72
 # one), in the order the form lists them
 SCHOOL_ROLES = tuple(role for role in Role if role is not Role.TRUST_LEAD)
 NAME_LIMIT = 120
+# Characters that reorder or hide text: a name in the audit trail must read as it is
+# (U+202E would show "Mr Smith" for another string), so they are refused in names
+HIDDEN_OR_REORDERING = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 ONLY_THE_DSL = ("Only the Designated Safeguarding Lead gives or takes away the DSL and deputy "
                 "DSL roles, which read every report: ask them.")
 
@@ -189,6 +193,14 @@ def invite(session: Session, school: School, *, actor: User, email: str, name: s
         raise StaffError("Give the name colleagues know them by.")
     if len(display) > NAME_LIMIT:
         raise StaffError(f"Keep the name to {NAME_LIMIT} characters.")
+    if HIDDEN_OR_REORDERING.search(display):
+        raise StaffError("The name has invisible characters that change how text reads: type "
+                         "it again without pasting it.")
+    twin = session.scalar(select(User).where(
+        User.school_id == school.id, func.lower(User.display_name) == display.lower()))
+    if twin is not None:
+        raise StaffError(f"{twin.email} is called {twin.name} already: give a name colleagues "
+                         f"can tell apart in the records, like \"{display} (Year 5)\".")
     try:
         address = accounts.check_new_email(session, address)
     except accounts.AccountExists:

@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import audit_view
 from portal.admin import staff
@@ -367,13 +367,24 @@ def test_the_invitation_form_refuses_bad_input_keeping_what_was_typed(app, admin
             ({"invite_email": "a@oakfield.test", "invite_name": "", "invite_role": "staff"},
              "Give the name"),
             ({"invite_email": "b@oakfield.test", "invite_name": "<script>x</script>",
-              "invite_role": "trust_lead"}, "Choose one of the roles listed")):
+              "invite_role": "trust_lead"}, "Choose one of the roles listed"),
+            # trial M9: a trailing dot, an empty label; text that reads backwards in the
+            # audit trail; a second "Test staff" nobody could tell apart in the records
+            ({"invite_email": "c@oakfield.test.", "invite_name": "Ms C", "invite_role": "staff"},
+             "Give their email address"),
+            ({"invite_email": "c@oakfield..test", "invite_name": "Ms C", "invite_role": "staff"},
+             "Give their email address"),
+            ({"invite_email": "d@oakfield.test", "invite_name": "Mr \u202eDSL\u202c",
+              "invite_role": "staff"}, "invisible characters"),
+            ({"invite_email": "e@oakfield.test", "invite_name": "test STAFF",
+              "invite_role": "staff"}, "can tell apart")):
         response = admin[1].submit("/staff/school/staff", data)
         assert response.status_code == 400
         text = response.get_data(as_text=True)
         assert words in text
         assert "<script>x</script>" not in text
     assert session.scalar(select(User).where(User.email == "a@oakfield.test")) is None
+    assert session.scalar(select(func.count()).select_from(User)) == 2
 
 
 def test_another_schools_accounts_and_other_roles_reach_none_of_it(

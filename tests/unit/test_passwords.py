@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from portal.auth.passwords import WeakPassword, check_strength, hash_password, verify
+from portal.auth.passwords import (
+    WeakPassword,
+    check_strength,
+    hash_password,
+    personal_words,
+    verify,
+)
 
 
 @pytest.mark.parametrize("password", ["short", "elevenchars", "password1234", "Qwertyuiop123"])
@@ -26,3 +32,17 @@ def test_hashes_are_argon2id_and_verify():
 
 def test_unknown_account_never_verifies():
     assert not verify(None, "not a real password, only for timing")
+
+
+@pytest.mark.parametrize("password", ["OakfieldPrimary2026!", "oakfield.primary.school",
+                                      "sara.khan@oakfield Sara", "Khan Sara Oakfield 1"])
+def test_a_password_made_of_the_accounts_own_words_is_refused(password):
+    """zxcvbn scored these 3 at Oakfield Primary for Sara Khan (trial M10)."""
+    personal = personal_words("sara.khan@oakfield.sch.uk", "Sara Khan", "Oakfield Primary")
+    with pytest.raises(WeakPassword, match="your name, your email address or the school"):
+        check_strength(password, personal)
+
+
+def test_a_passphrase_with_one_of_the_accounts_words_in_it_is_still_fine():
+    personal = personal_words("sara.khan@oakfield.sch.uk", "Sara Khan", "Oakfield Primary")
+    check_strength("lantern orbit pickle oakfield", personal)
