@@ -81,6 +81,10 @@ class Row:
     def state(self) -> str:
         if not self.user.is_active:
             return "Switched off"
+        if self.invited and self.user.totp_secret:  # a reset: they had signed in before
+            if self.invite is None:
+                return "Password reset: the link has expired"
+            return "Password reset: has not set a new one yet"
         if self.invited:
             if self.invite is None:
                 return "Invited: the link has expired"
@@ -151,8 +155,10 @@ def _tell_the_dsl_team(session: Session, user: User, actor: User, school: School
                      "your head teacher."))
 
 
-def _link(session: Session, user: User, actor: User, base_url: str, school: School) -> str:
-    """End the account's open links, make a new one and queue the email with it."""
+def _link(session: Session, user: User, actor: User, base_url: str, school: School, *,
+          reset: bool = False) -> str:
+    """End the account's open links, make a new one and queue the email with it (for a new
+    account, or ``reset``: a forgotten password)."""
     now = utcnow()
     for old in session.scalars(select(StaffInvite).where(StaffInvite.user_id == user.id,
                                                          StaffInvite.ended_at.is_(None))):
@@ -162,15 +168,25 @@ def _link(session: Session, user: User, actor: User, base_url: str, school: Scho
     session.add(StaffInvite(user_id=user.id, token_hash=_hash(token), created_by_id=actor.id,
                             expires_at=expires))
     link = f"{base_url.rstrip('/')}/staff/invite/{token}"
-    _queue(session, to=user.email, kind="staff_invite", school_id=school.id,
-           subject=f"Your Tell Us account at {school.name}",
-           body=(f"{actor.name} has made you a Tell Us account at {school.name} "
-                 f"({ROLE_LABELS[user.role]}).\n\n"
-                 f"Set your password here (the link works once, until "
-                 f"{expires:%d %b %Y %H:%M} UTC):\n{link}\n\n"
-                 "Then you will set up an authenticator app on your phone for the second "
-                 "step of signing in.\n\nIf you did not expect this, ignore this email "
-                 "and tell your school's office."))
+    until = f"{expires:%d %b %Y %H:%M} UTC"
+    if reset:
+        subject = f"Set a new Tell Us password at {school.name}"
+        body = (f"{actor.name} has reset your Tell Us password at {school.name}: the old "
+                "one no longer works, and you were signed out everywhere.\n\n"
+                f"Set a new password here (the link works once, until {until}):\n{link}\n\n"
+                "Your authenticator app stays as it is: you sign in with the new password "
+                "and a code from it.\n\nIf you did not ask for this, tell your school's "
+                "office and your DSL.")
+    else:
+        subject = f"Your Tell Us account at {school.name}"
+        body = (f"{actor.name} has made you a Tell Us account at {school.name} "
+                f"({ROLE_LABELS[user.role]}).\n\n"
+                f"Set your password here (the link works once, until {until}):\n{link}\n\n"
+                "Then you will set up an authenticator app on your phone for the second "
+                "step of signing in.\n\nIf you did not expect this, ignore this email "
+                "and tell your school's office.")
+    _queue(session, to=user.email, kind="staff_invite", school_id=school.id, subject=subject,
+           body=body)
     session.add(Event.by(actor, Action.USER_INVITED, {
         "user_id": user.id, "role": user.role.value, "expires": expires.isoformat()},
         school_id=school.id))
@@ -217,13 +233,35 @@ def invite(session: Session, school: School, *, actor: User, email: str, name: s
 
 def send_again(session: Session, school: School, user: User, *, actor: User,
                base_url: str) -> None:
-    """A new link for an account that has not set its password (the old link ends)."""
+    """A new link for an account that has not set its password, or whose password was
+    reset (the old link ends)."""
     if user.password_hash != NO_PASSWORD:
         raise StaffError(f"{user.name} has set a password already: reset their second step "
                          "instead if they are locked out.")
     if not user.is_active:
         raise StaffError(f"{user.name}'s account is switched off: switch it on first.")
-    _link(session, user, actor, base_url, school)
+    _link(session, user, actor, base_url, school, reset=bool(user.totp_secret))
+
+
+def reset_password(session: Session, school: School, user: User, *, actor: User,
+                   base_url: str) -> int:
+    """A forgotten password (issue 18's trial, M8): the old one stops working now, their
+    sessions end, and a one-time link to set a new one goes to their own email address
+    (never to whoever pressed the button). The second step stays as it is."""
+    _not_self(user, actor, "reset the password of")
+    if not user.is_active:
+        raise StaffError(f"{user.name}'s account is switched off: switch it on first.")
+    if user.password_hash == NO_PASSWORD:
+        raise StaffError(f"{user.name} has not set a password yet: send them a new link "
+                         "instead.")
+    user.password_hash = NO_PASSWORD
+    ended = accounts.end_sessions(session, user)
+    user.throttle_epoch += 1
+    session.add(Event.by(actor, Action.USER_PASSWORD_RESET, {
+        "user_id": user.id, "why": "a link to set a new one was sent to their email"},
+        school_id=user.school_id))
+    _link(session, user, actor, base_url, school, reset=True)
+    return ended
 
 
 def _not_self(user: User, actor: User, what: str) -> None:
@@ -342,4 +380,4 @@ def accept(session: Session, row: StaffInvite, password: str, repeat: str) -> Us
 __all__ = ["INVITE_HOURS", "NO_PASSWORD", "ONLY_THE_DSL", "SCHOOL_ROLES", "NotFound", "Row",
            "StaffError", "accept",
            "change_role", "disable", "enable", "invite", "listing", "of_school", "open_link",
-           "reset_second_step", "send_again"]
+           "reset_password", "reset_second_step", "send_again"]

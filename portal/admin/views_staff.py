@@ -138,6 +138,16 @@ def reset_staff_second_step(user_id: int) -> ResponseReturnValue:
         "next sign in.")
 
 
+@bp.route("/school/staff/<int:user_id>/reset-password", methods=["POST"])
+@allow(*RUNNERS)
+def reset_staff_password(user_id: int) -> ResponseReturnValue:
+    return _change(user_id, ConfirmForm(), lambda db, user: staff.reset_password(
+        db, _school(), user, actor=staff_user(),
+        base_url=current_app.config["PORTAL_BASE_URL"]),
+        "{name}'s password is reset: they were signed out everywhere, and a link to set a "
+        "new one was sent to their email.")
+
+
 @bp.route("/school/staff/<int:user_id>/send-link", methods=["POST"])
 @allow(*RUNNERS)
 def resend_staff_link(user_id: int) -> ResponseReturnValue:

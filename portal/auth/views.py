@@ -246,6 +246,10 @@ def accept_invite(token: str) -> ResponseReturnValue:
         else:
             db.commit()
             session.clear()
+            if user.totp_secret:  # a reset password: their authenticator stays
+                flash("Your new password is set. Sign in with it and a code from your "
+                      "authenticator app.")
+                return redirect(url_for("auth.login"))
             session.update(pending_user=user.id, pending_at=time.time(), pending_next=None)
             flash("Your password is set. Now set up the second step of signing in.")
             return redirect(url_for("auth.enrol"))

@@ -60,6 +60,7 @@ DESIGN: dict[str, frozenset[Role]] = {
     "admin.enable_staff": frozenset({Role.ADMIN, Role.DSL}),
     "admin.reset_staff_second_step": frozenset({Role.ADMIN, Role.DSL}),
     "admin.resend_staff_link": frozenset({Role.ADMIN, Role.DSL}),
+    "admin.reset_staff_password": frozenset({Role.ADMIN, Role.DSL}),
     # the roster upload in the browser (issue 18): preview, then confirm
     "admin.roster_import": frozenset({Role.ADMIN, Role.DSL}),
     "admin.upload_roster": frozenset({Role.ADMIN, Role.DSL}),

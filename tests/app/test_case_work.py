@@ -375,15 +375,19 @@ def test_the_dsl_can_see_the_audit_trail_of_a_case(browser, dsl, school, make_re
     assert "Checked CCTV" in html
 
 
-def sealed_roster(app, school) -> tuple[str, str]:
-    """A one-pupil MIS export as the roster preview seals it for its confirmation."""
+def sealed_roster(app, school, user_id: int) -> dict[str, str]:
+    """A one-pupil MIS export as the roster preview seals it for its confirmation by
+    ``user_id``, now."""
     import base64
+    import time
 
     from portal.admin import views_roster_import
 
     data = b"UPN,Forename,Surname\nR123456789012,Rae,Kim\n"
+    issued = int(time.time())
     with app.test_request_context():
-        return base64.b64encode(data).decode(), views_roster_import._seal(data, school.id)
+        return {"roster_data": base64.b64encode(data).decode(), "roster_issued": str(issued),
+                "roster_seal": views_roster_import._seal(data, school.id, user_id, issued)}
 
 
 def staff_post_routes(app) -> set[str]:
@@ -565,7 +569,7 @@ def test_no_staff_route_writes_without_an_audit_event(
     }
     # Routes for the school's administrator only, sent by one.
     teacher = make_user(Role.STAFF, school)  # whose role changes, who is switched off
-    roster_data, roster_seal = sealed_roster(app, school)
+    admin = make_user(Role.ADMIN, school)
     admin_cases = {
         "/staff/school/contacts": ("/staff/school/contacts",
             {"name": "Ms Council", "role": "la_esafety", "email": "e@la.test"}),
@@ -582,9 +586,11 @@ def test_no_staff_route_writes_without_an_audit_event(
         "/staff/school/staff/<int:user_id>/send-link": (
             "/staff/school/staff/{new}/send-link", {}),
         "/staff/school/staff/<int:user_id>/role": (
-            f"/staff/school/staff/{teacher.id}/role", {f"u{teacher.id}-role": "deputy_dsl"}),
+            f"/staff/school/staff/{teacher.id}/role", {f"u{teacher.id}-role": "head"}),
         "/staff/school/staff/<int:user_id>/reset-second-step": (
             f"/staff/school/staff/{teacher.id}/reset-second-step", {}),
+        "/staff/school/staff/<int:user_id>/reset-password": (
+            f"/staff/school/staff/{teacher.id}/reset-password", {}),
         "/staff/school/staff/<int:user_id>/disable": (
             f"/staff/school/staff/{teacher.id}/disable", {}),
         "/staff/school/staff/<int:user_id>/enable": (
@@ -592,7 +598,7 @@ def test_no_staff_route_writes_without_an_audit_event(
         # the roster upload (issue 18): the preview writes nothing, so only the confirmation
         # is here; the upload itself is the roster.preview test's
         "/staff/roster/import/confirm": ("/staff/roster/import/confirm", {
-            "roster_data": roster_data, "roster_seal": roster_seal, "leavers": "keep"}),
+            **sealed_roster(app, school, admin.id), "leavers": "keep"}),
     }
     missing = staff_post_routes(app) - set(cases) - set(admin_cases)
     assert not missing, f"add the new staff routes to this table: {sorted(missing)}"
@@ -613,7 +619,6 @@ def test_no_staff_route_writes_without_an_audit_event(
         assert mine, rule
         assert {(e.actor_id, e.staff_address) for e in mine} == {(dsl.id, "127.0.0.1")}, rule
         assert all(e.action == "checklist.added" for e in new if e.actor_id is None), rule
-    admin = make_user(Role.ADMIN, school)
     as_admin = Browser(app.test_client())
     as_admin.login(admin.email)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',

@@ -314,7 +314,7 @@ def test_nobody_switches_off_or_demotes_themselves(app, admin, session):
     page = browser.get("/staff/school/staff").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     for action, data in (("disable", {}), ("role", {f"u{user.id}-role": "staff"}),
-                         ("reset-second-step", {})):
+                         ("reset-second-step", {}), ("reset-password", {})):
         response = browser.client.post(f"/staff/school/staff/{user.id}/{action}",
                                        data={"csrf_token": token, **data})
         assert response.status_code == 400
@@ -340,6 +340,39 @@ def test_resetting_a_second_step_sends_them_to_set_it_up_again(app, admin, sessi
     assert again.headers["Location"].endswith("/staff/login/enrol")
     (event,) = session.scalars(select(Event).where(Event.action == "user.2fa_reset"))
     assert event.actor_id == admin[0].id
+
+
+def test_a_forgotten_password_is_reset_by_a_link_to_their_own_email(
+        app, admin, session, school, make_user):
+    """The office resets it; the old password stops at once, they are signed out, and only
+    their own mailbox gets the link; the authenticator stays (trial M8)."""
+    forgot = make_user(Role.STAFF, school, email="forgot@oakfield.test")
+    signed_in = Browser(app.test_client())
+    signed_in.login(forgot.email)
+    reset = admin[1].submit("/staff/school/staff", {},
+                            action=f"/staff/school/staff/{forgot.id}/reset-password")
+    assert reset.status_code == 302
+    assert signed_in.get("/staff/").status_code == 302  # signed out
+    assert Browser(app.test_client()).submit("/staff/login", {
+        "email": forgot.email, "password": PASSWORD}).status_code == 200  # old one refused
+    session.expire_all()
+    mails = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "staff_invite")).all()
+    assert [m.to_address for m in mails] == [forgot.email]
+    assert "reset your Tell Us password" in mails[0].body
+    page = admin[1].get("/staff/school/staff").get_data(as_text=True)
+    assert "Password reset: has not set a new one yet" in page
+    link = link_from_outbox(session, forgot.email)
+    new, done = accept(app, link)
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith("/staff/login")  # the authenticator stays
+    again = Browser(app.test_client()).submit("/staff/login", {"email": forgot.email,
+                                                              "password": STRONG})
+    assert again.headers["Location"].endswith("/staff/login/code")
+    assert session.get(User, forgot.id).totp_secret is not None
+    actions = [e.action for e in session.scalars(select(Event).order_by(Event.id))]
+    assert "user.password_reset" in actions
+    assert "user.invite_accepted" in actions
 
 
 def test_the_list_says_when_each_account_last_signed_in(app, admin, session, school,
@@ -394,7 +427,8 @@ def test_another_schools_accounts_and_other_roles_reach_none_of_it(
     page = admin[1].get("/staff/school/staff").get_data(as_text=True)
     assert theirs.email not in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    for action in ("disable", "role", "reset-second-step", "send-link", "enable"):
+    for action in ("disable", "role", "reset-second-step", "reset-password", "send-link",
+                   "enable"):
         response = admin[1].client.post(f"/staff/school/staff/{theirs.id}/{action}",
                                         data={"csrf_token": token})
         assert response.status_code == 404
