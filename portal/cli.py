@@ -545,6 +545,8 @@ def serve(app: Flask, host: str, port: int) -> None:
 def run_command(info: ScriptInfo, host: str, port: int) -> None:
     """Serve the portal (development server; use gunicorn in production)."""
     app = info.load_app()
+    if not os.environ.get("PORTAL_BASE_URL"):  # emails link to where it serves
+        app.config["PORTAL_BASE_URL"] = f"http://{_display_host(host)}:{port}"
     serve(app, host, port)
 
 
@@ -591,10 +593,12 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Try the portal: SQLite in instance/, a demo trust of two schools and its logins, then
     serve."""
     settings = demo_settings()
+    base = f"http://{_display_host(host)}:{port}"
+    if not os.environ.get("PORTAL_BASE_URL"):  # emails link to where this demo serves
+        settings = dataclasses.replace(settings, base_url=base)
     migrate.upgrade(settings.database_url)
     app = create_app(settings)
     passwords = prepare_demo(app)
-    base = f"http://{_display_host(host)}:{port}"
     click.echo("")
     click.echo(f"Tell Us demo: {DEMO_NAME} and {DEMO_ELM.name}, in {DEMO_TRUST} "
                f"({settings.instance_dir / 'portal.sqlite'})")

@@ -343,6 +343,7 @@ def test_demo_serves_without_logging_addresses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr("werkzeug.serving.run_simple",
                         lambda *args, **kwargs: calls.append((args, kwargs)))
@@ -351,11 +352,14 @@ def test_demo_serves_without_logging_addresses(
     (args, kwargs), = calls
     assert args[:2] == ("127.0.0.1", 5999)
     assert isinstance(args[2], Flask)
+    # emails (invitations, alerts) link to where the demo serves, not to port 5000
+    assert args[2].config["PORTAL_BASE_URL"] == "http://127.0.0.1:5999"
     assert kwargs["request_handler"] is AnonymousRequestHandler
     assert kwargs["threaded"] is True
 
 
 def test_run_replaces_flasks_run(cli_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr("werkzeug.serving.run_simple",
                         lambda *args, **kwargs: calls.append((args, kwargs)))
@@ -363,6 +367,7 @@ def test_run_replaces_flasks_run(cli_app: Flask, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 0, result.output
     (args, kwargs), = calls
     assert args[:3] == ("127.0.0.1", 5055, cli_app)
+    assert cli_app.config["PORTAL_BASE_URL"] == "http://127.0.0.1:5055"
     assert kwargs["request_handler"] is AnonymousRequestHandler
     assert kwargs["threaded"] is True
 
