@@ -4,6 +4,7 @@ reports."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -34,6 +35,14 @@ from portal.triage import operations as triage_ops
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
 PASSWORD = "correct-horse-battery-9"
+
+
+@functools.cache
+def password_hash() -> str:
+    """The Argon2id hash of PASSWORD, made once per run: each hash costs a tenth of a second
+    or more, on purpose, and the factories make thousands of accounts. Signing in still
+    verifies it in full."""
+    return hash_password(PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -257,7 +266,7 @@ def make_user(session: Session) -> Any:
             totp_secret=secret if two_factor else None,
             totp_enabled_at=utcnow() if two_factor else None,
             display_name=f"Test {role.value}",
-            password_hash=hash_password(PASSWORD),
+            password_hash=password_hash(),
             role=role,
             school_id=school.id if school else None,
             trust_id=trust_id,
