@@ -153,5 +153,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _internal(_error: InternalServerError) -> Response:
+        # A failed statement leaves the request's session unusable until rolled back, and
+        # the staff page's header reads the signed-in account: without this the error page
+        # itself failed, and the person got a bare "Internal Server Error"
+        from .db import get_session
+
+        try:
+            get_session().rollback()
+        except Exception:  # noqa: BLE001 - the page must still be shown
+            log.exception("could not roll back before the error page")
         title, text = (STAFF_MESSAGES if staff_page() else MESSAGES)[500]
         return _page(500, title, text)

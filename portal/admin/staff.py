@@ -124,18 +124,30 @@ def _may_touch_the_dsl_team(actor: User, *roles: Role) -> None:
         raise StaffError(ONLY_THE_DSL)
 
 
+def lock_school(session: Session, school_id: int) -> None:
+    """One account change at a time per school: two administrators switching off the last
+    two readers at once each saw the other still there (the second trial). An UPDATE of the
+    school's row takes PostgreSQL's row lock, and SQLite's write lock, until the commit;
+    what is read after it is what the other change committed."""
+    session.execute(update(School).where(School.id == school_id).values(id=School.id)
+                    .execution_options(synchronize_session=False))
+
+
 def _readers(session: Session, school_id: int) -> list[User]:
-    """The DSL-team accounts that can read reports now: switched on, password set."""
+    """The DSL-team accounts that read reports: switched on, and with a password, or with
+    one being reset (they signed in before, and the link is in their mailbox)."""
     return list(session.scalars(select(User).where(
         User.school_id == school_id, User.is_active.is_(True), User.role.in_(DSL_TEAM),
-        User.password_hash != NO_PASSWORD)))
+        (User.password_hash != NO_PASSWORD) | User.totp_secret.is_not(None))))
 
 
 def _keeps_a_reader(session: Session, user: User, what: str) -> None:
-    """Reports are never left with nobody to read them (issue 18's trial, H2): the school's
-    last DSL-team account that can read them is not switched off or moved out of the team."""
-    readers = _readers(session, user.school_id or 0)
-    if [r.id for r in readers] == [user.id]:
+    """Reports are never left with nobody to read them (issue 18's trial, H2): no DSL-team
+    account is switched off or moved out of the team unless another reader remains."""
+    if user.role not in DSL_TEAM:
+        return
+    others = [r for r in _readers(session, user.school_id or 0) if r.id != user.id]
+    if not others:
         raise StaffError(f"{user.name} is the only DSL or deputy DSL who can read reports at "
                          f"this school: make another DSL or deputy first, then {what}.")
 
@@ -204,6 +216,7 @@ def invite(session: Session, school: School, *, actor: User, email: str, name: s
         raise StaffError("That email address is too long.")
     chosen = _role(role)
     _may_touch_the_dsl_team(actor, chosen)
+    lock_school(session, school.id)  # two invitations of one address or name at once
     display = name.strip()
     if not display:
         raise StaffError("Give the name colleagues know them by.")
@@ -249,6 +262,8 @@ def reset_password(session: Session, school: School, user: User, *, actor: User,
     sessions end, and a one-time link to set a new one goes to their own email address
     (never to whoever pressed the button). The second step stays as it is."""
     _not_self(user, actor, "reset the password of")
+    lock_school(session, user.school_id or 0)
+    session.refresh(user)
     if not user.is_active:
         raise StaffError(f"{user.name}'s account is switched off: switch it on first.")
     if user.password_hash == NO_PASSWORD:
@@ -272,6 +287,8 @@ def _not_self(user: User, actor: User, what: str) -> None:
 
 def change_role(session: Session, user: User, *, actor: User, role: str) -> None:
     _not_self(user, actor, "change the role of")
+    lock_school(session, user.school_id or 0)
+    session.refresh(user)
     chosen = _role(role)
     if chosen is user.role:
         raise StaffError(f"{user.name} is {ROLE_LABELS[chosen]} already: nothing changed.")
@@ -294,6 +311,8 @@ def disable(session: Session, user: User, *, actor: User) -> int:
     """Switch a leaver's account off: every session ends now, on every device, and any
     link stops working. Their records stay, with their name on what they did."""
     _not_self(user, actor, "switch off")
+    lock_school(session, user.school_id or 0)
+    session.refresh(user)
     if not user.is_active:
         raise StaffError(f"{user.name}'s account is switched off already.")
     _keeps_a_reader(session, user, "switch this account off")
@@ -318,6 +337,9 @@ def enable(session: Session, user: User, *, actor: User) -> None:
     user.is_active = True
     session.add(Event.by(actor, Action.USER_ENABLED, {"user_id": user.id},
                          school_id=user.school_id))
+    school = session.get(School, user.school_id) if user.role in DSL_TEAM else None
+    if school is not None:
+        _tell_the_dsl_team(session, user, actor, school, "was switched on again as")
     session.flush()
 
 
@@ -371,6 +393,8 @@ def accept(session: Session, row: StaffInvite, password: str, repeat: str) -> Us
             user.email, user.display_name, school.name if school else ""))
     except WeakPassword as error:
         raise StaffError(str(error)) from None
+    accounts.end_sessions(session, user)  # a new password: nothing signed in before stays
+    user.throttle_epoch += 1
     session.add(Event.new(Action.USER_INVITE_ACCEPTED, {"user_id": user.id},
                           school_id=user.school_id, actor_id=user.id))
     session.flush()

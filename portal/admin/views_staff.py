@@ -10,6 +10,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, SelectField, StringField
 
 from ..auth.access import allow, staff_user
@@ -81,6 +82,10 @@ def invite_staff() -> ResponseReturnValue:
         except staff.StaffError as error:
             db.rollback()
             form.form_errors.append(str(error))
+        except IntegrityError:  # the same address sent twice at once, on two app servers
+            db.rollback()
+            form.form_errors.append("That email address can't be used for a new account: "
+                                    "someone has it already.")
         else:
             db.commit()
             flash(f"Invitation sent to {user.email}. The link works once, for "

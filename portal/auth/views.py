@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from urllib.parse import urlsplit
 
@@ -124,7 +125,25 @@ def _pending_user() -> User | None:
     if not user_id or time.time() - float(started) > PENDING_SECONDS:
         return None
     user = get_session().get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    # The password that was right must still be the account's: a reset (or a new one set)
+    # between the two steps ends the sign-in (issue 18's trial: a pending sign-in survived
+    # the office resetting the password)
+    if not hmac.compare_digest(str(session.get("pending_key", "")), _password_key(user)):
+        return None
+    return user
+
+
+def _password_key(user: User) -> str:
+    """A fingerprint of the account's password hash, for the pending sign-in (the session
+    cookie is signed but readable: a digest of the salted hash tells nothing)."""
+    return hashlib.sha256(f"pending:{user.password_hash}".encode()).hexdigest()[:32]
+
+
+def _start_pending(user: User, next_url: str | None) -> None:
+    session.update(pending_user=user.id, pending_at=time.time(), pending_next=next_url,
+                   pending_key=_password_key(user))
 
 
 def _finish(user: User, method: str) -> ResponseReturnValue:
@@ -159,8 +178,7 @@ def login() -> ResponseReturnValue:
         ok = verify(user.password_hash if user else None, form.password.data or "")
         if user is not None and ok and user.is_active:
             session.clear()
-            session.update(pending_user=user.id, pending_at=time.time(),
-                           pending_next=request.args.get("next"))
+            _start_pending(user, request.args.get("next"))
             if user.totp_secret:
                 return redirect(url_for("auth.second_factor"))
             return redirect(url_for("auth.enrol"))
@@ -250,7 +268,7 @@ def accept_invite(token: str) -> ResponseReturnValue:
                 flash("Your new password is set. Sign in with it and a code from your "
                       "authenticator app.")
                 return redirect(url_for("auth.login"))
-            session.update(pending_user=user.id, pending_at=time.time(), pending_next=None)
+            _start_pending(user, None)
             flash("Your password is set. Now set up the second step of signing in.")
             return redirect(url_for("auth.enrol"))
         return render_template("auth/invite.html", form=form, invite=row), 400

@@ -454,3 +454,101 @@ def test_an_invitation_link_sent_percent_encoded_is_not_logged_either(path):
     line = f'GET {path}Zk3vQ9_x-AbCdEf0123456789abcdefGHIJ HTTP/1.1" 200'
     assert "Zk3vQ9" not in scrub_server_message(line)
 
+
+
+# --- the second trial ---------------------------------------------------------------------
+
+
+def test_the_only_dsl_whose_password_was_reset_still_cannot_be_switched_off(
+        app, admin, session, school, make_user):
+    """A reset left no account "that can read", and then the last-reader check let the
+    switch-off through: nobody could read reports, and nothing in the browser undid it."""
+    only = make_user(Role.DSL, school)
+    browser = admin[1]
+    assert browser.submit("/staff/school/staff", {},
+                          action=f"/staff/school/staff/{only.id}/reset-password"
+                          ).status_code == 302
+    refused = browser.submit("/staff/school/staff", {},
+                             action=f"/staff/school/staff/{only.id}/disable")
+    assert refused.status_code == 400
+    assert "the only DSL or deputy DSL who can read reports" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, only.id).is_active
+
+
+def test_two_administrators_switching_off_the_last_two_readers_at_once_leave_one(
+        app, session, school, make_user):
+    import threading
+
+    dsl, deputy = make_user(Role.DSL, school), make_user(Role.DEPUTY_DSL, school)
+    offices = []
+    for _ in range(2):
+        office = Browser(app.test_client())
+        office.login(make_user(Role.ADMIN, school).email)
+        page = office.get("/staff/school/staff").get_data(as_text=True)
+        offices.append((office, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)))
+    start = threading.Barrier(2)
+    codes: dict[int, int] = {}
+
+    def switch_off(office: Browser, token: str, target: User) -> None:
+        start.wait()
+        codes[target.id] = office.client.post(f"/staff/school/staff/{target.id}/disable",
+                                              data={"csrf_token": token}).status_code
+
+    threads = [threading.Thread(target=switch_off, args=(*offices[0], dsl)),
+               threading.Thread(target=switch_off, args=(*offices[1], deputy))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes.values()) == [302, 400]
+    session.expire_all()
+    assert [session.get(User, u.id).is_active for u in (dsl, deputy)].count(True) == 1
+
+
+def test_a_sign_in_half_done_ends_when_the_password_is_reset(app, admin, session, school,
+                                                              make_user):
+    """The password step, then the office resets the password, then the code: it signed in
+    with a password the account no longer had."""
+    forgot = make_user(Role.STAFF, school)
+    halfway = Browser(app.test_client())
+    assert halfway.submit("/staff/login", {"email": forgot.email, "password": PASSWORD}
+                          ).headers["Location"].endswith("/staff/login/code")
+    assert admin[1].submit("/staff/school/staff", {},
+                           action=f"/staff/school/staff/{forgot.id}/reset-password"
+                           ).status_code == 302
+    page = halfway.client.get("/staff/login/code")
+    assert page.status_code == 302
+    assert page.headers["Location"].endswith("/staff/login")
+    assert halfway.client.get("/staff/").status_code == 302
+
+
+def test_the_same_address_invited_twice_at_once_makes_one_account_and_no_error_page(
+        app, session, school, make_user):
+    import threading
+
+    offices = []
+    for _ in range(2):
+        office = Browser(app.test_client())
+        office.login(make_user(Role.ADMIN, school).email)
+        page = office.get("/staff/school/staff").get_data(as_text=True)
+        offices.append((office, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)))
+    start = threading.Barrier(2)
+    codes: list[int] = []
+
+    def send(office: Browser, token: str, name: str) -> None:
+        start.wait()
+        codes.append(office.client.post("/staff/school/staff", data={
+            "csrf_token": token, "invite_email": "twice@oakfield.test", "invite_name": name,
+            "invite_role": "staff"}).status_code)
+
+    threads = [threading.Thread(target=send, args=(*offices[0], "Ms Twice")),
+               threading.Thread(target=send, args=(*offices[1], "Ms Twice Again"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == [302, 400]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(User)
+                          .where(User.email == "twice@oakfield.test")) == 1
