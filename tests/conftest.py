@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import time
+import urllib.parse
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -32,6 +34,40 @@ from portal.reporting import operations
 from portal.security import limiter
 from portal.triage import operations as triage_ops
 
+
+def _own_services_per_worker() -> None:
+    """Under pytest-xdist (``make test PYTEST_ARGS="-n 2"``, as .ci/run does) each worker
+    gets its own PostgreSQL database (``<name>_gw0``, made when missing) and Redis database
+    (the next numbers after the one given): the workers empty their tables and reset the
+    rate limits between tests, which must never reach another worker's test. This runs
+    when this conftest is imported, before any test module reads the two variables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    number = int(re.sub(r"\D", "", worker) or "0")
+    database = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if database and database.startswith("postgresql"):
+        url = make_url(database)
+        name = f"{url.database}_{worker}"
+        admin = create_engine(database, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                         {"n": name}):
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        os.environ["PORTAL_TEST_DATABASE_URL"] = url.set(database=name).render_as_string(
+            hide_password=False)
+    redis = os.environ.get("PORTAL_TEST_REDIS_URL")
+    if redis:
+        parts = urllib.parse.urlsplit(redis)
+        base = int(parts.path.strip("/") or "0")
+        os.environ["PORTAL_TEST_REDIS_URL"] = urllib.parse.urlunsplit(
+            parts._replace(path=f"/{(base + 1 + number) % 16}"))
+
+
+_own_services_per_worker()
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
 PASSWORD = "correct-horse-battery-9"
