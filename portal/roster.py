@@ -24,7 +24,8 @@ date of birth column clears no one's date of birth). The preview lists the colum
 and ignored, each change with its old and new value, and whose contacts would be removed.
 
 A file saved as UTF-8 (with or without a byte order mark), UTF-16 (Excel's "Unicode
-text") or Windows-1252 is read; so are Windows, Unix and old Mac line endings.
+text", tab-separated) or Windows-1252 is read, with commas, tabs or semicolons between
+the columns; so are Windows, Unix and old Mac line endings.
 """
 
 from __future__ import annotations
@@ -256,8 +257,12 @@ def _read(content: bytes | str) -> Parsed:
     text = _decode(content) if isinstance(content, bytes) else content.lstrip("\ufeff")
     if "\x00" in text:
         raise RosterError("The file is not CSV text: export it from your MIS as CSV.")
-    # newline=None: Windows, Unix and old Mac (CR only) line endings all end a row
-    reader = csv.reader(io.StringIO(text, newline=None))
+    # newline=None: Windows, Unix and old Mac (CR only) line endings all end a row. The
+    # separator is the header row's commonest of comma, tab (Excel's "Unicode text") and
+    # semicolon (Excel where the comma is the decimal mark).
+    header = text.splitlines()[0] if text else ""
+    delimiter = max((",", "\t", ";"), key=header.count)
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
     try:
         headers = next(reader)
     except StopIteration:

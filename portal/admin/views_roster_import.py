@@ -21,13 +21,16 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import func, select
 from wtforms import HiddenField, RadioField
 
 from .. import accounts
 from ..auth.access import allow, staff_user
 from ..db import get_session
-from ..models import Role
+from ..events import Action
+from ..models import Event, Role
 from ..roster import RosterError, preview
+from .staff import lock_school
 from .views import bp
 from .views_notices import _school
 
@@ -63,11 +66,20 @@ def _room_for_a_roster(endpoint: str | None, _values: dict[str, Any] | None) -> 
         request.max_form_memory_size = MAX_FILE_BYTES * 2
 
 
-def _seal(data: bytes, school_id: int, user_id: int, issued: int) -> str:
-    """The file, for this school, previewed by this person at this time."""
+def _seal(data: bytes, school_id: int, user_id: int, issued: int, roll: int) -> str:
+    """The file, for this school, previewed by this person at this time, against the roll
+    as the school's last import (``roll``, its event id) left it."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"roster:%d:%d:%d:" % (school_id, user_id, issued) + data,
+    return hmac.new(key, b"roster:%d:%d:%d:%d:" % (school_id, user_id, issued, roll) + data,
                     hashlib.sha256).hexdigest()
+
+
+def _roll(school_id: int) -> int:
+    """Which import the roll is at: the id of the school's last roster import event (0 for
+    none). A preview is confirmed only against the roll it was made from: an older preview
+    would otherwise undo a newer import, and one preview import twice (the second trial)."""
+    return get_session().scalar(select(func.max(Event.id)).where(
+        Event.school_id == school_id, Event.action == Action.ROSTER_IMPORTED.value)) or 0
 
 
 def _upload_page(code: int = 200, problem: str | None = None) -> ResponseReturnValue:
@@ -92,7 +104,8 @@ def _preview_page(data: bytes, code: int = 200, problem: str | None = None,
     issued = int(time.time())
     confirm.roster_data.data = base64.b64encode(data).decode()
     confirm.roster_issued.data = str(issued)
-    confirm.roster_seal.data = _seal(data, school.id, staff_user().id, issued)
+    confirm.roster_seal.data = _seal(data, school.id, staff_user().id, issued,
+                                     _roll(school.id))
     return render_template("admin/roster_preview.html", seen=seen, confirm=confirm,
                            problem=problem, shown=SHOWN), \
         code if not seen.errors else 400
@@ -114,6 +127,14 @@ def upload_roster() -> ResponseReturnValue:
     return _preview_page(data)
 
 
+def _earlier_rolls(school_id: int) -> list[int]:
+    """The school's recent import events (and 0): to tell a preview overtaken by an import
+    from one that was never made here."""
+    return [0, *get_session().scalars(select(Event.id).where(
+        Event.school_id == school_id, Event.action == Action.ROSTER_IMPORTED.value)
+        .order_by(Event.id.desc()).limit(20))]
+
+
 @bp.route("/roster/import/confirm", methods=["POST"])
 @allow(*ROLES)
 def confirm_roster() -> ResponseReturnValue:
@@ -124,8 +145,21 @@ def confirm_roster() -> ResponseReturnValue:
         issued = int(form.roster_issued.data or "")
     except (binascii.Error, ValueError):
         data, issued = b"", 0
+    db = get_session()
+    # One confirmation at a time per school (a double click, two app servers): the second
+    # waits, then finds the roll moved on and is refused in words, never a duplicate row
+    lock_school(db, school.id)
+    seal = form.roster_seal.data or ""
     if not data or not hmac.compare_digest(
-            form.roster_seal.data or "", _seal(data, school.id, staff_user().id, issued)):
+            seal, _seal(data, school.id, staff_user().id, issued, _roll(school.id))):
+        db.rollback()
+        if data and any(hmac.compare_digest(seal, _seal(data, school.id, staff_user().id,
+                                                         issued, roll))
+                        for roll in _earlier_rolls(school.id)):
+            return _upload_page(400, "The roll has changed since this preview (a roster was "
+                                     "imported after it, perhaps this one): upload the file "
+                                     "again to see what it would change now. Nothing was "
+                                     "imported.")
         return _upload_page(400, "That was not the file you previewed: upload it again. "
                                  "Nothing was imported.")
     if not 0 <= time.time() - issued <= PREVIEW_SECONDS:
@@ -133,8 +167,11 @@ def confirm_roster() -> ResponseReturnValue:
                                  "old and the roll may have changed since: upload the file "
                                  "again. Nothing was imported.")
     if not form.validate_on_submit():
+        db.rollback()
+        if form.leavers.errors and form.leavers.data not in ("keep", "off"):
+            return _preview_page(data, 400, "Choose whether the pupils not in the file stay "
+                                            "on the roll.", form)
         return _preview_page(data, 400, "The page had expired: confirm again.", form)
-    db = get_session()
     try:
         result = accounts.import_pupils(db, school, data, actor=staff_user(),
                                         leavers_off_roll=form.leavers.data == "off")

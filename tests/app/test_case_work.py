@@ -386,8 +386,10 @@ def sealed_roster(app, school, user_id: int) -> dict[str, str]:
     data = b"UPN,Forename,Surname\nR123456789012,Rae,Kim\n"
     issued = int(time.time())
     with app.test_request_context():
+        roll = views_roster_import._roll(school.id)
         return {"roster_data": base64.b64encode(data).decode(), "roster_issued": str(issued),
-                "roster_seal": views_roster_import._seal(data, school.id, user_id, issued)}
+                "roster_seal": views_roster_import._seal(data, school.id, user_id, issued,
+                                                         roll)}
 
 
 def staff_post_routes(app) -> set[str]:

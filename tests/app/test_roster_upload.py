@@ -142,9 +142,59 @@ def test_confirming_twice_imports_once(office, session, school):
     page = upload(office, FILE).get_data(as_text=True)
     fields = {**confirm_fields(page), "leavers": "keep"}
     assert office.client.post("/staff/roster/import/confirm", data=fields).status_code == 302
-    assert office.client.post("/staff/roster/import/confirm", data=fields).status_code == 302
+    again = office.client.post("/staff/roster/import/confirm", data=fields)
+    assert again.status_code == 400
+    assert "The roll has changed since this preview" in again.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Pupil)
                           .where(Pupil.school_id == school.id)) == 2
+    assert len(session.scalars(select(Event).where(
+        Event.action == "roster.imported")).all()) == 1
+
+
+def test_an_older_preview_cannot_undo_a_newer_import(office, session, school, make_pupil):
+    """Preview A, preview B, import B, then import A put A's values back (second trial)."""
+    make_pupil(school, "Jack", "O'Neill", upn="B123456789012")
+    older = upload(office, "UPN,Surname,Forename,Reg Group\nB123456789012,O'Neill,Jack,AA1\n")
+    newer = upload(office, "UPN,Surname,Forename,Reg Group\nB123456789012,O'Neill,Jack,BB2\n")
+    assert office.client.post("/staff/roster/import/confirm", data={
+        **confirm_fields(newer.get_data(as_text=True)), "leavers": "keep"}).status_code == 302
+    refused = office.client.post("/staff/roster/import/confirm", data={
+        **confirm_fields(older.get_data(as_text=True)), "leavers": "keep"})
+    assert refused.status_code == 400
+    assert "The roll has changed since this preview" in refused.get_data(as_text=True)
+    assert pupils(session, school)["B123456789012"].form == "BB2"
+
+
+def test_a_double_click_on_import_imports_once_and_shows_no_error_page(
+        app, office, session, school):
+    import threading
+
+    page = upload(office, FILE).get_data(as_text=True)
+    fields = {**confirm_fields(page), "leavers": "keep"}
+    start = threading.Barrier(3)
+    codes: list[int] = []
+
+    def confirm() -> None:
+        start.wait()
+        codes.append(office.client.post("/staff/roster/import/confirm",
+                                        data=fields).status_code)
+
+    threads = [threading.Thread(target=confirm) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == [302, 400, 400]
+    assert len(pupils(session, school)) == 2
+
+
+def test_a_forged_leavers_choice_is_refused_in_words(office, session, school):
+    page = upload(office, FILE).get_data(as_text=True)
+    refused = office.client.post("/staff/roster/import/confirm", data={
+        **confirm_fields(page), "leavers": "bogus"})
+    assert refused.status_code == 400
+    assert "Choose whether the pupils not in the file stay" in refused.get_data(as_text=True)
+    assert pupils(session, school) == {}
 
 
 def test_a_preview_from_one_school_cannot_be_confirmed_at_another(
@@ -176,7 +226,10 @@ def test_a_whole_secondary_school_fits(office, session, school):
     lambda text: text.encode("utf-16"),  # Excel's "Unicode text", with its byte order mark
     lambda text: text.replace("\n", "\r").encode(),  # old Mac line endings
     lambda text: text.replace("\n", "\r\n").encode("cp1252"),  # Windows, older SIMS
-], ids=["utf-16", "cr-only", "windows-1252"])
+    # Excel's "Unicode text" is UTF-16 with tabs between the columns (second trial)
+    lambda text: text.replace(",", "\t").replace("\n", "\r\n").encode("utf-16"),
+    lambda text: text.replace(",", "\t").encode(),  # tab-separated UTF-8
+], ids=["utf-16", "cr-only", "windows-1252", "excel-unicode-text", "tabs"])
 def test_exports_saved_the_ways_spreadsheets_save_them_are_read(office, session, school,
                                                                 encode):
     """These made the upload fail with a server error (trial H3)."""
