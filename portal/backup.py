@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -63,6 +64,8 @@ COUNTED = ("reports", "events", "evidence")
 # database itself), never the machine's shared temporary folder; one left by a backup that
 # was killed is removed by the next backup once it is this old
 WORK_PREFIX = ".backup-work-"
+RESTORE_PREFIX = ".restore-work-"
+LOCK_FILE = ".backup.lock"
 STALE_SECONDS = 6 * 3600
 # SQLite's side files: a restored database beside a stale one would be a mix of two
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -210,12 +213,12 @@ def _copy_database(url: URL, into: Path) -> Path:
         source_path = url.database or ""
         if not source_path or source_path == ":memory:" or not Path(source_path).exists():
             raise BackupError(f"There is no SQLite database at {source_path!r}.")
-        target = into / "database.sqlite"
+        target = _private_file(into / "database.sqlite")
         with contextlib.closing(sqlite3.connect(source_path)) as source, \
                 contextlib.closing(sqlite3.connect(target)) as copy:
             source.backup(copy)  # the online backup API: pages copied under a read lock
         return target
-    target = into / "database.pgdump"
+    target = _private_file(into / "database.pgdump")
     args, env = _pg_args(url)
     _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
           "--file", str(target), *args], env)
@@ -290,6 +293,34 @@ def _key_apart(key_path: Path, destination: Path) -> None:
                           "somewhere else (whoever has both has every report).")
 
 
+@contextlib.contextmanager
+def _only_one(instance_dir: Path) -> Iterator[None]:
+    """One backup or restore of an instance at a time (a lock file in it, held by the
+    process: a killed run lets go at once). Holding it, whatever plaintext work folder is
+    in the instance was left by a run that was killed, and is removed now (the second
+    trial: a copy of the database stayed for hours)."""
+    fd = os.open(instance_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError("Another backup or restore of this instance is running: wait "
+                              "for it to finish.") from None
+        for pattern in (f"{WORK_PREFIX}*", f"{RESTORE_PREFIX}*"):
+            for left in instance_dir.glob(pattern):
+                if left.is_dir() and not left.is_symlink():
+                    shutil.rmtree(left, ignore_errors=True)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _private_file(path: Path) -> Path:
+    """An empty file only its owner may read, for a plaintext copy to be written into."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    return path
+
+
 def _clear_stale(folder: Path, pattern: str) -> None:
     """Remove what a killed backup left (older than STALE_SECONDS: not a backup running
     now)."""
@@ -316,15 +347,24 @@ def backup(database_url: str, instance_dir: Path, destination: Path, key_path: P
     _key_apart(key_path, destination)
     url = make_url(database_url)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    final = destination / f"tellus-{moment:%Y%m%dT%H%M%SZ}.backup"
+    stem = f"tellus-{moment:%Y%m%dT%H%M%SZ}"
+    final = destination / f"{stem}.backup"
+    for n in range(2, 100):  # two backups in one second: the second is "-2"
+        if not final.exists() and not final.with_suffix(".partial").exists():
+            break
+        final = destination / f"{stem}-{n}.backup"
     instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _clear_stale(instance_dir, f"{WORK_PREFIX}*")
+    # another instance may back up into the same folder: only old partials are theirs no more
     _clear_stale(destination, "tellus-*.partial")
-    # mkdtemp's folder is its owner's only (0700), inside the instance folder
-    with tempfile.TemporaryDirectory(prefix=WORK_PREFIX, dir=instance_dir) as work:
+    with _only_one(instance_dir), \
+            tempfile.TemporaryDirectory(prefix=WORK_PREFIX, dir=instance_dir) as work:
+        # mkdtemp's folder is its owner's only (0700), inside the instance folder
         database = _copy_database(url, Path(work))
         facts = _facts(f"sqlite:///{database}") if _kind(url) == "sqlite" \
             else _facts(database_url)
+        if "reports" not in facts["counts"]:
+            raise BackupError("The database has no Tell Us tables (check PORTAL_DATABASE_URL "
+                              "and PORTAL_INSTANCE_DIR): no backup was written.")
         members = list(_members(instance_dir, database, _keys(instance_dir)))
         listing: list[dict[str, Any]] = [{"name": name, "size": len(item) if isinstance(item, bytes)
                     else item.stat().st_size,
@@ -334,8 +374,12 @@ def backup(database_url: str, instance_dir: Path, destination: Path, key_path: P
                     **facts, "members": listing}
         partial = final.with_suffix(".partial")
         # readable by its owner only, like the key (issue 18's trial, M2)
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
-                       "wb") as out:
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise BackupError(f"{partial.name} is being written by another backup into "
+                              f"{destination}: wait a second and run it again.") from None
+        with os.fdopen(fd, "wb") as out:
             sealer = _Sealer(out, fernet)
             with tarfile.open(fileobj=sealer, mode="w|gz") as archive:
                 _add_bytes(archive, "manifest.json",
@@ -421,7 +465,9 @@ def restore(archive_path: Path, key_path: Path, database_url: str,
     fernet = load_key(key_path)
     _empty(database_url, instance_dir)
     instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with tempfile.TemporaryDirectory(prefix="tellus-restore-", dir=instance_dir) as work:
+    os.chmod(instance_dir, 0o700)  # a folder made before, 0755, would show what is restored
+    with _only_one(instance_dir), \
+            tempfile.TemporaryDirectory(prefix=RESTORE_PREFIX, dir=instance_dir) as work:
         root = Path(work)
         manifest: dict[str, Any] | None = None
         with archive_path.open("rb") as source:
@@ -455,8 +501,8 @@ def restore(archive_path: Path, key_path: Path, database_url: str,
                               f"instance uses {_kind(url)}.")
         if _kind(url) == "sqlite":
             target = Path(url.database or "")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / "database.sqlite", target)
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            shutil.copyfile(root / "database.sqlite", _private_file(target))
             os.chmod(target, 0o600)
         else:
             args, env = _pg_args(url)

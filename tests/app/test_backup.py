@@ -297,18 +297,57 @@ def test_a_killed_backup_leaves_no_plaintext_database_in_the_shared_temporary_fo
     (work,) = used
     assert Path(work).parent == settings.instance_dir.resolve() or \
         Path(work).parent == settings.instance_dir
-    # what a killed run leaves: its work folder and its partial archive, hours old
+    # what a killed run leaves: its plaintext work folder (removed by the next run at once:
+    # no other run holds the instance's lock) and its partial archive (encrypted; another
+    # instance's may be in the same folder, so only an hours-old one is removed)
     left = settings.instance_dir / f"{backup.WORK_PREFIX}killed"
     left.mkdir()
     (left / "database.sqlite").write_bytes(b"plaintext")
+    restore_left = settings.instance_dir / f"{backup.RESTORE_PREFIX}killed"
+    restore_left.mkdir()
     partial = destination / "tellus-20260101T000000Z.partial"
     partial.write_bytes(b"half")
     hours_ago = __import__("time").time() - backup.STALE_SECONDS - 60
-    for path in (left, partial):
-        os.utime(path, (hours_ago, hours_ago))
+    os.utime(partial, (hours_ago, hours_ago))
     backup.backup(settings.database_url, settings.instance_dir, destination, key)
     assert not left.exists()
+    assert not restore_left.exists()
     assert not partial.exists()
+
+
+def test_a_second_backup_while_one_runs_is_refused_in_words(
+        app, school, settings: Settings, tmp_path: Path) -> None:
+    import fcntl
+
+    key = tmp_path / "keys" / "backup.key"
+    key.parent.mkdir()
+    backup.new_key(key)
+    destination = tmp_path / "backups"
+    destination.mkdir()
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.instance_dir / backup.LOCK_FILE, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(backup.BackupError, match="Another backup or restore"):
+            backup.backup(settings.database_url, settings.instance_dir, destination, key)
+    assert list(destination.iterdir()) == []
+
+
+def test_a_backup_of_an_instance_with_no_database_is_refused(tmp_path: Path) -> None:
+    """A misconfigured cron job "succeeded" with an empty archive (second trial)."""
+    key = tmp_path / "keys" / "backup.key"
+    key.parent.mkdir()
+    backup.new_key(key)
+    destination = tmp_path / "backups"
+    destination.mkdir()
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    import sqlite3
+
+    sqlite3.connect(empty / "portal.sqlite").close()
+    with pytest.raises(backup.BackupError, match="no Tell Us tables"):
+        backup.backup(f"sqlite:///{empty / 'portal.sqlite'}", empty, destination, key)
+    assert list(destination.iterdir()) == []
+    assert not list(empty.glob(f"{backup.WORK_PREFIX}*"))
 
 
 @pytest.mark.parametrize("side", ["-wal", "-shm", "-journal"])
