@@ -375,11 +375,45 @@ class Preview:
     # pupils in the file who have contacts now and would have none (a file with contact
     # columns replaces them), and how many others' contacts change
     contacts_removed: list[Pupil] = field(default_factory=list)
-    contacts_changed: int = 0
+    # each other pupil whose contacts change, with every change in words
+    contact_changes: list[tuple[Pupil, list[str]]] = field(default_factory=list)
+    # contact details the file has no column for: a file with contact columns replaces
+    # every contact, so these are removed from every contact that has them
+    contact_details_missing: list[str] = field(default_factory=list)
+
+    @property
+    def contacts_changed(self) -> int:
+        return len(self.contact_changes)
 
 
 def _contact_key(c: ParentContact | ContactRow) -> tuple[object, ...]:
     return (c.position, c.name, c.relationship, c.email, c.phone, c.priority)
+
+
+CONTACT_WORDS = ("name", "relationship", "email", "phone", "priority")
+
+
+def _contact_change_words(before: dict[int, tuple[object, ...]],
+                          after: dict[int, tuple[object, ...]]) -> list[str]:
+    """Each change to a pupil's contacts, in words: "contact 1's email a@b.uk removed"."""
+    words = []
+    for n in sorted(before.keys() | after.keys()):
+        old, new = before.get(n), after.get(n)
+        if old == new:
+            continue
+        if new is None:
+            words.append(f"contact {n} ({old[1] if old else ''}) removed")
+        elif old is None:
+            words.append(f"contact {n} ({new[1]}) added")
+        else:
+            for label, was, now in zip(CONTACT_WORDS, old[1:], new[1:], strict=True):
+                if was == now:
+                    continue
+                if now in (None, ""):
+                    words.append(f"contact {n}'s {label} {was} removed")
+                else:
+                    words.append(f"contact {n}'s {label} {_shown(was)} to {now}")
+    return words
 
 
 def preview(session: Session, school: School, content: bytes | str) -> Preview:
@@ -390,6 +424,10 @@ def preview(session: Session, school: School, content: bytes | str) -> Preview:
                      read_columns=parsed.read_columns, ignored_columns=parsed.ignored_columns,
                      kept_details=[FIELD_WORDS[k] for k in OPTIONAL
                                    if k not in parsed.present])
+    if parsed.contacts_given:
+        result.contact_details_missing = [
+            part for part in ("relationship", "email", "phone")
+            if not any(f"contact{n}_{part}" in parsed.present for n in range(1, CONTACTS + 1))]
     if parsed.errors:
         return result
     existing = {p.upn: p
@@ -416,12 +454,12 @@ def preview(session: Session, school: School, content: bytes | str) -> Preview:
                     ParentContact.pupil_id.in_(ids[start:start + 500]))):
                 now.setdefault(c.pupil_id, []).append(_contact_key(c))
         for pupil, row in known:
-            before = sorted(now.get(pupil.id, []), key=repr)
-            after = sorted((_contact_key(c) for c in row.contacts), key=repr)
+            before = {int(str(k[0])): k for k in now.get(pupil.id, [])}
+            after = {c.position: _contact_key(c) for c in row.contacts}
             if before and not after:
                 result.contacts_removed.append(pupil)
             elif before != after:
-                result.contacts_changed += 1
+                result.contact_changes.append((pupil, _contact_change_words(before, after)))
     result.missing = sorted((p for upn, p in existing.items()
                              if upn not in in_file and p.on_roll),
                             key=lambda p: (p.last_name.lower(), p.first_name.lower()))

@@ -294,7 +294,33 @@ def test_the_preview_names_the_columns_read_and_who_would_lose_every_contact(
     assert "would be left with no parent or carer contact (1)" in page
     warning = page[page.index("no parent or carer contact"):]
     assert "O&#39;Neill, Jack" in warning[:warning.index("</div>")]
-    assert "The contacts of 1 other pupil change" in page  # Aisha's loses its relationship
+    # Aisha's contact loses its relationship and email, in words
+    assert "Khan, Aisha: contact 1&#39;s relationship Mother removed; contact 1&#39;s email " \
+        "sara@example.test removed" in page
+    assert "The file has no contact relationship, email, phone column" in page
+
+
+def test_each_contact_change_is_listed_old_to_new(office, session, school, make_pupil):
+    """A file with only a contact name column removed the emails, phones and second
+    contacts it did not mention, and the preview said only "contacts change" (second
+    trial)."""
+    from portal.models import ParentContact
+
+    jack = make_pupil(school, "Jack", "O'Neill", upn="B123456789012")
+    session.add_all([
+        ParentContact(pupil_id=jack.id, position=1, name="Mary O'Neill", relationship="Mother",
+                      email="mary@example.test", phone="07700 900001"),
+        ParentContact(pupil_id=jack.id, position=2, name="Tom O'Neill", relationship="Father")])
+    session.commit()
+    page = upload(office, "UPN,Surname,Forename,Contact 1 Name,Contact 1 Relationship,"
+                  "Contact 1 Email\nB123456789012,O'Neill,Jack,Mary O'Neill,Mother,"
+                  "mary.new@example.test\n").get_data(as_text=True)
+    line = page[page.index("Contacts that change (1 pupil)"):]
+    line = line[:line.index("</ul>")]
+    assert "contact 1&#39;s email mary@example.test to mary.new@example.test" in line
+    assert "contact 1&#39;s phone 07700 900001 removed" in line
+    assert "contact 2 (Tom O&#39;Neill) removed" in line
+    assert "The file has no contact phone column" in page
 
 
 def test_a_preview_is_confirmed_by_whoever_made_it_within_the_hour(
