@@ -13,8 +13,8 @@ ends the old; switching the account off ends any link.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,8 +43,23 @@ INVITE_HOURS = 72
 SCHOOL_ROLES = tuple(role for role in Role if role is not Role.TRUST_LEAD)
 NAME_LIMIT = 120
 # Characters that reorder or hide text: a name in the audit trail must read as it is
-# (U+202E would show "Mr Smith" for another string), so they are refused in names
-HIDDEN_OR_REORDERING = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# (U+202E would show "Mr Smith" for another string), so they are refused in names and
+# addresses: Unicode's format characters (bidi controls, zero widths, soft hyphen, tags),
+# the Hangul fillers that print as blanks, the combining grapheme joiner and the variation
+# selectors
+BLANK_LOOKING = frozenset("\u034f\u115f\u1160\u3164\uffa0")
+
+
+def _hidden(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cf" or c in BLANK_LOOKING
+               or "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef"
+               for c in text)
+
+
+def _folded(name: str) -> str:
+    """A name as a reader would see it: compatibility forms, case and runs of spaces
+    folded ("José" typed two ways, a no-break space, "ÉMILE" and "émile" are one name)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 ONLY_THE_DSL = ("Only the Designated Safeguarding Lead gives or takes away the DSL and deputy "
                 "DSL roles, which read every report: ask them.")
 
@@ -210,23 +225,24 @@ def invite(session: Session, school: School, *, actor: User, email: str, name: s
            role: str, base_url: str) -> User:
     """A new account with a one-time link to set its password, sent by email."""
     address = email.strip().lower()
-    if not accounts.EMAIL_ADDRESS.fullmatch(address):
+    if not accounts.EMAIL_ADDRESS.fullmatch(address) or _hidden(address):
         raise StaffError("Give their email address, like name@school.sch.uk.")
     if len(address) > 254:
         raise StaffError("That email address is too long.")
     chosen = _role(role)
     _may_touch_the_dsl_team(actor, chosen)
     lock_school(session, school.id)  # two invitations of one address or name at once
-    display = name.strip()
+    display = " ".join(unicodedata.normalize("NFC", name).split())
     if not display:
         raise StaffError("Give the name colleagues know them by.")
     if len(display) > NAME_LIMIT:
         raise StaffError(f"Keep the name to {NAME_LIMIT} characters.")
-    if HIDDEN_OR_REORDERING.search(display):
+    if _hidden(display) or not _folded(display).strip():
         raise StaffError("The name has invisible characters that change how text reads: type "
                          "it again without pasting it.")
-    twin = session.scalar(select(User).where(
-        User.school_id == school.id, func.lower(User.display_name) == display.lower()))
+    folded = _folded(display)
+    twin = next((u for u in session.scalars(select(User).where(User.school_id == school.id))
+                 if _folded(u.display_name) == folded), None)
     if twin is not None:
         raise StaffError(f"{twin.email} is called {twin.name} already: give a name colleagues "
                          f"can tell apart in the records, like \"{display} (Year 5)\".")

@@ -552,3 +552,41 @@ def test_the_same_address_invited_twice_at_once_makes_one_account_and_no_error_p
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(User)
                           .where(User.email == "twice@oakfield.test")) == 1
+
+
+@pytest.mark.parametrize("name", [
+    "Test  staff", "Test\u00a0staff", "TEST STAFF",  # spaces and case
+    "Test sta\u00adff", "Test staff\u034f", "Test staff\ufe0f", "Test staff\U000e0041",
+])
+def test_a_name_that_only_looks_like_another_accounts_is_refused(app, admin, session,
+                                                                  school, make_user, name):
+    """Double spaces, no-break spaces, soft hyphens, joiners, variation selectors and tags
+    made two rows nobody could tell apart (second trial)."""
+    make_user(Role.STAFF, school)  # "Test staff"
+    refused = invite(admin[1], email="lookalike@oakfield.test", name=name)
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "can tell apart" in text or "invisible characters" in text
+    assert session.scalar(select(User).where(User.email == "lookalike@oakfield.test")) is None
+
+
+@pytest.mark.parametrize(("first", "second"), [("Jos\u00e9 Diaz", "Jose\u0301 Diaz"),
+                                               ("\u00c9MILE Roy", "\u00e9mile Roy")])
+def test_one_name_written_two_ways_is_one_name(app, admin, session, first, second):
+    assert invite(admin[1], email="one@oakfield.test", name=first).status_code == 302
+    refused = invite(admin[1], email="two@oakfield.test", name=second)
+    assert refused.status_code == 400
+    assert "can tell apart" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u3164\u3164 \u3164"])
+def test_a_name_of_blank_looking_letters_is_refused(app, admin, session, name):
+    refused = invite(admin[1], email="blank@oakfield.test", name=name)
+    assert refused.status_code == 400
+    assert session.scalar(select(User).where(User.email == "blank@oakfield.test")) is None
+
+
+def test_an_email_address_with_a_hidden_character_is_refused(app, admin, session):
+    refused = invite(admin[1], email="a\u202e19@oakfield.test", name="Ms Hidden")
+    assert refused.status_code == 400
+    assert "Give their email address" in refused.get_data(as_text=True)
