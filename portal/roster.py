@@ -163,6 +163,13 @@ def parse_date(text: str) -> date | None:
     raise ValueError(f"'{text}' is not a date like 31/01/2015")
 
 
+def _a_pupils_birthday(day: date) -> bool:
+    """A date of birth a pupil can have: in the past, and within 30 years (sixth forms and
+    special schools teach to 25)."""
+    today = date.today()
+    return date(today.year - 30, 1, 1) <= day <= today
+
+
 @dataclass(frozen=True)
 class ContactRow:
     """A parent or carer contact of one roster row (contact 1, 2 or 3 of the file)."""
@@ -300,6 +307,11 @@ def _read(content: bytes | str) -> Parsed:
         except ValueError as error:
             problems.append(str(error)[:80])
             dob = None
+        if dob is not None and not _a_pupils_birthday(dob):
+            problems.append(f"the date of birth {dob:%d/%m/%Y} is not a pupil's")
+        for key, words in (("year_group", "year"), ("form", "form")):
+            if len(cell(key)) > 30:
+                problems.append(f"the {words} is longer than 30 characters")
         sen_text = cell("sen_status").lower()
         sen = SEN_VALUES.get(sen_text)
         if sen is None:

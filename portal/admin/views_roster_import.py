@@ -17,7 +17,16 @@ import hmac
 import time
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -27,6 +36,7 @@ from wtforms import HiddenField, RadioField
 from .. import accounts
 from ..auth.access import allow, staff_user
 from ..db import get_session
+from ..errors import RERENDER
 from ..events import Action
 from ..models import Event, Role
 from ..roster import RosterError, preview
@@ -185,6 +195,19 @@ def confirm_roster() -> ResponseReturnValue:
     flash(f"Roster imported: {result.added} added, {result.updated} changed, "
           f"{result.unchanged} unchanged{left}{contacts}.")
     return redirect(url_for("admin.roster"))
+
+
+def _rerender_upload(message: str, status: int) -> Response:
+    """A refused upload (too big for the server to read, an expired page) comes back as
+    the upload page, saying nothing was imported."""
+    if status == 413:
+        message = (f"The file is bigger than {MAX_FILE_BYTES // (1024 * 1024)} MB: export "
+                   "only the columns listed below.")
+    return make_response(_upload_page(status, f"{message} Nothing was imported."))
+
+
+for _endpoint in ENDPOINTS:
+    RERENDER[_endpoint] = _rerender_upload
 
 
 __all__ = ["ConfirmForm", "UploadForm"]

@@ -357,3 +357,29 @@ def test_other_roles_cannot_upload(app, school, make_user, role):
     browser = Browser(app.test_client())
     browser.login(make_user(role, None if role == Role.TRUST_LEAD else school).email)
     assert browser.get("/staff/roster/import").status_code == 403
+
+
+def test_an_upload_too_big_to_read_says_nothing_was_imported(office, session, school):
+    """A 9 MB file got the report form's "too big" page, about "the case" (second trial)."""
+    # the body as bytes: the test client would spool a multipart one to an unclosed file
+    response = office.client.post("/staff/roster/import", data=b"x" * (9 * 1024 * 1024),
+                                  content_type="multipart/form-data; boundary=nothing")
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "bigger than 4 MB" in text
+    assert "Nothing was imported" in text
+    assert pupils(session, school) == {}
+
+
+@pytest.mark.parametrize(("row", "words"), [
+    ("A1,Khan,Aisha,01/01/9999,Year 5,5B", "is not a pupil&#39;s"),
+    ("A1,Khan,Aisha,01/01/1901,Year 5,5B", "is not a pupil&#39;s"),
+    ("A1,Khan,Aisha,01/01/2015," + "Y" * 31 + ",5B", "the year is longer than 30 characters"),
+    ("A1,Khan,Aisha,01/01/2015,Year 5," + "F" * 31, "the form is longer than 30 characters"),
+])
+def test_impossible_birthdays_and_overlong_years_are_rows_to_fix(office, session, school,
+                                                                  row, words):
+    response = upload(office, f"UPN,Surname,Forename,DOB,Year,Form\n{row}\n")
+    assert response.status_code == 400
+    assert words in response.get_data(as_text=True)
+    assert pupils(session, school) == {}
