@@ -81,6 +81,16 @@ def restore_url(tmp_path: Path, database_url: str) -> Any:
     admin.dispose()
 
 
+def key_and_folder(tmp_path: Path) -> tuple[Path, Path]:
+    """A new backup key in a folder of its own, and the folder the backups go to."""
+    key = tmp_path / "keys" / "backup.key"
+    key.parent.mkdir()
+    backup.new_key(key)
+    destination = tmp_path / "backups"
+    destination.mkdir()
+    return key, destination
+
+
 def facts(session: Session) -> dict[int, tuple[str, int, list[str]]]:
     """Each report's words, its number of events, and its files' kept hashes."""
     rows = {}
@@ -249,11 +259,7 @@ def test_archives_and_restored_files_are_their_owners_only(
         app, school, settings: Settings, tmp_path: Path, restore_url: str) -> None:
     """The archive was 0644 and restored evidence world-readable (trial M2)."""
     submit(app, school.id, 1)
-    key = tmp_path / "keys" / "backup.key"
-    key.parent.mkdir()
-    backup.new_key(key)
-    destination = tmp_path / "backups"
-    destination.mkdir()
+    key, destination = key_and_folder(tmp_path)
     old_umask = os.umask(0o022)
     try:
         made = backup.backup(settings.database_url, settings.instance_dir, destination, key)
@@ -279,11 +285,7 @@ def test_a_killed_backup_leaves_no_plaintext_database_in_the_shared_temporary_fo
     import tempfile as tempfile_module
 
     submit(app, school.id, 1)
-    key = tmp_path / "keys" / "backup.key"
-    key.parent.mkdir()
-    backup.new_key(key)
-    destination = tmp_path / "backups"
-    destination.mkdir()
+    key, destination = key_and_folder(tmp_path)
     used: list[str] = []
     real = tempfile_module.TemporaryDirectory
 
@@ -319,11 +321,7 @@ def test_a_second_backup_while_one_runs_is_refused_in_words(
         app, school, settings: Settings, tmp_path: Path) -> None:
     import fcntl
 
-    key = tmp_path / "keys" / "backup.key"
-    key.parent.mkdir()
-    backup.new_key(key)
-    destination = tmp_path / "backups"
-    destination.mkdir()
+    key, destination = key_and_folder(tmp_path)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.instance_dir / backup.LOCK_FILE, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
@@ -334,11 +332,7 @@ def test_a_second_backup_while_one_runs_is_refused_in_words(
 
 def test_a_backup_of_an_instance_with_no_database_is_refused(tmp_path: Path) -> None:
     """A misconfigured cron job "succeeded" with an empty archive (second trial)."""
-    key = tmp_path / "keys" / "backup.key"
-    key.parent.mkdir()
-    backup.new_key(key)
-    destination = tmp_path / "backups"
-    destination.mkdir()
+    key, destination = key_and_folder(tmp_path)
     empty = tmp_path / "nothing-here"
     empty.mkdir()
     import sqlite3
@@ -355,11 +349,7 @@ def test_a_restore_beside_an_old_databases_side_files_is_refused(
         app, school, settings: Settings, tmp_path: Path, side: str) -> None:
     """SQLite would replay an old write-ahead log into the restored database (trial H5)."""
     submit(app, school.id, 1)
-    key = tmp_path / "keys" / "backup.key"
-    key.parent.mkdir()
-    backup.new_key(key)
-    destination = tmp_path / "backups"
-    destination.mkdir()
+    key, destination = key_and_folder(tmp_path)
     made = backup.backup(settings.database_url, settings.instance_dir, destination, key)
     into = tmp_path / "restored"
     into.mkdir()

@@ -476,32 +476,42 @@ def test_the_only_dsl_whose_password_was_reset_still_cannot_be_switched_off(
     assert session.get(User, only.id).is_active
 
 
-def test_two_administrators_switching_off_the_last_two_readers_at_once_leave_one(
-        app, session, school, make_user):
+def at_once(app, school, make_user, *sends) -> list[int]:
+    """Each send(browser, csrf_token) -> status, run at the same moment by its own signed-in
+    administrator: two offices pressing a button together. The statuses, in order."""
     import threading
 
-    dsl, deputy = make_user(Role.DSL, school), make_user(Role.DEPUTY_DSL, school)
     offices = []
-    for _ in range(2):
+    for _ in sends:
         office = Browser(app.test_client())
         office.login(make_user(Role.ADMIN, school).email)
         page = office.get("/staff/school/staff").get_data(as_text=True)
         offices.append((office, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)))
-    start = threading.Barrier(2)
-    codes: dict[int, int] = {}
+    start = threading.Barrier(len(sends))
+    codes = [0] * len(sends)
 
-    def switch_off(office: Browser, token: str, target: User) -> None:
+    def run(n: int) -> None:
         start.wait()
-        codes[target.id] = office.client.post(f"/staff/school/staff/{target.id}/disable",
-                                              data={"csrf_token": token}).status_code
+        codes[n] = sends[n](*offices[n])
 
-    threads = [threading.Thread(target=switch_off, args=(*offices[0], dsl)),
-               threading.Thread(target=switch_off, args=(*offices[1], deputy))]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(sends))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(codes.values()) == [302, 400]
+    return codes
+
+
+def test_two_administrators_switching_off_the_last_two_readers_at_once_leave_one(
+        app, session, school, make_user):
+    dsl, deputy = make_user(Role.DSL, school), make_user(Role.DEPUTY_DSL, school)
+
+    def switch_off(target: User):
+        return lambda office, token: office.client.post(
+            f"/staff/school/staff/{target.id}/disable", data={"csrf_token": token}).status_code
+
+    codes = at_once(app, school, make_user, switch_off(dsl), switch_off(deputy))
+    assert sorted(codes) == [302, 400]
     session.expire_all()
     assert [session.get(User, u.id).is_active for u in (dsl, deputy)].count(True) == 1
 
@@ -525,29 +535,12 @@ def test_a_sign_in_half_done_ends_when_the_password_is_reset(app, admin, session
 
 def test_the_same_address_invited_twice_at_once_makes_one_account_and_no_error_page(
         app, session, school, make_user):
-    import threading
-
-    offices = []
-    for _ in range(2):
-        office = Browser(app.test_client())
-        office.login(make_user(Role.ADMIN, school).email)
-        page = office.get("/staff/school/staff").get_data(as_text=True)
-        offices.append((office, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)))
-    start = threading.Barrier(2)
-    codes: list[int] = []
-
-    def send(office: Browser, token: str, name: str) -> None:
-        start.wait()
-        codes.append(office.client.post("/staff/school/staff", data={
+    def send(name: str):
+        return lambda office, token: office.client.post("/staff/school/staff", data={
             "csrf_token": token, "invite_email": "twice@oakfield.test", "invite_name": name,
-            "invite_role": "staff"}).status_code)
+            "invite_role": "staff"}).status_code
 
-    threads = [threading.Thread(target=send, args=(*offices[0], "Ms Twice")),
-               threading.Thread(target=send, args=(*offices[1], "Ms Twice Again"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    codes = at_once(app, school, make_user, send("Ms Twice"), send("Ms Twice Again"))
     assert sorted(codes) == [302, 400]
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(User)
