@@ -94,8 +94,8 @@ def check_strength(password: str, personal: Iterable[str] = ()) -> None:
         raise WeakPassword("That password is too common. Choose another.")
     rest = _without(password, personal)
     if rest != re.sub(r"[^a-z0-9]+", "", password.lower()) and len(rest) < MIN_LENGTH:
-        raise WeakPassword("Most of that password is your name, your email address or the "
-                           f"school's name, which anyone can guess. {ADVICE}")
+        raise WeakPassword("That password would be easy to guess. "
+                           f"{WHY_GUESSABLE['user_inputs']} {ADVICE}")
     estimate = zxcvbn(password[:ESTIMATE_CHARS], user_inputs=list(personal),
                       max_length=ESTIMATE_CHARS)
     if int(estimate["score"]) < MIN_SCORE:
