@@ -288,7 +288,13 @@ class Made:
 def _key_apart(key_path: Path, destination: Path) -> None:
     """The key is not in the backups' folder, at any depth (issue 18's trial, M4: only the
     folder itself was checked): whoever copies the backups must not get the key too."""
-    if key_path.resolve().is_relative_to(destination):
+    key = key_path.resolve()
+    same_file = False
+    if key.stat().st_nlink > 1:  # a hard link to the key may sit anywhere in the folder
+        identity = (key.stat().st_dev, key.stat().st_ino)
+        same_file = any((p.stat().st_dev, p.stat().st_ino) == identity
+                        for p in destination.rglob("*") if p.is_file() and not p.is_symlink())
+    if key.is_relative_to(destination) or same_file:
         raise BackupError("The backup key is in the folder the backups go to: keep it "
                           "somewhere else (whoever has both has every report).")
 

@@ -255,6 +255,17 @@ def test_a_key_anywhere_inside_the_backups_folder_is_refused(settings: Settings,
     assert list(destination.glob("tellus-*")) == []
 
 
+def test_a_key_hard_linked_into_the_backups_folder_is_refused(settings: Settings,
+                                                              tmp_path: Path, app) -> None:
+    """A hard link is the key itself under another name (second trial, low)."""
+    key, destination = key_and_folder(tmp_path)
+    (destination / "old").mkdir()
+    os.link(key, destination / "old" / "notes.txt")
+    with pytest.raises(backup.BackupError, match="keep it somewhere else"):
+        backup.backup(settings.database_url, settings.instance_dir, destination, key)
+    assert list(destination.glob("tellus-*")) == []
+
+
 def test_archives_and_restored_files_are_their_owners_only(
         app, school, settings: Settings, tmp_path: Path, restore_url: str) -> None:
     """The archive was 0644 and restored evidence world-readable (trial M2)."""
