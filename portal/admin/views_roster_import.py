@@ -61,6 +61,7 @@ class ConfirmForm(FlaskForm):
     roster_data = HiddenField()
     roster_seal = HiddenField()
     roster_issued = HiddenField()
+    roster_roll = HiddenField()
     leavers = RadioField("Pupils on the roll who are not in this file", choices={
         "keep": "Leave them on the roll (the file is part of the school)",
         "off": "Take them off the roll (the file is the whole school: they have left)"},
@@ -113,9 +114,10 @@ def _preview_page(data: bytes, code: int = 200, problem: str | None = None,
     confirm = form or ConfirmForm(formdata=None)
     issued = int(time.time())
     confirm.roster_data.data = base64.b64encode(data).decode()
+    roll = _roll(school.id)
     confirm.roster_issued.data = str(issued)
-    confirm.roster_seal.data = _seal(data, school.id, staff_user().id, issued,
-                                     _roll(school.id))
+    confirm.roster_roll.data = str(roll)
+    confirm.roster_seal.data = _seal(data, school.id, staff_user().id, issued, roll)
     return render_template("admin/roster_preview.html", seen=seen, confirm=confirm,
                            problem=problem, shown=SHOWN), \
         code if not seen.errors else 400
@@ -137,14 +139,6 @@ def upload_roster() -> ResponseReturnValue:
     return _preview_page(data)
 
 
-def _earlier_rolls(school_id: int) -> list[int]:
-    """The school's recent import events (and 0): to tell a preview overtaken by an import
-    from one that was never made here."""
-    return [0, *get_session().scalars(select(Event.id).where(
-        Event.school_id == school_id, Event.action == Action.ROSTER_IMPORTED.value)
-        .order_by(Event.id.desc()).limit(20))]
-
-
 @bp.route("/roster/import/confirm", methods=["POST"])
 @allow(*ROLES)
 def confirm_roster() -> ResponseReturnValue:
@@ -153,25 +147,25 @@ def confirm_roster() -> ResponseReturnValue:
     try:
         data = base64.b64decode(form.roster_data.data or "", validate=True)
         issued = int(form.roster_issued.data or "")
+        roll = int(form.roster_roll.data or "")
     except (binascii.Error, ValueError):
-        data, issued = b"", 0
+        data, issued, roll = b"", 0, 0
     db = get_session()
     # One confirmation at a time per school (a double click, two app servers): the second
     # waits, then finds the roll moved on and is refused in words, never a duplicate row
     lock_school(db, school.id)
-    seal = form.roster_seal.data or ""
-    if not data or not hmac.compare_digest(
-            seal, _seal(data, school.id, staff_user().id, issued, _roll(school.id))):
+    if not data or not hmac.compare_digest(form.roster_seal.data or "",
+                                           _seal(data, school.id, staff_user().id, issued,
+                                                 roll)):
         db.rollback()
-        if data and any(hmac.compare_digest(seal, _seal(data, school.id, staff_user().id,
-                                                         issued, roll))
-                        for roll in _earlier_rolls(school.id)):
-            return _upload_page(400, "The roll has changed since this preview (a roster was "
-                                     "imported after it, perhaps this one): upload the file "
-                                     "again to see what it would change now. Nothing was "
-                                     "imported.")
         return _upload_page(400, "That was not the file you previewed: upload it again. "
                                  "Nothing was imported.")
+    if roll != _roll(school.id):
+        db.rollback()
+        return _upload_page(400, "The roll has changed since this preview (a roster was "
+                                 "imported after it, perhaps this one): upload the file "
+                                 "again to see what it would change now. Nothing was "
+                                 "imported.")
     if not 0 <= time.time() - issued <= PREVIEW_SECONDS:
         return _upload_page(400, f"The preview is more than {PREVIEW_SECONDS // 60} minutes "
                                  "old and the roll may have changed since: upload the file "

@@ -388,6 +388,7 @@ def sealed_roster(app, school, user_id: int) -> dict[str, str]:
     with app.test_request_context():
         roll = views_roster_import._roll(school.id)
         return {"roster_data": base64.b64encode(data).decode(), "roster_issued": str(issued),
+                "roster_roll": str(roll),
                 "roster_seal": views_roster_import._seal(data, school.id, user_id, issued,
                                                          roll)}
 

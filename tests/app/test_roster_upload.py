@@ -51,8 +51,10 @@ def upload(browser: Browser, content: str | bytes, name: str = "roster.csv"):
 
 def confirm_fields(page: str) -> dict[str, str]:
     fields = dict(re.findall(
-        r'name="(csrf_token|roster_data|roster_seal|roster_issued)" value="([^"]*)"', page))
-    assert {"csrf_token", "roster_data", "roster_seal", "roster_issued"} <= fields.keys(), \
+        r'name="(csrf_token|roster_data|roster_seal|roster_issued|roster_roll)" value="([^"]*)"',
+        page))
+    assert {"csrf_token", "roster_data", "roster_seal", "roster_issued",
+            "roster_roll"} <= fields.keys(), \
         "no confirmation"
     return fields
 
