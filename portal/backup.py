@@ -327,20 +327,15 @@ def _private_file(path: Path) -> Path:
     return path
 
 
-def _clear_stale(folder: Path, pattern: str) -> None:
-    """Remove what a killed backup left (older than STALE_SECONDS: not a backup running
-    now)."""
+def _clear_stale_partials(destination: Path) -> None:
+    """Remove the half-written archives killed backups left (older than STALE_SECONDS: not
+    one being written now, by this instance or another backing up into the same folder).
+    Their plaintext work folders are ``_only_one``'s to remove."""
     cutoff = time.time() - STALE_SECONDS
-    for path in folder.glob(pattern):
-        try:
-            if path.lstat().st_mtime >= cutoff:
-                continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
+    for path in destination.glob("tellus-*.partial"):
+        with contextlib.suppress(OSError):
+            if path.lstat().st_mtime < cutoff:
                 path.unlink()
-        except OSError:
-            continue
 
 
 def backup(database_url: str, instance_dir: Path, destination: Path, key_path: Path,
@@ -361,7 +356,7 @@ def backup(database_url: str, instance_dir: Path, destination: Path, key_path: P
         final = destination / f"{stem}-{n}.backup"
     instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     # another instance may back up into the same folder: only old partials are theirs no more
-    _clear_stale(destination, "tellus-*.partial")
+    _clear_stale_partials(destination)
     with _only_one(instance_dir), \
             tempfile.TemporaryDirectory(prefix=WORK_PREFIX, dir=instance_dir) as work:
         # mkdtemp's folder is its owner's only (0700), inside the instance folder
