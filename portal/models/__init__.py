@@ -66,6 +66,7 @@ from .report import Report, ReportKind
 from .school import School, Trust, TrustedAdult
 from .search import SearchTerm
 from .share import CaseShare, SharedAction
+from .sso import SsoProvider
 from .transfer import PupilTransfer
 from .user import (
     DSL_TEAM,
@@ -92,6 +93,7 @@ __all__ = [
     "Evidence",
     "PupilTransfer",
     "CaseShare",
+    "SsoProvider",
     "SharedAction",
     "EvidenceLink",
     "Message",
