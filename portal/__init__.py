@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         PORTAL_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         PORTAL_RATELIMIT_ENABLED=settings.ratelimit_enabled,
         PORTAL_BASE_URL=settings.base_url,
+        PORTAL_SSO_HTTP_LOOPBACK=settings.sso_http_loopback,
         PORTAL_SMTP=SmtpSettings.from_url(settings.smtp_url) if settings.smtp_url else None,
         PORTAL_EVIDENCE_DIR=settings.instance_dir / "evidence",
     )

@@ -318,6 +318,32 @@ def _logout(_p: dict[str, Any], _n: Names) -> Line:
     return Line("Signed out")
 
 
+@renders(Action.SSO_SAVED)
+def _sso_saved(p: dict[str, Any], _n: Names) -> Line:
+    changed = ", ".join(p["fields"]) or "nothing"
+    state = "on" if p["enabled"] else "off"
+    return Line(f"Sign-in with the {p['scope']}'s accounts saved (changed: {changed}); "
+                f"it is {state}")
+
+
+@renders(Action.SSO_REFUSED)
+def _sso_refused(p: dict[str, Any], _n: Names) -> Line:
+    return Line("A sign-in with the school's accounts was refused",
+                SSO_REASONS.get(p["reason"], p["reason"].replace("_", " ")))
+
+
+SSO_REASONS = {
+    "email_unverified": "the provider had not verified the email address",
+    "foreign_domain": "the email address is not in the provider's domains",
+    "no_account": "no staff account here has that email address",
+    "account_off": "the account is switched off",
+    "bad_id_token": "the provider's token failed its checks",
+    "state_mismatch": "the sign-in was not started in that browser",
+    "token_refused": "the provider did not confirm the sign-in",
+    "provider_refused": "the provider did not sign the person in",
+}
+
+
 # parties, support and sanctions, the child's voice, interviews (issue 14)
 
 

@@ -76,6 +76,9 @@ class Settings:
     proxy_hops: int = 0
     max_content_length: int = 1024 * 1024
     secure_cookies: bool = False
+    # single sign-on with a provider on plain HTTP on this machine's loopback (trying one
+    # out, and the tests); every other issuer must be HTTPS (portal.auth.sso)
+    sso_http_loopback: bool = False
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -98,4 +101,5 @@ class Settings:
             proxy_hops=int(env.get("PORTAL_PROXY_HOPS") or 0),
             max_content_length=int(env.get("PORTAL_MAX_CONTENT_LENGTH") or 1024 * 1024),
             secure_cookies=_bool(env.get("PORTAL_SECURE_COOKIES"), False),
+            sso_http_loopback=_bool(env.get("PORTAL_SSO_HTTP_LOOPBACK"), False),
         )

@@ -69,6 +69,10 @@ class Action(enum.StrEnum):
     STAFF_LOGIN = "staff.login"
     STAFF_2FA_ENROLLED = "staff.2fa_enrolled"
     STAFF_LOGOUT = "staff.logout"
+    # single sign-on (issue 18, portal.auth.sso): a school's or trust's provider saved by its
+    # administrator (never the secret), and a sign-in through it refused (the reason only)
+    SSO_SAVED = "sso.saved"
+    SSO_REFUSED = "sso.refused"
     # parties, per-child support and sanctions, the child's voice, interviews (issue 14)
     PARTY_ADDED = "party.added"
     PARTY_REMOVED = "party.removed"
@@ -209,6 +213,8 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.STAFF_LOGIN: _schema(method=Text),
     Action.STAFF_2FA_ENROLLED: _EMPTY,
     Action.STAFF_LOGOUT: _EMPTY,
+    Action.SSO_SAVED: _schema(provider_id=Number, scope=Text, fields=Texts, enabled=Flag),
+    Action.SSO_REFUSED: _schema(provider_id=Number, reason=Text),
     # parties (issue 14). A party is a row of report_pupils, named by its id; "kind" is a
     # portal.models.PartyKind code. Dates are ISO dates; names and accounts stay in the
     # records themselves (encrypted), never in the trail.

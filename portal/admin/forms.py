@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
 from .. import exits
@@ -81,3 +89,21 @@ class TabletForm(FlaskForm):
     label = StringField("Name for this tablet", filters=[clean_text],
                         validators=[DataRequired("Give the tablet a name, like “Library iPad”."),
                                     max_length(80, "Keep the name to {limit} characters.")])
+
+
+class SsoProviderForm(FlaskForm):
+    """The school's (or trust's) OpenID Connect provider (portal.admin.sso_settings)."""
+
+    label = StringField("Name staff will see", filters=[clean_text], validators=[
+        max_length(80, "Keep the name to {limit} characters.")])
+    issuer = StringField("Issuer", filters=[clean_text], validators=[
+        DataRequired("Enter the issuer address your identity provider gives."),
+        max_length(500, "Keep the issuer to {limit} characters.")])
+    client_id = StringField("Client ID", filters=[clean_text], validators=[
+        DataRequired("Enter the client ID your identity provider gave the portal."),
+        max_length(500, "Keep the client ID to {limit} characters.")])
+    client_secret = PasswordField("Client secret", validators=[
+        max_length(500, "Keep the client secret to {limit} characters.")])
+    domains = TextAreaField("Email domains", filters=[clean_text], validators=[
+        max_length(2000, "Keep the domains to {limit} characters.")])
+    enabled = BooleanField("Staff may sign in with this provider")

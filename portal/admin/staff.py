@@ -34,7 +34,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..models.user import NO_PASSWORD, ROLE_LABELS
+from ..models.user import NO_PASSWORD, ROLE_LABELS, SSO_ONLY
 from ..notifications import _queue, dsl_addresses
 
 INVITE_HOURS = 72
@@ -104,6 +104,8 @@ class Row:
             if self.invite is None:
                 return "Invited: the link has expired"
             return "Invited: has not set a password yet"
+        if self.user.password_hash == SSO_ONLY:
+            return "Active: signs in with the school account"
         if not self.user.totp_secret:
             return "Active: second step not set up yet"
         return "Active"
@@ -417,7 +419,21 @@ def accept(session: Session, row: StaffInvite, password: str, repeat: str) -> Us
     return user
 
 
-__all__ = ["INVITE_HOURS", "NO_PASSWORD", "ONLY_THE_DSL", "SCHOOL_ROLES", "NotFound", "Row",
-           "StaffError", "accept",
+def signed_in_with_school_account(session: Session, user: User) -> None:
+    """An invited account whose owner signed in with the school's sign-in service
+    (portal.auth.views_sso) instead of setting a password from the link: the account is
+    set up (it is told of reports as the DSL team's, and counts as a reader), it has no
+    password (``SSO_ONLY`` matches none), and its open link ends."""
+    if user.password_hash != NO_PASSWORD or user.last_login_at is not None:
+        return  # a password of its own, or one being reset (they signed in before): as it is
+    user.password_hash = SSO_ONLY
+    now = utcnow()
+    for link in session.scalars(select(StaffInvite).where(StaffInvite.user_id == user.id,
+                                                          StaffInvite.ended_at.is_(None))):
+        link.ended_at = now
+
+
+__all__ = ["INVITE_HOURS", "NO_PASSWORD", "ONLY_THE_DSL", "SCHOOL_ROLES", "SSO_ONLY", "NotFound",
+           "Row", "StaffError", "accept", "signed_in_with_school_account",
            "change_role", "disable", "enable", "invite", "listing", "of_school", "open_link",
            "reset_password", "reset_second_step", "send_again"]

@@ -35,3 +35,12 @@ class OtpForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Signing out is a POST with a CSRF token, so a link elsewhere can't sign anyone out."""
+
+
+class SsoStartForm(FlaskForm):
+    """Signing in with the school's own accounts starts from the email address: it says
+    which school's (or trust's) sign-in service to go to, and is passed on to it."""
+
+    email = EmailField("Your school email address", filters=[clean_text],
+                       validators=[DataRequired("Enter your school email address."),
+                                   Length(max=254)])

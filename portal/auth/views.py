@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..db import get_session
 from ..forms import clean_text
-from ..models import User
+from ..models import SsoProvider, User
 from ..security import hashed, limiter, network_key, network_login_limits
 from . import devices, sessions, twofactor
 from .access import ALL_STAFF, allow, landing_for, public, staff_user
@@ -141,9 +141,17 @@ def _password_key(user: User) -> str:
     return hashlib.sha256(f"pending:{user.password_hash}".encode()).hexdigest()[:32]
 
 
-def _start_pending(user: User, next_url: str | None) -> None:
+def _start_pending(user: User, next_url: str | None, *, via: str = "password") -> None:
+    """The first step passed (``via`` the password, or the school's sign-in service,
+    portal.auth.views_sso): the second is asked for next."""
     session.update(pending_user=user.id, pending_at=time.time(), pending_next=next_url,
-                   pending_key=_password_key(user))
+                   pending_key=_password_key(user), pending_via=via)
+
+
+def _method(second: str) -> str:
+    """How a sign-in was made, for its event: "totp", or "sso_totp" after the school's
+    sign-in service."""
+    return f"sso_{second}" if session.get("pending_via") == "sso" else second
 
 
 def _finish(user: User, method: str) -> ResponseReturnValue:
@@ -151,9 +159,16 @@ def _finish(user: User, method: str) -> ResponseReturnValue:
     db = get_session()
     next_url = _safe_next(session.get("pending_next"), user)
     user.address = request.remote_addr
+    if method.startswith("sso"):
+        from ..admin import staff
+
+        staff.signed_in_with_school_account(db, user)
     token = sessions.start(db, user, method=method)
     db.commit()
+    provider = session.get("sso_provider") if method.startswith("sso") else None
     session.clear()  # a new session at sign-in: nothing from before carries over
+    if provider:  # signing out ends the provider's session too (views_sso, logout)
+        session["sso_provider"] = provider
     user.session_token = token
     login_user(user, remember=False)
     return _remember_device(redirect(next_url), user)
@@ -183,8 +198,14 @@ def login() -> ResponseReturnValue:
                 return redirect(url_for("auth.second_factor"))
             return redirect(url_for("auth.enrol"))
         form.password.errors = [FAILED]
-        return render_template("auth/login.html", form=form), 200
-    return render_template("auth/login.html", form=form)
+        return render_template("auth/login.html", form=form, sso_offered=_sso_offered()), 200
+    return render_template("auth/login.html", form=form, sso_offered=_sso_offered())
+
+
+def _sso_offered() -> bool:
+    """Whether any school or trust here signs in with its own accounts (the link to it)."""
+    return get_session().scalar(select(SsoProvider.id).where(
+        SsoProvider.enabled.is_(True)).limit(1)) is not None
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -200,11 +221,11 @@ def second_factor() -> ResponseReturnValue:
         db = get_session()
         code = form.otp.data or ""
         if twofactor.verify(db, user, code):
-            return _finish(user, "totp")
+            return _finish(user, _method("totp"))
         if twofactor.use_recovery_code(db, user, code):
             flash("You used a recovery code. Each one works once; reset your authenticator "
                   "with your administrator if your phone is lost.")
-            return _finish(user, "recovery_code")
+            return _finish(user, _method("recovery_code"))
         db.rollback()
         form.otp.errors = [WRONG_CODE]
     return render_template("auth/second_factor.html", form=form)
@@ -230,7 +251,7 @@ def enrol() -> ResponseReturnValue:
         user.address = request.remote_addr
         codes = twofactor.confirm_enrolment(db, user, secret, form.otp.data or "")
         if codes is not None:
-            response = _finish(user, "totp_enrolment")
+            response = _finish(user, _method("totp_enrolment"))
             page = make_response(render_template(
                 "auth/recovery_codes.html", codes=codes,
                 next_url=response.location))  # type: ignore[union-attr]
@@ -284,8 +305,15 @@ def logout() -> ResponseReturnValue:
         db = get_session()
         sessions.end(db, user)
         db.commit()
+        provider_id = session.get("sso_provider")
         logout_user()
         session.clear()
         flash("You have signed out.")
+        if provider_id:
+            from . import views_sso
+
+            elsewhere = views_sso.provider_sign_out(int(provider_id))
+            if elsewhere:
+                return redirect(elsewhere)
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form)

@@ -43,6 +43,9 @@ DSL_TEAM = frozenset({Role.DSL, Role.DEPUTY_DSL})
 # set its password yet: nothing verifies against it, and nobody is emailed at it as the
 # DSL team until its owner has set a password.
 NO_PASSWORD = "!invited"  # noqa: S105 - not a password: a hash nothing matches
+# The password hash of such an account whose owner signed in with the school's own sign-in
+# service (portal.auth.sso) instead: set up, and still no password that anything matches.
+SSO_ONLY = "!school-account"  # noqa: S105 - not a password: a hash nothing matches
 
 # Who sees the school's figures (counts, never report text). The head teacher / principal /
 # SLT member "sees the school's figures and the notices the policies address to the

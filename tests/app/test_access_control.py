@@ -52,6 +52,11 @@ DESIGN: dict[str, frozenset[Role]] = {
     "auth.enrol": PUBLIC,  # likewise: first sign-in sets up the authenticator
     "auth.logout": ALL,
     "auth.accept_invite": PUBLIC,  # an invitation's one-time link: set a password
+    # signing in with the school's accounts (issue 18): public like the password page
+    "auth.sso_start": PUBLIC,
+    "auth.sso_callback": PUBLIC,  # without a sign-in under way: back to the sign-in page
+    "admin.sso_settings_page": frozenset({Role.ADMIN, Role.TRUST_LEAD}),
+    "admin.save_sso_settings": frozenset({Role.ADMIN, Role.TRUST_LEAD}),
     # staff accounts in the browser (issue 18): the administrator and the DSL
     "admin.staff_accounts": frozenset({Role.ADMIN, Role.DSL}),
     "admin.invite_staff": frozenset({Role.ADMIN, Role.DSL}),

@@ -402,7 +402,10 @@ def staff_post_routes(app) -> set[str]:
                                   "/staff/roster/import",
                                   # signing in's first step for an invited account: the
                                   # new member of staff's own event (test_staff_accounts)
-                                  "/staff/invite/<token>"}}
+                                  "/staff/invite/<token>",
+                                  # signing in with the school account's first step: it
+                                  # writes nothing, it sends on to the provider (test_sso)
+                                  "/staff/login/sso"}}
 
 
 def test_no_staff_route_writes_without_an_audit_event(
@@ -598,6 +601,11 @@ def test_no_staff_route_writes_without_an_audit_event(
             f"/staff/school/staff/{teacher.id}/disable", {}),
         "/staff/school/staff/<int:user_id>/enable": (
             f"/staff/school/staff/{teacher.id}/enable", {}),
+        # signing in with the school's accounts (issue 18), saved switched off (switching it
+        # on asks the issuer, tests/app/test_sso_settings.py)
+        "/staff/school/sign-in": ("/staff/school/sign-in", {
+            "label": "Oakfield account", "issuer": "https://login.example.com/tenant",
+            "client_id": "portal", "client_secret": "secret", "domains": "oakfield.test"}),
         # the roster upload (issue 18): the preview writes nothing, so only the confirmation
         # is here; the upload itself is the roster.preview test's
         "/staff/roster/import/confirm": ("/staff/roster/import/confirm", {

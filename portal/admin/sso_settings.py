@@ -1,0 +1,139 @@
+"""A school's or a trust's single sign-on provider, as its administrator sets it (issue 18):
+the trust lead for the whole trust, a school's administrator for their school. No Flask.
+
+Saving checks what a typo or a mistake would break: the issuer is HTTPS and answers with its
+own discovery document before the provider is switched on; a domain is spoken for by one
+switched-on provider only, so an address never has two ways in; public mailbox domains are
+refused (a provider "for gmail.com" would vouch for strangers). Every save is an audit
+event naming what changed, never the secret."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth import sso
+from ..events import Action
+from ..models import Event, SsoProvider, User, utcnow
+
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+MAX_DOMAINS = 20
+# mailboxes anyone can open: no school's provider speaks for them
+PUBLIC_MAIL = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
+    "live.co.uk", "msn.com", "yahoo.com", "yahoo.co.uk", "icloud.com", "me.com", "aol.com",
+    "protonmail.com", "proton.me", "gmx.com", "btinternet.com", "sky.com", "mail.com"})
+
+
+class SsoSettingsError(ValueError):
+    """Settings that can't be saved (the words say why and what to do)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose provider: a school's (``school_id``) or a trust's (``trust_id``)."""
+
+    school_id: int | None
+    trust_id: int | None
+
+    @property
+    def word(self) -> str:
+        return "school" if self.school_id is not None else "trust"
+
+
+def scope_for(user: User) -> Scope | None:
+    """The trust lead sets the trust's provider; a school administrator the school's."""
+    from ..models import Role
+
+    if user.role is Role.TRUST_LEAD and user.trust_id is not None:
+        return Scope(None, user.trust_id)
+    if user.role is Role.ADMIN and user.school_id is not None:
+        return Scope(user.school_id, None)
+    return None
+
+
+def provider_of(db: Session, scope: Scope) -> SsoProvider | None:
+    if scope.school_id is not None:
+        return db.scalar(select(SsoProvider).where(SsoProvider.school_id == scope.school_id))
+    return db.scalar(select(SsoProvider).where(SsoProvider.trust_id == scope.trust_id))
+
+
+def parse_domains(text: str) -> list[str]:
+    found: list[str] = []
+    for part in re.split(r"[\s,;]+", text or ""):
+        domain = sso.normal_domain(part.lstrip("@"))
+        if not domain:
+            continue
+        if not DOMAIN.match(domain):
+            raise SsoSettingsError(f"“{part[:60]}” is not an email domain: write domains like "
+                                   "school.example.org, one per line.")
+        if domain in PUBLIC_MAIL:
+            raise SsoSettingsError(f"{domain} is a public mailbox service that anyone can use: "
+                                   "only your school's or trust's own domains can sign in.")
+        if domain not in found:
+            found.append(domain)
+    if len(found) > MAX_DOMAINS:
+        raise SsoSettingsError(f"Keep it to {MAX_DOMAINS} domains.")
+    return found
+
+
+def save(db: Session, scope: Scope, *, actor: User, label: str, issuer: str, client_id: str,
+         client_secret: str, domains: str, enabled: bool, allow_http_loopback: bool
+         ) -> SsoProvider:
+    """Create or change ``scope``'s provider. A blank secret keeps the one saved."""
+    issuer = issuer.strip()
+    problem = sso.issuer_problem(issuer, allow_http_loopback=allow_http_loopback)
+    if problem:
+        raise SsoSettingsError(problem)
+    chosen = parse_domains(domains)
+    provider = provider_of(db, scope)
+    if provider is None and not client_secret:
+        raise SsoSettingsError("Enter the client secret your identity provider gave you.")
+    if enabled and not chosen:
+        raise SsoSettingsError("Enter at least one email domain before switching this on.")
+    if enabled:
+        others = db.scalars(select(SsoProvider).where(SsoProvider.enabled.is_(True)))
+        for other in others:
+            if provider is not None and other.id == provider.id:
+                continue
+            taken = sorted(set(other.domain_list) & set(chosen))
+            if taken:
+                raise SsoSettingsError(
+                    f"{', '.join(taken)} already signs in through another school's or "
+                    "trust's provider here. One domain has one way in: ask the trust lead "
+                    "to choose which.")
+        sso.forget(issuer)
+        try:  # the issuer must answer as itself before anyone is sent to it
+            sso.metadata(issuer, allow_http_loopback=allow_http_loopback)
+        except sso.SsoError as error:
+            raise SsoSettingsError(
+                "The portal could not read that issuer's OpenID Connect discovery document "
+                f"({issuer.rstrip('/')}/.well-known/openid-configuration), so it is not "
+                "switched on. Check the issuer address with your IT provider.") from error
+    values = {"label": label.strip() or "School account", "issuer": issuer,
+              "client_id": client_id.strip(), "domains": "\n".join(chosen),
+              "enabled": enabled}
+    if provider is None:
+        provider = SsoProvider(school_id=scope.school_id, trust_id=scope.trust_id,
+                               client_secret=client_secret, **values)
+        db.add(provider)
+        changed = [*values, "client_secret"]
+    else:
+        changed = [name for name, value in values.items() if getattr(provider, name) != value]
+        for name, value in values.items():
+            setattr(provider, name, value)
+        if client_secret:
+            provider.client_secret = client_secret
+            changed.append("client_secret")
+    provider.updated_at = utcnow()
+    provider.updated_by_id = actor.id
+    db.flush()
+    sso.forget(issuer)
+    db.add(Event.by(actor, Action.SSO_SAVED, {
+        "provider_id": provider.id, "scope": scope.word,
+        "fields": [name.replace("_", " ") for name in changed], "enabled": enabled},
+        school_id=scope.school_id))
+    return provider

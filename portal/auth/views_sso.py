@@ -1,0 +1,118 @@
+"""Signing in with the school's own accounts (OpenID Connect, portal.auth.sso): the email
+first, then the school's or trust's sign-in service, then back here to the account.
+
+Where the provider asserts a second factor, that sign-in is whole; where it does not, the
+portal asks for its own second step, exactly as after a password (portal.auth.views)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from ..db import get_session
+from ..events import Action
+from ..models import Event, SsoProvider
+from ..security import limiter
+from . import sso
+from .access import public
+from .forms import SsoStartForm
+from .views import _finish, _start_pending, bp
+
+log = logging.getLogger("portal.sso")
+
+NO_PROVIDER = ("Your school hasn't set up signing in with school accounts for this address. "
+               "Sign in with your email address and password instead.")
+
+
+def _loopback() -> bool:
+    return bool(current_app.config.get("PORTAL_SSO_HTTP_LOOPBACK"))
+
+
+def redirect_uri() -> str:
+    """The address the provider sends people back to: what the school's IT registers
+    there (shown on the administrator's sign-in page)."""
+    return str(current_app.config["PORTAL_BASE_URL"]).rstrip("/") + url_for("auth.sso_callback")
+
+
+def after_sign_out() -> str:
+    return str(current_app.config["PORTAL_BASE_URL"]).rstrip("/") + url_for("auth.login")
+
+
+@bp.route("/login/sso", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@public
+def sso_start() -> ResponseReturnValue:
+    form = SsoStartForm()
+    if form.validate_on_submit():
+        db = get_session()
+        email = (form.email.data or "").strip()
+        provider = sso.provider_for(db, email)
+        if provider is None:
+            form.email.errors = [NO_PROVIDER]
+            return render_template("auth/sso_start.html", form=form), 400
+        try:
+            url, flow = sso.begin(provider, email, redirect_uri(),
+                                  allow_http_loopback=_loopback())
+        except sso.SsoError as error:
+            form.email.errors = [str(error)]
+            return render_template("auth/sso_start.html", form=form), 502
+        session.clear()  # nothing of an earlier sign-in carries over
+        session["sso_flow"] = flow
+        session["sso_next"] = request.args.get("next")
+        return redirect(url)
+    return render_template("auth/sso_start.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login/sso/callback")
+@limiter.limit("20 per minute")
+@public
+def sso_callback() -> ResponseReturnValue:
+    db = get_session()
+    flow = session.pop("sso_flow", None)
+    next_url = session.pop("sso_next", None)
+    args = {key: str(value)[:4096] for key, value in request.args.items()}
+    try:
+        signed = sso.finish(db, flow, args, redirect_uri(), allow_http_loopback=_loopback())
+    except sso.SsoError as error:
+        db.rollback()
+        _refused(flow, error.reason)
+        if error.reason == "no_sign_in":
+            # Nothing under way in this browser (Back or Reload after signing in, a link
+            # opened elsewhere): the sign-in page, saying so, is where to start again.
+            flash(str(error))
+            return redirect(url_for("auth.login"))
+        return render_template("auth/sso_refused.html", message=str(error)), 403
+    session.clear()
+    session["sso_provider"] = signed.provider.id
+    if signed.second_factor:
+        session["pending_next"] = next_url
+        return _finish(signed.user, "sso_mfa")
+    _start_pending(signed.user, next_url, via="sso")
+    if signed.user.totp_secret:
+        return redirect(url_for("auth.second_factor"))
+    return redirect(url_for("auth.enrol"))
+
+
+def _refused(flow: object, reason: str) -> None:
+    """A refused sign-in through a provider: in the log and, where the provider is known,
+    in its school's audit trail (the reason only: no address, name or account)."""
+    log.warning("sso: a sign-in was refused (%s)", reason)
+    provider_id = flow.get("provider") if isinstance(flow, dict) else None
+    provider = get_session().get(SsoProvider, int(provider_id)) if provider_id else None
+    if provider is None:
+        return
+    db = get_session()
+    db.add(Event.new(Action.SSO_REFUSED, {"reason": reason, "provider_id": provider.id},
+                     school_id=provider.school_id))
+    db.commit()
+
+
+def provider_sign_out(provider_id: int) -> str | None:
+    """Where signing out goes on to end the provider's session too (its sign-out page
+    comes back to the portal's sign-in page), or None."""
+    provider = get_session().get(SsoProvider, provider_id)
+    if provider is None or not provider.enabled:
+        return None
+    return sso.logout_url(provider, after_sign_out(), allow_http_loopback=_loopback())

@@ -1,0 +1,170 @@
+"""The administrator's page for signing in with the school's accounts (issue 18: "configured
+per trust or school by an admin (issuer, client id and secret, allowed email domains)"): a
+school's administrator sets the school's, the trust lead the trust's; mistakes get plain
+words and keep what was typed; the secret is never shown, logged or put in an event."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from portal.auth import sso
+from portal.events import Action
+from portal.models import Event, Role, SsoProvider, Trust
+from tests import oidc_provider
+from tests.conftest import hidden_fields
+
+PAGE = "/staff/school/sign-in"
+SECRET = "s3cret-from-entra-0123456789"  # noqa: S105 - the test's own
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[oidc_provider.Provider]:
+    with oidc_provider.running(["http://127.0.0.1:5000/staff/login/sso/callback"],
+                               ["http://127.0.0.1:5000/staff/login"]) as provider:
+        yield provider
+
+
+@pytest.fixture
+def admin(app: Any, browser: Any, school: Any, make_user: Any) -> Any:
+    app.config["PORTAL_SSO_HTTP_LOOPBACK"] = True
+    user = make_user(Role.ADMIN, school, email="office@oakfield.sch.uk")
+    browser.login(user.email)
+    return user
+
+
+def _save(browser: Any, **values: Any) -> Any:
+    form = {"label": "Oakfield account", "issuer": "", "client_id": "portal",
+            "client_secret": SECRET, "domains": "oakfield.sch.uk", "enabled": "y", **values}
+    if not form["enabled"]:
+        form.pop("enabled")
+    return browser.submit(PAGE, form)
+
+
+def test_the_administrator_sets_up_the_schools_provider(
+        browser: Any, session: Any, school: Any, admin: Any,
+        idp: oidc_provider.Provider) -> None:
+    page = browser.get(PAGE).get_data(as_text=True)
+    assert "http://127.0.0.1:5000/staff/login/sso/callback" in page  # what IT registers
+    response = _save(browser, issuer=idp.issuer, domains="Oakfield.sch.uk\n@staff.oakfield.sch.uk")
+    assert response.status_code == 302
+    row = session.scalars(select(SsoProvider)).one()
+    assert row.school_id == school.id
+    assert row.trust_id is None
+    assert row.enabled is True
+    assert row.domain_list == ["oakfield.sch.uk", "staff.oakfield.sch.uk"]
+    assert row.client_secret == SECRET
+    # encrypted at rest: the column holds no trace of the secret
+    stored = session.execute(text("SELECT client_secret FROM sso_providers")).scalar()
+    assert SECRET not in stored
+    saved = session.scalars(select(Event).where(Event.action == Action.SSO_SAVED.value)).one()
+    assert saved.actor_id == admin.id
+    assert saved.school_id == school.id
+    assert "client secret" in saved.payload["fields"]
+    assert SECRET not in str(saved.payload)
+    # shown again without the secret; a save with it left empty keeps it
+    again = browser.get(PAGE).get_data(as_text=True)
+    assert SECRET not in again
+    assert _save(browser, issuer=idp.issuer, client_secret="", label="Staff login",
+                 domains="oakfield.sch.uk staff.oakfield.sch.uk").status_code == 302
+    session.expire_all()
+    assert session.get(SsoProvider, row.id).client_secret == SECRET
+    latest = session.scalars(select(Event).where(Event.action == Action.SSO_SAVED.value)
+                             .order_by(Event.id.desc())).first()
+    assert latest.payload["fields"] == ["label"]
+    # and the sign-in page now offers it
+    signin = browser.client.application.test_client().get("/staff/login")
+    assert "Sign in with your school account" in signin.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("values", "words"), [
+    ({"issuer": "http://login.example.com"}, "must start with https://"),
+    ({"issuer": "https://login.example.com/x?y=1"}, "must be a web address"),
+    ({"domains": "gmail.com"}, "public mailbox service"),
+    ({"domains": "not a domain!"}, "is not an email domain"),
+    ({"domains": ""}, "at least one email domain"),
+    ({"client_secret": ""}, "Enter the client secret"),
+    ({"issuer": "https://127.0.0.1:9/none"}, "could not read that issuer"),
+])
+def test_mistakes_get_plain_words_and_keep_what_was_typed(
+        browser: Any, session: Any, admin: Any, idp: oidc_provider.Provider,
+        values: dict[str, str], words: str) -> None:
+    sso.forget("https://127.0.0.1:9/none")
+    typed = {"issuer": idp.issuer, "label": "Oakfield <b>account</b>", **values}
+    response = _save(browser, **typed)
+    assert response.status_code == 400
+    body = html.unescape(response.get_data(as_text=True))
+    assert words in body
+    assert "Oakfield <b>account</b>" in body  # kept, and as text
+    assert "<b>account</b>" not in response.get_data(as_text=True)
+    assert session.scalars(select(SsoProvider)).first() is None
+
+
+def test_one_domain_has_one_way_in(
+        app: Any, browser: Any, session: Any, admin: Any, make_school: Any, make_user: Any,
+        idp: oidc_provider.Provider) -> None:
+    assert _save(browser, issuer=idp.issuer).status_code == 302
+    other = make_school("elmwood", "Elmwood Primary")
+    their_admin = make_user(Role.ADMIN, other, email="office@elmwood.sch.uk")
+    theirs = app.test_client()
+    from tests.conftest import Browser
+
+    Browser(theirs).login(their_admin.email)
+    response = Browser(theirs).submit(PAGE, {
+        "label": "Elmwood", "issuer": idp.issuer, "client_id": "portal",
+        "client_secret": SECRET, "domains": "elmwood.sch.uk\noakfield.sch.uk",
+        "enabled": "y"})
+    assert response.status_code == 400
+    assert "oakfield.sch.uk already signs in through another" in \
+        html.unescape(response.get_data(as_text=True))
+    # another school's administrator sees only their own school's settings
+    assert "Oakfield account" not in theirs.get(PAGE).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.HEAD])
+def test_only_the_administrator_and_the_trust_lead_set_it(
+        app: Any, session: Any, school: Any, make_user: Any, role: Role) -> None:
+    from tests.conftest import Browser
+
+    user = make_user(role, school)
+    browser = Browser(app.test_client())
+    browser.login(user.email)
+    assert browser.get(PAGE).status_code == 403
+    page = browser.get("/staff/login")  # any page: its CSRF token
+    fields = hidden_fields(page.get_data(as_text=True)) if page.status_code == 200 else {}
+    assert browser.client.post(PAGE, data={**fields, "issuer": "https://x.example"})\
+        .status_code in (400, 403)
+    assert session.scalars(select(SsoProvider)).first() is None
+
+
+def test_the_trust_lead_sets_the_trusts_provider(
+        app: Any, browser: Any, session: Any, school: Any, make_user: Any,
+        idp: oidc_provider.Provider) -> None:
+    app.config["PORTAL_SSO_HTTP_LOOPBACK"] = True
+    trust = Trust(name="Riverside Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    session.commit()
+    lead = make_user(Role.TRUST_LEAD, None, email="lead@riverside.org.uk", trust_id=trust.id)
+    browser.login(lead.email)
+    response = browser.submit(PAGE, {"label": "Riverside", "issuer": idp.issuer,
+                                     "client_id": "portal", "client_secret": SECRET,
+                                     "domains": "riverside.org.uk", "enabled": "y"})
+    assert response.status_code == 302
+    row = session.scalars(select(SsoProvider)).one()
+    assert row.trust_id == trust.id
+    assert row.school_id is None
+    # the school's administrator sees that the trust's applies
+    from tests.conftest import Browser
+
+    office = make_user(Role.ADMIN, school, email="office@oakfield.sch.uk")
+    theirs = Browser(app.test_client())
+    theirs.login(office.email)
+    page = html.unescape(theirs.get(PAGE).get_data(as_text=True))
+    assert "Your trust has set up Riverside for riverside.org.uk" in \
+        " ".join(page.replace("<strong>", "").replace("</strong>", "").split())
