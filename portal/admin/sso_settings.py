@@ -29,7 +29,12 @@ PUBLIC_MAIL = frozenset({
 
 
 class SsoSettingsError(ValueError):
-    """Settings that can't be saved (the words say why and what to do)."""
+    """Settings that can't be saved (the words say why and what to do); ``field`` is the
+    form's field they are about, shown beside it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -69,14 +74,15 @@ def parse_domains(text: str) -> list[str]:
             continue
         if not DOMAIN.match(domain):
             raise SsoSettingsError(f"“{part[:60]}” is not an email domain: write domains like "
-                                   "school.example.org, one per line.")
+                                   "school.example.org, one per line.", "domains")
         if domain in PUBLIC_MAIL:
             raise SsoSettingsError(f"{domain} is a public mailbox service that anyone can use: "
-                                   "only your school's or trust's own domains can sign in.")
+                                   "only your school's or trust's own domains can sign in.",
+                                   "domains")
         if domain not in found:
             found.append(domain)
     if len(found) > MAX_DOMAINS:
-        raise SsoSettingsError(f"Keep it to {MAX_DOMAINS} domains.")
+        raise SsoSettingsError(f"Keep it to {MAX_DOMAINS} domains.", "domains")
     return found
 
 
@@ -87,13 +93,15 @@ def save(db: Session, scope: Scope, *, actor: User, label: str, issuer: str, cli
     issuer = issuer.strip()
     problem = sso.issuer_problem(issuer, allow_http_loopback=allow_http_loopback)
     if problem:
-        raise SsoSettingsError(problem)
+        raise SsoSettingsError(problem, "issuer")
     chosen = parse_domains(domains)
     provider = provider_of(db, scope)
     if provider is None and not client_secret:
-        raise SsoSettingsError("Enter the client secret your identity provider gave you.")
+        raise SsoSettingsError("Enter the client secret your identity provider gave you.",
+                               "client_secret")
     if enabled and not chosen:
-        raise SsoSettingsError("Enter at least one email domain before switching this on.")
+        raise SsoSettingsError("Enter at least one email domain before switching this on.",
+                               "domains")
     if enabled:
         others = db.scalars(select(SsoProvider).where(SsoProvider.enabled.is_(True)))
         for other in others:
@@ -104,7 +112,7 @@ def save(db: Session, scope: Scope, *, actor: User, label: str, issuer: str, cli
                 raise SsoSettingsError(
                     f"{', '.join(taken)} already signs in through another school's or "
                     "trust's provider here. One domain has one way in: ask the trust lead "
-                    "to choose which.")
+                    "to choose which.", "domains")
         sso.forget(issuer)
         try:  # the issuer must answer as itself before anyone is sent to it
             sso.metadata(issuer, allow_http_loopback=allow_http_loopback)
@@ -112,7 +120,8 @@ def save(db: Session, scope: Scope, *, actor: User, label: str, issuer: str, cli
             raise SsoSettingsError(
                 "The portal could not read that issuer's OpenID Connect discovery document "
                 f"({issuer.rstrip('/')}/.well-known/openid-configuration), so it is not "
-                "switched on. Check the issuer address with your IT provider.") from error
+                "switched on. Check the issuer address with your IT provider.",
+                "issuer") from error
     values = {"label": label.strip() or "School account", "issuer": issuer,
               "client_id": client_id.strip(), "domains": "\n".join(chosen),
               "enabled": enabled}

@@ -70,7 +70,11 @@ def save_sso_settings() -> ResponseReturnValue:
             allow_http_loopback=bool(current_app.config.get("PORTAL_SSO_HTTP_LOOPBACK")))
     except sso_settings.SsoSettingsError as error:
         db.rollback()
-        form.form_errors.append(str(error))
+        field = form._fields.get(error.field)
+        if field is None:
+            form.form_errors.append(str(error))
+        else:
+            field.errors = [*field.errors, str(error)]
         return _render(form, sso_settings.provider_of(db, scope), 400)
     db.commit()
     flash("Sign-in settings saved." + (" Staff can now sign in with their school account."

@@ -6,6 +6,7 @@ words and keep what was typed; the secret is never shown, logged or put in an ev
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,6 +100,10 @@ def test_mistakes_get_plain_words_and_keep_what_was_typed(
     assert response.status_code == 400
     body = html.unescape(response.get_data(as_text=True))
     assert words in body
+    field = next(iter(values))  # the words stand beside the field they are about
+    beside = re.search(rf'id="{field}-error">(.*?)</p>', body, re.S)
+    assert beside, body
+    assert words in beside.group(1)
     assert "Oakfield <b>account</b>" in body  # kept, and as text
     assert "<b>account</b>" not in response.get_data(as_text=True)
     assert session.scalars(select(SsoProvider)).first() is None
