@@ -308,12 +308,16 @@ def logout() -> ResponseReturnValue:
         provider_id = session.get("sso_provider")
         logout_user()
         session.clear()
-        flash("You have signed out.")
         if provider_id:
             from . import views_sso
 
             elsewhere = views_sso.provider_sign_out(int(provider_id))
             if elsewhere:
-                return redirect(elsewhere)
+                return views_sso.leave_for(
+                    elsewhere, "You have signed out",
+                    "You have signed out of the portal. Now your school account signs out "
+                    "too, so nobody at this computer is signed in as you.",
+                    "Sign out of your school account")
+        flash("You have signed out.")
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from ..db import get_session
@@ -61,7 +70,9 @@ def sso_start() -> ResponseReturnValue:
         session.clear()  # nothing of an earlier sign-in carries over
         session["sso_flow"] = flow
         session["sso_next"] = request.args.get("next")
-        return redirect(url)
+        return leave_for(url, "Going to your school's sign-in",
+                         "Your school's sign-in page is opening. Sign in there, and you come "
+                         "back here.", "Continue to your school's sign-in")
     return render_template("auth/sso_start.html", form=form), 400 if form.errors else 200
 
 
@@ -93,6 +104,15 @@ def sso_callback() -> ResponseReturnValue:
     if signed.user.totp_secret:
         return redirect(url_for("auth.second_factor"))
     return redirect(url_for("auth.enrol"))
+
+
+def leave_for(url: str, title: str, message: str, link: str) -> ResponseReturnValue:
+    """A page that goes on to ``url`` at the provider (templates/auth/sso_leave.html says
+    why this is not a redirect), kept by no cache: its address carries the sign-in's state."""
+    response = make_response(render_template("auth/sso_leave.html", url=url, title=title,
+                                             message=message, link=link))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _refused(flow: object, reason: str) -> None:

@@ -77,7 +77,10 @@ const server = http.createServer(async (req, res) => {
     }
     provider.callback()(req, res);
   } catch (error) {
-    res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+    // A finished or expired sign-in reopened (Back to the provider's page) is the
+    // person's mistake, answered as real providers do: a 400 page, not a crash.
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    res.writeHead(status, { 'content-type': 'text/plain' }).end(String(error));
   }
 });
 
@@ -90,7 +93,20 @@ server.listen(0, '127.0.0.1', async () => {
     claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'] },
     scopes: ['openid', 'email'],
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      // the sign-out question on a page of its own (the package's default loads a web
+      // font from the internet, which the browser tests refuse)
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head>
+<body><main><h1>Sign out of the test school?</h1>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></main></body></html>`;
+        },
+      },
+    },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: [randomUUID()] },
     async findAccount(ctx, sub) {
