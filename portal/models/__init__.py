@@ -53,6 +53,7 @@ from .party import (
     SupportState,
     SupportType,
 )
+from .passkey import Passkey
 from .pupil import (
     LINK_ROLE_LABELS,
     SEN_LABELS,
@@ -93,6 +94,7 @@ __all__ = [
     "Evidence",
     "PupilTransfer",
     "CaseShare",
+    "Passkey",
     "SsoProvider",
     "SharedAction",
     "EvidenceLink",
