@@ -318,6 +318,16 @@ def _logout(_p: dict[str, Any], _n: Names) -> Line:
     return Line("Signed out")
 
 
+@renders(Action.STAFF_PASSKEY_ADDED)
+def _passkey_added(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Added a passkey ({p['name']})")
+
+
+@renders(Action.STAFF_PASSKEY_REMOVED)
+def _passkey_removed(p: dict[str, Any], _n: Names) -> Line:
+    return Line(f"Removed a passkey ({p['name']})")
+
+
 @renders(Action.SSO_SAVED)
 def _sso_saved(p: dict[str, Any], _n: Names) -> Line:
     changed = ", ".join(p["fields"]) or "nothing"

@@ -73,6 +73,9 @@ class Action(enum.StrEnum):
     # administrator (never the secret), and a sign-in through it refused (the reason only)
     SSO_SAVED = "sso.saved"
     SSO_REFUSED = "sso.refused"
+    # passkeys (issue 18, portal.auth.passkeys): added or removed by their owner
+    STAFF_PASSKEY_ADDED = "staff.passkey_added"
+    STAFF_PASSKEY_REMOVED = "staff.passkey_removed"
     # parties, per-child support and sanctions, the child's voice, interviews (issue 14)
     PARTY_ADDED = "party.added"
     PARTY_REMOVED = "party.removed"
@@ -215,6 +218,9 @@ SCHEMAS: Mapping[Action, Mapping[str, tuple[type, ...]]] = MappingProxyType({
     Action.STAFF_LOGOUT: _EMPTY,
     Action.SSO_SAVED: _schema(provider_id=Number, scope=Text, fields=Texts, enabled=Flag),
     Action.SSO_REFUSED: _schema(provider_id=Number, reason=Text),
+    # the passkey's row and the name its owner gave it ("Work laptop")
+    Action.STAFF_PASSKEY_ADDED: _schema(passkey_id=Number, name=Text),
+    Action.STAFF_PASSKEY_REMOVED: _schema(passkey_id=Number, name=Text),
     # parties (issue 14). A party is a row of report_pupils, named by its id; "kind" is a
     # portal.models.PartyKind code. Dates are ISO dates; names and accounts stay in the
     # records themselves (encrypted), never in the trail.

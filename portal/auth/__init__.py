@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from . import views_sso  # noqa: F401 - its routes join the blueprint
+from . import views_passkeys, views_sso  # noqa: F401 - their routes join the blueprint
 from .views import bp, login_manager
 
 __all__ = ["Blueprint", "bp", "login_manager"]

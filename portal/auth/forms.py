@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..forms import clean_text
@@ -44,3 +44,22 @@ class SsoStartForm(FlaskForm):
     email = EmailField("Your school email address", filters=[clean_text],
                        validators=[DataRequired("Enter your school email address."),
                                    Length(max=254)])
+
+
+class PasskeyAddForm(FlaskForm):
+    """A new passkey: the name its owner gives it, and what the browser made (JSON, put in
+    the hidden field by static/js/passkey.js)."""
+
+    name = StringField("A name for this passkey", filters=[clean_text],
+                       validators=[Length(max=60)])  # blank: "Passkey"
+    credential = HiddenField(validators=[Length(max=16_384)])
+
+
+class PasskeySignInForm(FlaskForm):
+    """The second step by passkey: what the browser's passkey answered (JSON)."""
+
+    credential = HiddenField(validators=[DataRequired(), Length(max=16_384)])
+
+
+class PasskeyRemoveForm(FlaskForm):
+    """Removing one of one's own passkeys (the CSRF token only)."""

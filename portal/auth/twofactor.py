@@ -15,12 +15,12 @@ import time
 
 import pyotp
 import segno
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
 from ..events import Action
-from ..models import Event, RecoveryCode, User, utcnow
+from ..models import Event, Passkey, RecoveryCode, User, utcnow
 
 ISSUER = "Tell Us"
 STEP = 30
@@ -154,11 +154,13 @@ def use_recovery_code(session: Session, user: User, code: str) -> bool:
 
 
 def reset(session: Session, user: User) -> None:
-    """Forget the user's second factor (`portal reset-2fa`): they enrol again at sign-in."""
+    """Forget the user's second factor (`portal reset-2fa`): they enrol again at sign-in.
+    Their passkeys go too: a reset is for a lost or stolen device, and a passkey may be on it."""
     user.totp_secret = None
     user.totp_enabled_at = None
     for old in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
         session.delete(old)
+    session.execute(delete(Passkey).where(Passkey.user_id == user.id))
     session.flush()
 
 

@@ -32,7 +32,7 @@ from ..models import SsoProvider, User
 from ..security import hashed, limiter, network_key, network_login_limits
 from . import devices, sessions, twofactor
 from .access import ALL_STAFF, allow, landing_for, public, staff_user
-from .forms import LoginForm, LogoutForm, OtpForm, SetPasswordForm
+from .forms import LoginForm, LogoutForm, OtpForm, PasskeySignInForm, SetPasswordForm
 from .passwords import verify
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -228,7 +228,11 @@ def second_factor() -> ResponseReturnValue:
             return _finish(user, _method("recovery_code"))
         db.rollback()
         form.otp.errors = [WRONG_CODE]
-    return render_template("auth/second_factor.html", form=form)
+    from . import views_passkeys
+
+    return render_template("auth/second_factor.html", form=form,
+                           passkey_options=views_passkeys.sign_in_options(),
+                           passkey_form=PasskeySignInForm(formdata=None))
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])

@@ -55,6 +55,12 @@ DESIGN: dict[str, frozenset[Role]] = {
     # signing in with the school's accounts (issue 18): public like the password page
     "auth.sso_start": PUBLIC,
     "auth.sso_callback": PUBLIC,  # without a sign-in under way: back to the sign-in page
+    # passkeys (issue 18): everyone their own; the second step by passkey is public like
+    # the code's (only for an account whose first step was just passed)
+    "auth.passkeys_page": ALL,
+    "auth.add_passkey": ALL,
+    "auth.remove_passkey": ALL,
+    "auth.passkey_sign_in": PUBLIC,
     "admin.sso_settings_page": frozenset({Role.ADMIN, Role.TRUST_LEAD}),
     "admin.save_sso_settings": frozenset({Role.ADMIN, Role.TRUST_LEAD}),
     # staff accounts in the browser (issue 18): the administrator and the DSL
@@ -166,8 +172,10 @@ REPORT_TEXT = {"triage.case", "triage.download_evidence", "triage.pupil", "triag
 NO_REPORT_TEXT = frozenset({Role.ADMIN, Role.TRUST_LEAD, Role.HEAD})
 # What a head may open: the staff home (sent on to their own page), sign-out, the notices
 # to the Principal; the figures page (another change) adds itself here.
+# ... and, as everyone, their own passkeys (issue 18)
+OWN_PASSKEYS = {"auth.passkeys_page", "auth.add_passkey", "auth.remove_passkey"}
 HEAD_PAGES = {"triage.queue", "auth.logout", "triage.principal_notices", "figures.page",
-              "figures.csv", "figures.pdf"}
+              "figures.csv", "figures.pdf"} | OWN_PASSKEYS
 
 
 def staff_rules(app: Flask) -> list[Rule]:
@@ -412,7 +420,7 @@ def test_a_head_is_declared_on_no_other_staff_route(app):
 
 def test_a_head_is_refused_every_staff_form(app, world):
     """Every POST staff route (with a valid CSRF token) answers a head 403 and changes
-    nothing; sign-in's own forms and sign-out aside."""
+    nothing; sign-in's own forms, sign-out and their own passkeys aside."""
     browser = Browser(app.test_client())
     assert browser.login(world["users"][Role.HEAD].email).status_code == 302
     page = browser.get("/staff/notices").get_data(as_text=True)
@@ -421,7 +429,7 @@ def test_a_head_is_refused_every_staff_form(app, world):
     wrong = []
     for rule in staff_rules(app):
         if "POST" not in (rule.methods or set()) or rule.endpoint == "auth.logout" \
-                or declared(app, rule.endpoint) == PUBLIC:
+                or rule.endpoint in OWN_PASSKEYS or declared(app, rule.endpoint) == PUBLIC:
             continue
         built = rule.build({arg: world["ids"].get(arg, 1) for arg in rule.arguments},
                            append_unknown=False)

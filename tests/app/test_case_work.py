@@ -405,7 +405,11 @@ def staff_post_routes(app) -> set[str]:
                                   "/staff/invite/<token>",
                                   # signing in with the school account's first step: it
                                   # writes nothing, it sends on to the provider (test_sso)
-                                  "/staff/login/sso"}}
+                                  "/staff/login/sso",
+                                  # passkeys take real WebAuthn answers: their events (added,
+                                  # removed, the sign-in's) are test_passkeys.py's
+                                  "/staff/login/passkey", "/staff/account/passkeys",
+                                  "/staff/account/passkeys/<int:passkey_id>/remove"}}
 
 
 def test_no_staff_route_writes_without_an_audit_event(
