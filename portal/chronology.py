@@ -351,6 +351,11 @@ SSO_REASONS = {
     "state_mismatch": "the sign-in was not started in that browser",
     "token_refused": "the provider did not confirm the sign-in",
     "provider_refused": "the provider did not sign the person in",
+    "own_step_first": "the account sees safeguarding information and has not set up its "
+                      "own second step yet",
+    "no_email": "the provider gave no plain email address",
+    "provider_unreachable": "the provider could not be reached or read",
+    "bad_metadata": "the provider's settings could not be trusted",
 }
 
 

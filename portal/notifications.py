@@ -86,6 +86,27 @@ def dsl_addresses(session: Session, school_id: int) -> list[str]:
         .order_by(User.email)))
 
 
+def sign_in_changed(session: Session, schools: list[School], *, actor: User,
+                    fields: list[str], enabled: bool) -> list[OutboxMessage]:
+    """The school's (or every school of the trust's) DSL team is told when the way staff
+    sign in with school accounts changes: whoever runs that provider can sign in as the
+    staff in its domains, so the people who answer for the reports should know (the DSL
+    team itself always uses the portal's own second step too, portal.auth.sso)."""
+    rows = []
+    for school in schools:
+        body = (f"{actor.name} ({actor.role.label}) changed how staff at {school.name} sign "
+                f"in to Tell Us with their school accounts: {', '.join(fields) or 'nothing'}."
+                f"\n\nSigning in with school accounts is now "
+                f"{'on' if enabled else 'off'}.\n\n"
+                "If you did not expect this, check the school's sign-in settings with the "
+                "administrator. Your own sign-in still asks for your authenticator code or "
+                "passkey after the school account.\n")
+        rows += [_queue(session, to=address, subject=f"Sign-in settings changed at "
+                        f"{school.name}", body=body, kind="sign_in", school_id=school.id)
+                 for address in dsl_addresses(session, school.id)]
+    return rows
+
+
 def report_arrived(session: Session, report: Report, school: School,
                    base_url: str) -> list[OutboxMessage]:
     """An urgent report: the DSL team is emailed at once. Others wait for the digest."""

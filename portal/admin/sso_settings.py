@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import notifications
 from ..auth import sso
 from ..events import Action
-from ..models import Event, SsoProvider, User, utcnow
+from ..models import Event, School, SsoProvider, User, utcnow
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 MAX_DOMAINS = 20
@@ -58,6 +59,19 @@ def scope_for(user: User) -> Scope | None:
     if user.role is Role.ADMIN and user.school_id is not None:
         return Scope(user.school_id, None)
     return None
+
+
+def not_ours(db: Session, scope: Scope, domains: list[str]) -> list[str]:
+    """The ``domains`` that an active staff account outside ``scope`` has its address at."""
+    found = []
+    for domain in domains:
+        users = db.scalars(select(User).where(
+            User.is_active.is_(True),
+            func.lower(User.email).endswith("@" + domain, autoescape=True)))
+        if any(not sso.scope_holds(db, scope.school_id, scope.trust_id, user)
+               for user in users):
+            found.append(domain)
+    return found
 
 
 def provider_of(db: Session, scope: Scope) -> SsoProvider | None:
@@ -102,6 +116,15 @@ def save(db: Session, scope: Scope, *, actor: User, label: str, issuer: str, cli
     if enabled and not chosen:
         raise SsoSettingsError("Enter at least one email domain before switching this on.",
                                "domains")
+    foreign = not_ours(db, scope, chosen)
+    if foreign:
+        # A domain another school's staff use would send them to this provider's sign-in
+        # page, with their address filled in (a ready-made phishing page; the trial's M2)
+        raise SsoSettingsError(
+            f"{', '.join(foreign)} can't be used here: staff outside "
+            f"{'this school' if scope.school_id is not None else 'this trust'} have "
+            "addresses at it. Use only the domains of your own staff's addresses.",
+            "domains")
     if enabled:
         others = db.scalars(select(SsoProvider).where(SsoProvider.enabled.is_(True)))
         for other in others:
@@ -110,9 +133,9 @@ def save(db: Session, scope: Scope, *, actor: User, label: str, issuer: str, cli
             taken = sorted(set(other.domain_list) & set(chosen))
             if taken:
                 raise SsoSettingsError(
-                    f"{', '.join(taken)} already signs in through another school's or "
-                    "trust's provider here. One domain has one way in: ask the trust lead "
-                    "to choose which.", "domains")
+                    f"{', '.join(taken)} already signs in through another provider here, "
+                    "and one domain has one way in. If it is your trust's, ask the trust "
+                    "lead which to use.", "domains")
         sso.forget(issuer)
         try:  # the issuer must answer as itself before anyone is sent to it
             sso.metadata(issuer, allow_http_loopback=allow_http_loopback)
@@ -145,4 +168,16 @@ def save(db: Session, scope: Scope, *, actor: User, label: str, issuer: str, cli
         "provider_id": provider.id, "scope": scope.word,
         "fields": [name.replace("_", " ") for name in changed], "enabled": enabled},
         school_id=scope.school_id))
+    if set(changed) - {"label"}:
+        notifications.sign_in_changed(db, schools_of(db, scope), actor=actor,
+                                      fields=[name.replace("_", " ") for name in changed],
+                                      enabled=enabled)
     return provider
+
+
+def schools_of(db: Session, scope: Scope) -> list[School]:
+    if scope.school_id is not None:
+        school = db.get(School, scope.school_id)
+        return [school] if school is not None else []
+    return list(db.scalars(select(School).where(School.trust_id == scope.trust_id)
+                           .order_by(School.name)))

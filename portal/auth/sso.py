@@ -22,6 +22,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -39,11 +40,12 @@ from joserfc.jws import JWSRegistry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import School, SsoProvider, User
+from ..models import DSL_TEAM, Role, School, SsoProvider, User
 
 log = logging.getLogger("portal.sso")
 
-TIMEOUT = 5  # seconds for each request to the provider
+TIMEOUT = 5  # seconds for each request to the provider (its connection, and each read)
+TOTAL_SECONDS = 10  # for a whole document
 MAX_BYTES = 512 * 1024  # a discovery document, a key set or a token response
 METADATA_SECONDS = 600  # how long a provider's discovery document and keys are kept
 FLOW_SECONDS = 600  # a sign-in started at the provider must come back within ten minutes
@@ -53,10 +55,20 @@ ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
               "ES512", "EdDSA")
 # RFC 8176 methods that are a second factor, or a factor beyond a password
 MFA_METHODS = frozenset({"mfa", "otp", "hwk", "swk", "fpt", "sc"})
+# Accounts that see safeguarding information: the DSL team (report text) and the head (the
+# notices to the Principal). Whoever runs a provider can sign in as anyone in its domains,
+# and only the DSL decides who reads reports (portal.admin.staff, "issue 18's trial, H1"):
+# an administrator pointing the school at a provider of their own must not become the DSL.
+# So for these the portal's own second step always applies, whatever the provider says,
+# and the account's owner must have set it up themselves first (from their invitation).
+OWN_SECOND_STEP = DSL_TEAM | {Role.HEAD}
 
 CANT_START = ("Signing in with your school account isn't working just now: the portal "
               "could not reach your school's sign-in service. Sign in with your password, "
               "or try again in a few minutes.")
+OWN_STEP_FIRST = ("Your account here can see safeguarding information, so its first sign-in "
+                  "is with the link in your invitation email, where you set up the portal's "
+                  "own second step. After that, your school account works too.")
 NOT_MATCHED = ("Your school account signed you in, but it doesn't match a staff account "
                "here. Ask your school's administrator to add you with this address.")
 
@@ -120,19 +132,33 @@ def provider_for(db: Session, email: str) -> SsoProvider | None:
         return None
     found = [p for p in db.scalars(select(SsoProvider).where(SsoProvider.enabled.is_(True)))
              if domain in p.domain_list]
-    return found[0] if len(found) == 1 else None
+    if len(found) != 1:
+        return None
+    # An account at another school or trust is never sent to this provider's page (the
+    # same answer as no provider: nothing tells the two apart)
+    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is not None and not in_scope(db, found[0], user):
+        return None
+    return found[0]
 
 
 def in_scope(db: Session, provider: SsoProvider, user: User) -> bool:
     """Whether ``user``'s account belongs to ``provider``'s school or trust."""
-    if provider.school_id is not None:
-        return user.school_id == provider.school_id
+    return scope_holds(db, provider.school_id, provider.trust_id, user)
+
+
+def scope_holds(db: Session, school_id: int | None, trust_id: int | None,
+                user: User) -> bool:
+    """Whether ``user``'s account belongs to the school ``school_id`` or, without one, to
+    the trust ``trust_id`` (its lead, or the staff of its schools)."""
+    if school_id is not None:
+        return user.school_id == school_id
     if user.trust_id is not None:
-        return user.trust_id == provider.trust_id
+        return user.trust_id == trust_id
     if user.school_id is None:
         return False
     school = db.get(School, user.school_id)
-    return school is not None and school.trust_id == provider.trust_id
+    return school is not None and school.trust_id == trust_id
 
 
 # --- the provider's documents ------------------------------------------------------------
@@ -141,21 +167,59 @@ _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
 
 
-def _fetch_json(url: str) -> dict[str, Any]:
+def public_host(url: str, *, allow_http_loopback: bool) -> bool:
+    """Whether every address ``url``'s host has is on the internet (or this machine's
+    loopback, where that is allowed): the portal fetches a provider's documents itself, and
+    an administrator's issuer must not make it knock on the school's or the host's own
+    network (a Redis port, a cloud metadata address). A host that doesn't resolve passes:
+    fetching it fails anyway."""
+    host = urlsplit(url).hostname or ""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return True
+    for info in found:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address.is_loopback and allow_http_loopback:
+            continue
+        if not address.is_global:
+            return False
+    return True
+
+
+def _read(response: requests.Response) -> bytes:
+    """The body, at most MAX_BYTES, within TOTAL_SECONDS (a provider dripping a byte at a
+    time must not hold the request: each read waits TIMEOUT at most)."""
+    deadline = time.monotonic() + TOTAL_SECONDS
+    body = bytearray()
+    while True:
+        chunk = response.raw.read1(16_384, decode_content=True)
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > MAX_BYTES or time.monotonic() > deadline:
+            raise SsoError("provider_unreachable", CANT_START)
+
+
+def _fetch_json(url: str, *, allow_http_loopback: bool) -> dict[str, Any]:
+    if not public_host(url, allow_http_loopback=allow_http_loopback):
+        log.warning("sso: refused to fetch a provider document from a private address")
+        raise SsoError("provider_unreachable", CANT_START)
     try:
         with requests.get(url, timeout=TIMEOUT, allow_redirects=False, stream=True,
                           headers={"Accept": "application/json"}) as response:
             response.raise_for_status()
-            body = response.raw.read(MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as error:
+            body = _read(response)
+    except SsoError:
+        raise
+    except Exception as error:  # noqa: BLE001 - requests', urllib3's (a body cut short)
+        # and the socket's errors alike: the provider could not be read
         log.warning("sso: could not fetch the provider's %s (%s)", urlsplit(url).path,
                     type(error).__name__)
         raise SsoError("provider_unreachable", CANT_START) from error
-    if len(body) > MAX_BYTES:
-        raise SsoError("provider_unreachable", CANT_START)
     try:
         data = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nesting a mile deep
         raise SsoError("provider_unreachable", CANT_START) from error
     if not isinstance(data, dict):
         raise SsoError("provider_unreachable", CANT_START)
@@ -170,7 +234,8 @@ def metadata(issuer: str, *, allow_http_loopback: bool) -> dict[str, Any]:
         kept = _cache.get(issuer)
     if kept and now - kept[0] < METADATA_SECONDS:
         return kept[1]
-    data = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
+    data = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration",
+                       allow_http_loopback=allow_http_loopback)
     if data.get("issuer") != issuer:
         log.warning("sso: the discovery document names another issuer")
         raise SsoError("issuer_mismatch", CANT_START)
@@ -179,7 +244,10 @@ def metadata(issuer: str, *, allow_http_loopback: bool) -> dict[str, Any]:
         if not isinstance(value, str) or issuer_problem(
                 value, allow_http_loopback=allow_http_loopback):
             raise SsoError("bad_metadata", CANT_START)
-    data = {**data, "jwks": _fetch_json(data["jwks_uri"])}
+    if not public_host(data["token_endpoint"], allow_http_loopback=allow_http_loopback):
+        raise SsoError("bad_metadata", CANT_START)  # the portal posts the code there
+    data = {**data, "jwks": _fetch_json(data["jwks_uri"],
+                                        allow_http_loopback=allow_http_loopback)}
     with _cache_lock:
         _cache[issuer] = (now, data)
     return data
@@ -252,9 +320,12 @@ def finish(db: Session, flow: dict[str, Any] | None, args: dict[str, str], redir
     claims = _checked_claims(provider, meta, raw, flow, str(token.get("access_token", "")),
                              allow_http_loopback=allow_http_loopback)
     user = _account(db, provider, claims)
+    if user.role in OWN_SECOND_STEP and not user.totp_secret:
+        raise SsoError("own_step_first", OWN_STEP_FIRST)
     amr = claims.get("amr")
     methods = {str(m) for m in amr} if isinstance(amr, list) else set()
-    return Signed(user=user, provider=provider, second_factor=bool(MFA_METHODS & methods))
+    vouched = bool(MFA_METHODS & methods) and user.role not in OWN_SECOND_STEP
+    return Signed(user=user, provider=provider, second_factor=vouched)
 
 
 def _checked_claims(provider: SsoProvider, meta: dict[str, Any], raw: str,
@@ -262,6 +333,9 @@ def _checked_claims(provider: SsoProvider, meta: dict[str, Any], raw: str,
                     allow_http_loopback: bool) -> dict[str, Any]:
     offered = meta.get("id_token_signing_alg_values_supported") or ["RS256"]
     algorithms = [a for a in ALGORITHMS if a in offered]
+    if not algorithms:  # joserfc would fall back on its own list, shared secrets included
+        log.warning("sso: the provider offers no asymmetric signature for its ID tokens")
+        raise SsoError("bad_metadata", CANT_START)
     registry = JWSRegistry(algorithms=algorithms, strict_check_header=False)
     try:
         try:
@@ -279,7 +353,10 @@ def _checked_claims(provider: SsoProvider, meta: dict[str, Any], raw: str,
             {"nonce": flow["nonce"], "client_id": provider.client_id,
              "access_token": access_token})
         claims.validate(leeway=LEEWAY)
-    except (JoseError, ValueError) as error:
+    except SsoError:
+        raise
+    except Exception as error:  # noqa: BLE001 - joserfc's and authlib's errors, and a key
+        # set the provider made badly (no "keys", wrong types): each is a refused token
         log.warning("sso: an ID token was refused (%s)", type(error).__name__)
         raise SsoError("bad_id_token", "Your school's sign-in could not be checked, so it "
                        "was not accepted. Start again from the sign-in page.") from error
@@ -288,7 +365,9 @@ def _checked_claims(provider: SsoProvider, meta: dict[str, Any], raw: str,
 
 def _account(db: Session, provider: SsoProvider, claims: dict[str, Any]) -> User:
     email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email:
+    # ASCII only: str.lower() turns look-alikes into letters ("\u212aate" is "kate"), and
+    # staff addresses here are plain ASCII
+    if not isinstance(email, str) or "@" not in email or not email.isascii():
         raise SsoError("no_email", NOT_MATCHED)
     if claims.get("email_verified") is not True:
         raise SsoError("email_unverified", "Your school's sign-in service has not verified "

@@ -19,13 +19,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from ..db import get_session
 from ..events import Action
 from ..models import Event, SsoProvider
 from ..security import limiter
 from . import sso
-from .access import public
+from .access import landing_for, public, staff_user
 from .forms import SsoStartForm
 from .views import _finish, _start_pending, bp
 
@@ -53,6 +54,8 @@ def after_sign_out() -> str:
 @limiter.limit("10 per minute", methods=["POST"])
 @public
 def sso_start() -> ResponseReturnValue:
+    if current_user.is_authenticated:  # as the password page: signed in already
+        return redirect(landing_for(staff_user()))
     form = SsoStartForm()
     if form.validate_on_submit():
         db = get_session()

@@ -139,10 +139,10 @@ def test_without_the_providers_second_factor_the_portal_asks_for_its_own(
 def test_an_invited_member_of_staff_who_signs_in_with_the_school_account_is_set_up(
         app: Any, client: Any, session: Any, school: Any, provider: SsoProvider,
         idp: oidc_provider.Provider) -> None:
-    """No password to set: the account counts as set up (told of reports as the DSL team's),
-    and nothing matches its password."""
-    invited = User(email="new.deputy@oakfield.sch.uk", password_hash=NO_PASSWORD,
-                   role=Role.DEPUTY_DSL, school_id=school.id)
+    """No password to set: the account counts as set up (its invitation link ends), and
+    nothing matches its password."""
+    invited = User(email="new.teacher@oakfield.sch.uk", password_hash=NO_PASSWORD,
+                   role=Role.STAFF, school_id=school.id)
     session.add(invited)
     session.commit()
     response = _sign_in(client, idp, invited.email, mfa=False)
@@ -156,9 +156,6 @@ def test_an_invited_member_of_staff_who_signs_in_with_the_school_account_is_set_
     session.expire_all()
     user = session.get(User, invited.id)
     assert user.password_hash == SSO_ONLY
-    from portal.notifications import dsl_addresses
-
-    assert invited.email in dsl_addresses(session, school.id)
     # and a password sign-in with anything at all still fails
     elsewhere = app.test_client()
     login = elsewhere.get("/staff/login")
@@ -220,10 +217,20 @@ def test_an_account_at_another_school_with_the_same_domain_is_refused(
         client: Any, session: Any, school: Any, provider: SsoProvider,
         idp: oidc_provider.Provider, make_user: Any, make_school: Any) -> None:
     """Oakfield's provider vouches for its own staff only: an account at another school,
-    even with an address in Oakfield's domain, is not signed in by it."""
+    even with an address in Oakfield's domain, is not signed in by it, and is never sent
+    to Oakfield's provider's page (the same answer as no provider at all)."""
     other = make_school("elmwood", "Elmwood Primary")
-    make_user(Role.DSL, other, email="visiting@oakfield.sch.uk")
-    response = _sign_in(client, idp, "visiting@oakfield.sch.uk", mfa=True)
+    make_user(Role.STAFF, other, email="visiting@oakfield.sch.uk")
+    make_user(Role.STAFF, school, email="own@oakfield.sch.uk")
+    page = client.get("/staff/login/sso")
+    fields = hidden_fields(page.get_data(as_text=True), "/staff/login/sso")
+    sent = client.post("/staff/login/sso", data={**fields, "email": "visiting@oakfield.sch.uk"})
+    assert sent.status_code == 400
+    assert "hasn't set up signing in with school accounts" in \
+        html.unescape(sent.get_data(as_text=True))
+    # and a provider that answers for it anyway (a sign-in started as someone else)
+    response = _back(client, idp.sign_in(_start(client, "own@oakfield.sch.uk"),
+                                         "visiting@oakfield.sch.uk", mfa=True))
     assert response.status_code == 403
     assert client.get("/staff/").status_code == 302
     assert session.scalars(select(Event).where(
@@ -341,11 +348,76 @@ def test_trust_wide_provider_signs_in_staff_of_every_school_of_the_trust(
                       client_secret=oidc_provider.CLIENT_SECRET, domains="riverside.org.uk",
                       enabled=True, allow_http_loopback=True)
     session.commit()
-    make_user(Role.DSL, other, email="dsl.elmwood@riverside.org.uk")
-    stranger = make_school("farfield", "Farfield (not in the trust)")
-    make_user(Role.DSL, stranger, email="dsl.farfield@riverside.org.uk")
-    assert _sign_in(client, idp, "dsl.elmwood@riverside.org.uk", mfa=True).status_code == 302
+    make_user(Role.STAFF, other, email="teacher.elmwood@riverside.org.uk")
+    assert _sign_in(client, idp, "teacher.elmwood@riverside.org.uk",
+                    mfa=True).status_code == 302
     assert client.get("/staff/").status_code == 200
+    stranger = make_school("farfield", "Farfield (not in the trust)")
+    make_user(Role.STAFF, stranger, email="teacher.farfield@riverside.org.uk")
     outsider = app.test_client()
-    assert _sign_in(outsider, idp, "dsl.farfield@riverside.org.uk",
-                    mfa=True).status_code == 403
+    page = outsider.get("/staff/login/sso")
+    fields = hidden_fields(page.get_data(as_text=True), "/staff/login/sso")
+    assert outsider.post("/staff/login/sso", data={
+        **fields, "email": "teacher.farfield@riverside.org.uk"}).status_code == 400
+
+
+@pytest.mark.parametrize("role", [Role.DSL, Role.DEPUTY_DSL, Role.HEAD])
+def test_an_administrators_own_provider_does_not_make_them_the_dsl(
+        client: Any, session: Any, school: Any, provider: SsoProvider,
+        idp: oidc_provider.Provider, make_user: Any, make_report: Any, role: Role) -> None:
+    """The SSO trial's H1: the administrator points the school at a provider they run and
+    signs in there as the DSL, the provider vouching for a second factor. Only the DSL
+    decides who reads reports: for the DSL team and the head the portal's own second step
+    always applies, so the provider's word alone opens no case."""
+    reader = make_user(role, school, email=f"{role.value}@oakfield.sch.uk")
+    report, _ = make_report(school, what_happened="Something only the DSL may read")
+    response = _sign_in(client, idp, reader.email, mfa=True)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/staff/login/code")
+    case = client.get(f"/staff/cases/{report.id}")
+    assert case.status_code == 302
+    assert "only the DSL may read" not in case.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302  # not signed in
+
+
+def test_a_dsl_team_account_not_yet_set_up_is_refused_until_its_owner_sets_it_up(
+        client: Any, session: Any, school: Any, provider: SsoProvider,
+        idp: oidc_provider.Provider) -> None:
+    """An invited deputy who has not taken up the invitation: a provider's sign-in must not
+    let whoever runs it set up the account's second step for them."""
+    invited = User(email="new.deputy@oakfield.sch.uk", password_hash=NO_PASSWORD,
+                   role=Role.DEPUTY_DSL, school_id=school.id)
+    session.add(invited)
+    session.commit()
+    response = _sign_in(client, idp, invited.email, mfa=True)
+    assert response.status_code == 403
+    assert "link in your invitation email" in html.unescape(response.get_data(as_text=True))
+    assert client.get("/staff/login/enrol").status_code == 302  # nothing to set up here
+    session.expire_all()
+    assert session.get(User, invited.id).totp_secret is None
+    assert session.scalars(select(Event).where(
+        Event.action == Action.SSO_REFUSED.value)).one().payload["reason"] == "own_step_first"
+
+
+def test_a_look_alike_letter_in_the_address_matches_nobody(
+        client: Any, school: Any, provider: SsoProvider, idp: oidc_provider.Provider,
+        make_user: Any) -> None:
+    """The SSO trial's L6: the Kelvin sign (U+212A) lower-cases to "k"."""
+    make_user(Role.STAFF, school, email="kate@oakfield.sch.uk")
+    make_user(Role.STAFF, school, email="own@oakfield.sch.uk")
+    response = _back(client, idp.sign_in(_start(client, "own@oakfield.sch.uk"),
+                                         "\u212aate@oakfield.sch.uk", mfa=True))
+    assert response.status_code == 403
+    assert client.get("/staff/").status_code == 302
+
+
+def test_signed_in_already_the_school_account_page_sends_on(
+        browser: Any, school: Any, provider: SsoProvider, make_user: Any) -> None:
+    """The SSO trial's L7: starting a sign-in while signed in dropped the browser's session
+    but left it open on the server; now it is the password page's answer: on you go."""
+    dsl = make_user(Role.DSL, school, email="dsl@oakfield.sch.uk")
+    assert browser.login(dsl.email).status_code == 302
+    page = browser.get("/staff/login/sso")
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/staff/"
+    assert browser.get("/staff/").status_code == 200

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from portal.admin import sso_settings
 from portal.auth import sso
 from portal.events import Action
-from portal.models import Event, Role, SsoProvider, Trust
+from portal.models import Event, OutboxMessage, Role, SsoProvider, Trust
 from tests import oidc_provider
 from tests.conftest import hidden_fields
 
@@ -109,25 +110,73 @@ def test_mistakes_get_plain_words_and_keep_what_was_typed(
     assert session.scalars(select(SsoProvider)).first() is None
 
 
-def test_one_domain_has_one_way_in(
+def test_another_schools_domain_cant_be_claimed(
         app: Any, browser: Any, session: Any, admin: Any, make_school: Any, make_user: Any,
         idp: oidc_provider.Provider) -> None:
-    assert _save(browser, issuer=idp.issuer).status_code == 302
+    """The SSO trial's M2: Elmwood's administrator saved a provider "Oakfield Microsoft
+    365" for oakfield.sch.uk, and Oakfield's staff were sent to Elmwood's provider's page
+    with their address filled in. A domain another school's staff use can't be claimed,
+    whether or not Oakfield has set up its own yet."""
     other = make_school("elmwood", "Elmwood Primary")
     their_admin = make_user(Role.ADMIN, other, email="office@elmwood.sch.uk")
     theirs = app.test_client()
     from tests.conftest import Browser
 
     Browser(theirs).login(their_admin.email)
-    response = Browser(theirs).submit(PAGE, {
-        "label": "Elmwood", "issuer": idp.issuer, "client_id": "portal",
-        "client_secret": SECRET, "domains": "elmwood.sch.uk\noakfield.sch.uk",
-        "enabled": "y"})
-    assert response.status_code == 400
-    assert "oakfield.sch.uk already signs in through another" in \
-        html.unescape(response.get_data(as_text=True))
+    for _ in ("before Oakfield's own", "after it"):
+        response = Browser(theirs).submit(PAGE, {
+            "label": "Oakfield Microsoft 365", "issuer": idp.issuer, "client_id": "portal",
+            "client_secret": SECRET, "domains": "elmwood.sch.uk\noakfield.sch.uk",
+            "enabled": "y"})
+        assert response.status_code == 400
+        assert "oakfield.sch.uk can't be used here: staff outside this school" in \
+            html.unescape(response.get_data(as_text=True))
+        assert session.scalars(select(SsoProvider).where(
+            SsoProvider.school_id == other.id)).first() is None
+        assert _save(browser, issuer=idp.issuer).status_code == 302
     # another school's administrator sees only their own school's settings
     assert "Oakfield account" not in theirs.get(PAGE).get_data(as_text=True)
+
+
+def test_one_domain_has_one_way_in(
+        app: Any, browser: Any, session: Any, admin: Any, school: Any, make_user: Any,
+        idp: oidc_provider.Provider) -> None:
+    """A school in a trust, and the trust, both wanting oakfield.sch.uk: one of them."""
+    trust = Trust(name="Riverside Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    session.commit()
+    lead = make_user(Role.TRUST_LEAD, None, email="lead@riverside.org.uk", trust_id=trust.id)
+    sso_settings.save(session, sso_settings.Scope(None, trust.id), actor=lead,
+                      label="Riverside", issuer=idp.issuer, client_id="portal",
+                      client_secret=SECRET, domains="oakfield.sch.uk", enabled=True,
+                      allow_http_loopback=True)
+    session.commit()
+    response = _save(browser, issuer=idp.issuer)
+    assert response.status_code == 400
+    assert "oakfield.sch.uk already signs in through another provider here" in \
+        html.unescape(response.get_data(as_text=True))
+
+
+def test_the_dsl_team_is_emailed_when_the_sign_in_changes(
+        browser: Any, session: Any, school: Any, admin: Any, make_user: Any,
+        idp: oidc_provider.Provider) -> None:
+    """Whoever runs the provider can sign in as the staff in its domains: the people who
+    answer for the reports are told each time it changes (never the secret)."""
+    dsl = make_user(Role.DSL, school, email="dsl@oakfield.sch.uk")
+    teacher = make_user(Role.STAFF, school, email="teacher@oakfield.sch.uk")
+    assert _save(browser, issuer=idp.issuer).status_code == 302
+    sent = list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "sign_in")))
+    assert [m.to_address for m in sent] == [dsl.email]
+    assert teacher.email not in [m.to_address for m in sent]
+    assert "issuer" in sent[0].body
+    assert "now on" in sent[0].body
+    assert SECRET not in sent[0].body
+    assert _save(browser, issuer=idp.issuer, label="Renamed only",
+                 client_secret="").status_code == 302
+    assert len(list(session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "sign_in")))) == 1  # a new name alone: nobody bothered
 
 
 @pytest.mark.parametrize("role", [Role.DSL, Role.DEPUTY_DSL, Role.STAFF, Role.HEAD])

@@ -25,7 +25,8 @@ def test_0027_adds_the_providers_one_scope_each_and_downgrade_drops_them(
     assert "sso_providers" not in table_names(url)
     migrate.upgrade(url, "0027")
     with connect(url) as connection:
-        connection.execute(text("INSERT INTO trusts (name, created_at) VALUES ('Riverside', CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO trusts (name, created_at) "
+                                "VALUES ('Riverside', CURRENT_TIMESTAMP)"))
         connection.commit()
         with pytest.raises(IntegrityError):  # neither a school nor a trust
             connection.execute(text(INSERT.format(school="NULL", trust="NULL")))
