@@ -50,7 +50,11 @@ SHARE_OWN = frozenset({Action.SHARE_RECEIVED, Action.SHARE_VIEWED, Action.SHARE_
 ACCOUNT_OWN = frozenset({Action.USER_CREATED, Action.USER_INVITED, Action.USER_INVITE_ACCEPTED,
                          Action.USER_ROLE_CHANGED, Action.USER_DISABLED, Action.USER_ENABLED,
                          Action.USER_2FA_RESET, Action.USER_UNLOCKED,
-                         Action.USER_PASSWORD_RESET})
+                         Action.USER_PASSWORD_RESET,
+                         # a second step added or taken away, and the school's sign-in
+                         # service changed (issue 18's trials): who can get in
+                         Action.STAFF_PASSKEY_ADDED, Action.STAFF_PASSKEY_REMOVED,
+                         Action.SSO_SAVED})
 KINDS = {"viewed": "Viewed", "changed": "Changed", "exported": "Exported or downloaded"}
 
 

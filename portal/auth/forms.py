@@ -52,6 +52,10 @@ class PasskeyAddForm(FlaskForm):
 
     name = StringField("A name for this passkey", filters=[clean_text],
                        validators=[Length(max=60)])  # blank: "Passkey"
+    otp = StringField("Code from your authenticator app", filters=[clean_text],
+                      validators=[DataRequired("Type the 6-digit code from your app: it "
+                                               "shows it is you adding the passkey."),
+                                  Length(max=40)])
     credential = HiddenField(validators=[Length(max=16_384)])
 
 

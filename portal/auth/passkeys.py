@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +42,7 @@ from webauthn.helpers.structs import (
 
 from ..events import Action
 from ..models import Event, Passkey, User, utcnow
+from . import twofactor
 
 RP_NAME = "Tell Us"
 TIMEOUT_MS = 120_000  # two minutes to touch the key or unlock the phone
@@ -50,6 +53,18 @@ MAX_RESPONSE = 16_384  # a credential's JSON from the browser: a few kilobytes a
 
 class PasskeyError(ValueError):
     """A passkey that can't be added or used (the words say what to do)."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A challenge the portal issued, and when. It waits in the browser's signed session
+    cookie, and a cookie can be copied: so besides being taken from the session once, it is
+    only good for a passkey not used (or an account whose passkeys have not changed) since
+    it was issued. An old cookie and its captured answer, sent again after the sign-in they
+    were for, are refused (the passkey trial's replay, with a counter stuck at 0)."""
+
+    value: bytes
+    issued: datetime
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,11 @@ class Party:
         parts = urlsplit(base_url)
         if not parts.hostname:
             raise PasskeyError("The portal's address (PORTAL_BASE_URL) has no host name.")
-        return cls(rp_id=parts.hostname, origin=f"{parts.scheme}://{parts.netloc}")
+        scheme, host = parts.scheme.lower(), parts.hostname.lower()  # as a browser says it
+        default = {"http": 80, "https": 443}.get(scheme)
+        port = f":{parts.port}" if parts.port and parts.port != default else ""
+        shown = f"[{host}]" if ":" in host else host
+        return cls(rp_id=host, origin=f"{scheme}://{shown}{port}")
 
 
 def passkeys_of(db: Session, user: User) -> list[Passkey]:
@@ -109,7 +128,7 @@ def _credential(raw: str) -> dict[str, Any]:
         raise PasskeyError("Your browser did not send a passkey. Try again.")
     try:
         found = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: "[[[[…" a mile deep
         raise PasskeyError("Your browser did not send a passkey. Try again.") from error
     if not isinstance(found, dict):
         raise PasskeyError("Your browser did not send a passkey. Try again.")
@@ -117,14 +136,28 @@ def _credential(raw: str) -> dict[str, Any]:
 
 
 def clean_name(name: str) -> str:
+    """The name as shown: no invisible or text-reversing characters (Unicode's format
+    characters: a right-to-left override would show "evil" as "live"), spaces folded."""
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = " ".join(name.split())[:NAME_LENGTH]
     return name or "Passkey"
 
 
-def add(db: Session, user: User, party: Party, challenge: bytes | None, raw: str,
-        name: str) -> Passkey:
-    """Keep the passkey the browser made for ``challenge`` (an audit event)."""
-    if challenge is None:
+class WrongCode(PasskeyError):
+    """The authenticator app's code, asked for before a passkey is added, was not right."""
+
+
+def add(db: Session, user: User, party: Party, challenge: Challenge | None, raw: str,
+        name: str, code: str) -> Passkey:
+    """Keep the passkey the browser made for ``challenge`` (an audit event), once the code
+    from the account's authenticator app says its owner is here: a session left signed in
+    on a staffroom computer must not be enough to give the account a second step of
+    someone else's (the passkey trial's finding 5)."""
+    stale = challenge is None or db.scalar(select(Event.id).where(
+        Event.actor_id == user.id, Event.created_at >= challenge.issued,
+        Event.action.in_([Action.STAFF_PASSKEY_ADDED.value,
+                          Action.STAFF_PASSKEY_REMOVED.value])).limit(1)) is not None
+    if challenge is None or stale:
         raise PasskeyError("That took too long or was started in another tab. Try again.")
     keys = passkeys_of(db, user)
     if len(keys) >= MAX_PASSKEYS:
@@ -132,17 +165,20 @@ def add(db: Session, user: User, party: Party, challenge: bytes | None, raw: str
                            "longer use first.")
     try:
         verified = verify_registration_response(
-            credential=_credential(raw), expected_challenge=challenge,
+            credential=_credential(raw), expected_challenge=challenge.value,
             expected_rp_id=party.rp_id, expected_origin=party.origin)
-    except (WebAuthnException, KeyError, TypeError, ValueError) as error:
-        if isinstance(error, PasskeyError):
-            raise
+    except PasskeyError:
+        raise
+    except (WebAuthnException, KeyError, TypeError, ValueError, RecursionError) as error:
         raise PasskeyError("That passkey could not be checked, so it was not added. Try "
                            "again, or use another device.") from error
     taken = db.scalar(select(Passkey.id).where(
         Passkey.credential_id == verified.credential_id))
     if taken is not None:
         raise PasskeyError("That passkey has been added already.")
+    if not twofactor.verify(db, user, code):
+        raise WrongCode("That code did not work. Codes change every 30 seconds and work "
+                        "once: type the one your app shows now, then add the passkey again.")
     key = Passkey(user_id=user.id, credential_id=verified.credential_id,
                   public_key=verified.credential_public_key, sign_count=verified.sign_count,
                   name=clean_name(name))
@@ -167,10 +203,12 @@ def remove(db: Session, user: User, passkey_id: int) -> Passkey | None:
     return key
 
 
-def check(db: Session, user: User, party: Party, challenge: bytes | None, raw: str) -> bool:
+def check(db: Session, user: User, party: Party, challenge: Challenge | None,
+          raw: str) -> bool:
     """Whether the browser's answer is one of ``user``'s passkeys signing ``challenge``.
-    Taking it is one conditional UPDATE (the challenge's hash and the counter), so the same
-    answer sent twice, or at once from two places, passes once."""
+    Taking it is one conditional UPDATE (the passkey not used since the challenge was
+    issued, its counter unchanged, not this challenge's answer before), so the same answer
+    sent twice, at once from two places, or again later with a copied cookie, passes once."""
     if challenge is None:
         return False
     try:
@@ -184,15 +222,17 @@ def check(db: Session, user: User, party: Party, challenge: bytes | None, raw: s
         return False
     try:
         verified = verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=party.rp_id,
+            credential=credential, expected_challenge=challenge.value,
+            expected_rp_id=party.rp_id,
             expected_origin=party.origin, credential_public_key=key.public_key,
             credential_current_sign_count=key.sign_count)
-    except (WebAuthnException, KeyError, TypeError, ValueError):
+    except (WebAuthnException, KeyError, TypeError, ValueError, RecursionError):
         return False
-    used = hashlib.sha256(challenge).hexdigest()
+    used = hashlib.sha256(challenge.value).hexdigest()
     result = db.execute(
         update(Passkey).where(
             Passkey.id == key.id, Passkey.sign_count == key.sign_count,
+            or_(Passkey.last_used_at.is_(None), Passkey.last_used_at < challenge.issued),
             or_(Passkey.last_challenge.is_(None), Passkey.last_challenge != used))
         .values(sign_count=verified.new_sign_count, last_challenge=used,
                 last_used_at=utcnow())

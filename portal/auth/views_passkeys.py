@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
@@ -35,15 +36,19 @@ def _keep(name: str, challenge: bytes) -> None:
                      "at": time.time()}
 
 
-def _take(name: str) -> bytes | None:
+def _take(name: str) -> passkeys.Challenge | None:
     """The challenge kept under ``name``, once (it is removed), while it is fresh."""
     kept = session.pop(name, None)
-    if not isinstance(kept, dict) or time.time() - float(kept.get("at", 0)) > CHALLENGE_SECONDS:
+    if not isinstance(kept, dict):
         return None
     try:
-        return base64.urlsafe_b64decode(str(kept.get("challenge", "")).encode())
-    except ValueError:
+        at = float(kept.get("at", 0))
+        value = base64.urlsafe_b64decode(str(kept.get("challenge", "")).encode())
+    except (TypeError, ValueError):
         return None
+    if time.time() - at > CHALLENGE_SECONDS:
+        return None
+    return passkeys.Challenge(value, datetime.fromtimestamp(at, UTC))
 
 
 def _page(form: PasskeyAddForm, status: int = 200) -> ResponseReturnValue:
@@ -52,6 +57,7 @@ def _page(form: PasskeyAddForm, status: int = 200) -> ResponseReturnValue:
     options, challenge = passkeys.registration(db, user, _party())
     _keep("passkey_add", challenge)
     return render_template("auth/passkeys.html", form=form, keys=passkeys.passkeys_of(db, user),
+                           has_app=bool(user.totp_secret),
                            options=options, remove_form=PasskeyRemoveForm(),
                            most=passkeys.MAX_PASSKEYS), status
 
@@ -73,7 +79,11 @@ def add_passkey() -> ResponseReturnValue:
     db = get_session()
     try:
         key = passkeys.add(db, staff_user(), _party(), challenge, form.credential.data or "",
-                           form.name.data or "")
+                           form.name.data or "", form.otp.data or "")
+    except passkeys.WrongCode as error:
+        db.rollback()
+        form.otp.errors = [str(error)]
+        return _page(form, 400)
     except passkeys.PasskeyError as error:
         db.rollback()
         form.form_errors.append(str(error))

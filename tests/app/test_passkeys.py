@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.admin import staff as staff_accounts
+from portal.auth import passkeys
 from portal.events import Action
 from portal.models import Event, Passkey, Role
 from tests.conftest import PASSWORD, Browser, hidden_fields, next_code
@@ -31,14 +32,20 @@ def _options(page: Any) -> str:
     return html.unescape(found.group(1))
 
 
+DSL_EMAIL = "ms.reed@oakfield.test"
+
+
 def _add(browser: Any, device: SoftPasskey, name: str = "Work laptop",
-         origin: str = ORIGIN) -> Any:
+         origin: str = ORIGIN, email: str = DSL_EMAIL, code: str | None = None) -> Any:
+    """Add a passkey as its owner would: name it, type the app's code, let the browser
+    make it."""
     page = browser.get("/staff/account/passkeys")
     assert page.status_code == 200
     fields = hidden_fields(page.get_data(as_text=True), "/staff/account/passkeys")
     answer = device.create(_options(page), origin)
-    return browser.client.post("/staff/account/passkeys",
-                               data={**fields, "credential": answer, "name": name})
+    return browser.client.post("/staff/account/passkeys", data={
+        **fields, "credential": answer, "name": name,
+        "otp": next_code(email) if code is None else code})
 
 
 def _password(client: Any, email: str) -> Any:
@@ -60,7 +67,7 @@ def _signed_in(client: Any) -> bool:
 
 @pytest.fixture
 def dsl(browser: Any, school: Any, make_user: Any) -> Any:
-    user = make_user(Role.DSL, school, email="ms.reed@oakfield.test")
+    user = make_user(Role.DSL, school, email=DSL_EMAIL)
     assert browser.login(user.email).status_code in (200, 302)
     return user
 
@@ -94,8 +101,11 @@ def test_a_dsl_adds_a_passkey_and_signs_in_with_it_instead_of_the_code(
     assert key.sign_count == device.counter
 
 
-def test_the_code_still_works_beside_a_passkey(app: Any, browser: Any, dsl: Any) -> None:
-    assert _add(browser, SoftPasskey()).status_code == 302
+def test_the_code_still_works_beside_a_passkey(app: Any, session: Any, dsl: Any) -> None:
+    device = SoftPasskey()  # kept as adding it would (adding takes a code: the next one)
+    session.add(Passkey(user_id=dsl.id, credential_id=device.credential_id,
+                        public_key=device._cose(), name="Laptop"))  # noqa: SLF001
+    session.commit()
     fresh = app.test_client()
     code_page = _password(fresh, dsl.email)
     fields = hidden_fields(code_page.get_data(as_text=True), "/staff/login/code")
@@ -135,7 +145,7 @@ def test_another_accounts_passkey_does_not_sign_in_this_account(
     theirs = SoftPasskey()
     other = app.test_client()
     assert Browser(other).login(colleague.email).status_code in (200, 302)
-    assert _add(Browser(other), theirs).status_code == 302
+    assert _add(Browser(other), theirs, email=colleague.email).status_code == 302
     # At the DSL's code step, the colleague's own passkey answering the DSL's challenge
     fresh = app.test_client()
     code_page = _password(fresh, dsl.email)
@@ -180,7 +190,7 @@ def test_a_copied_key_whose_counter_went_back_is_refused(
     assert not _signed_in(copy)
 
 
-@pytest.mark.parametrize("junk", ["", "not json", "[]", '{"id": 5}', "{" * 5000,
+@pytest.mark.parametrize("junk", ["", "not json", "[]", '{"id": 5}', "{" * 5000, "[" * 16_000,
                                   '{"rawId": "!!", "response": {}}', "x" * 20_000])
 def test_junk_from_the_browser_is_a_plain_refusal(
         app: Any, browser: Any, dsl: Any, junk: str) -> None:
@@ -191,12 +201,11 @@ def test_junk_from_the_browser_is_a_plain_refusal(
     assert refused.status_code == 400
     assert "Use your passkey" in refused.get_data(as_text=True)  # try again from here
     assert not _signed_in(fresh)
-    added = _add(browser, SoftPasskey(), name="x")  # adding still works after
-    assert added.status_code == 302
     page = browser.get("/staff/account/passkeys")
     fields = hidden_fields(page.get_data(as_text=True), "/staff/account/passkeys")
     bad = browser.client.post("/staff/account/passkeys",
-                              data={**fields, "credential": junk, "name": "Phone"})
+                              data={**fields, "credential": junk, "name": "Phone",
+                                    "otp": "000000"})
     assert bad.status_code == 400
     assert 'value="Phone"' in bad.get_data(as_text=True)  # what was typed stays
 
@@ -265,3 +274,88 @@ def test_removing_with_a_forged_token_changes_nothing(
                                    data={"csrf_token": "forged"})
     assert response.status_code == 400
     assert session.get(Passkey, key.id) is not None
+
+
+def test_a_copied_cookie_and_answer_sent_again_after_another_sign_in_are_refused(
+        app: Any, browser: Any, dsl: Any) -> None:
+    """The passkey trial's replay: a synced passkey (counter always 0); browser A's cookie
+    and answer captured; A signs in, then B signs in with the same passkey (which took the
+    place of A's challenge as the last one answered); A's old cookie and answer again."""
+    device = SoftPasskey()
+    assert _add(browser, device).status_code == 302
+    first = app.test_client()
+    page = _password(first, dsl.email)
+    answer = device.get(_options(page), ORIGIN, counter_step=0)
+    fields = hidden_fields(page.get_data(as_text=True), "/staff/login/passkey")
+    cookie = first.get_cookie("tellus")
+    assert cookie is not None
+    assert first.post("/staff/login/passkey",
+                      data={**fields, "credential": answer}).status_code == 302
+    second = app.test_client()
+    page = _password(second, dsl.email)
+    assert _answer(second, page, device.get(_options(page), ORIGIN,
+                                            counter_step=0)).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("tellus", cookie.value, domain=cookie.domain or "localhost")
+    assert thief.post("/staff/login/passkey",
+                      data={**fields, "credential": answer}).status_code == 400
+    assert not _signed_in(thief)
+
+
+def test_a_removed_passkey_is_not_brought_back_by_sending_its_adding_again(
+        browser: Any, session: Any, dsl: Any) -> None:
+    device = SoftPasskey()
+    page = browser.get("/staff/account/passkeys")
+    fields = hidden_fields(page.get_data(as_text=True), "/staff/account/passkeys")
+    cookie = browser.client.get_cookie("tellus")
+    assert cookie is not None
+    form = {**fields, "credential": device.create(_options(page), ORIGIN), "name": "Phone",
+            "otp": next_code(dsl.email)}
+    assert browser.client.post("/staff/account/passkeys", data=form).status_code == 302
+    key_id = session.scalar(select(Passkey.id))
+    page = browser.get("/staff/account/passkeys")
+    removal = f"/staff/account/passkeys/{key_id}/remove"
+    assert browser.client.post(removal, data=hidden_fields(
+        page.get_data(as_text=True), removal)).status_code == 302
+    signed_in = browser.client.get_cookie("tellus")
+    assert signed_in is not None
+    # the old page's cookie (its challenge) with the old form: refused as out of date,
+    # before its code is even looked at
+    browser.client.set_cookie("tellus", cookie.value, domain=cookie.domain or "localhost")
+    again = browser.client.post("/staff/account/passkeys", data={**form, "otp": "000000"})
+    assert again.status_code == 400
+    assert "took too long or was started in another tab" in \
+        html.unescape(again.get_data(as_text=True))
+    session.expire_all()
+    assert session.scalars(select(Passkey)).first() is None
+
+
+def test_adding_a_passkey_asks_for_the_apps_code(browser: Any, session: Any,
+                                                 dsl: Any) -> None:
+    """A session left signed in is not enough to give the account a second step."""
+    for code in ("", "000000"):
+        refused = _add(browser, SoftPasskey(), name="Someone else's phone", code=code)
+        assert refused.status_code == 400
+        text = html.unescape(refused.get_data(as_text=True))
+        assert 'value="Someone else\'s phone"' in text or "Someone else's phone" in text
+        assert session.scalars(select(Passkey)).first() is None
+
+
+def test_a_name_keeps_no_invisible_or_reversing_characters(browser: Any, session: Any,
+                                                           dsl: Any) -> None:
+    assert _add(browser, SoftPasskey(), name="Work\u202elaptop\u200b  phone").status_code == 302
+    assert session.scalar(select(Passkey.name)) == "Worklaptop phone"
+
+
+@pytest.mark.parametrize(("base", "rp_id", "origin"), [
+    ("http://LOCALHOST:5000", "localhost", "http://localhost:5000"),
+    ("https://Portal.Example.org:443/", "portal.example.org", "https://portal.example.org"),
+    ("http://127.0.0.1:80", "127.0.0.1", "http://127.0.0.1"),
+    ("https://user@portal.example.org:8443/x", "portal.example.org",
+     "https://portal.example.org:8443"),
+])
+def test_the_site_and_origin_are_the_ones_a_browser_sends(base: str, rp_id: str,
+                                                          origin: str) -> None:
+    party = passkeys.Party.of(base)
+    assert party.rp_id == rp_id
+    assert party.origin == origin

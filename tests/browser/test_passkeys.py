@@ -106,6 +106,7 @@ def test_a_dsl_adds_a_passkey_and_signs_in_with_it(
     expect(page.locator("main")).to_contain_text("None yet.")
     _assert_no_violations(page, f"your passkeys ({device})")
     page.get_by_label("A name for this passkey").fill("School iPad")
+    page.get_by_label("Code from your authenticator app").fill(next_code(email))
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.locator("body")).to_contain_text("Passkey “School iPad” added")
     assert _keys(live_server, email) == ["School iPad"]
@@ -140,6 +141,7 @@ def test_a_removed_passkey_is_no_longer_offered(open_page: Any, live_server: Liv
     _code(page, email)
     page.goto("/staff/account/passkeys")
     page.get_by_label("A name for this passkey").fill("Old phone")
+    page.get_by_label("Code from your authenticator app").fill(next_code(email))
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.locator("body")).to_contain_text("Passkey “Old phone” added")
     page.get_by_role("button", name="Remove Old phone").click()
@@ -160,6 +162,7 @@ def test_without_javascript_the_code_still_signs_in(
     _code(first, email)
     first.goto("/staff/account/passkeys")
     first.get_by_label("A name for this passkey").fill("Laptop")
+    first.get_by_label("Code from your authenticator app").fill(next_code(email))
     first.get_by_role("button", name="Add a passkey").click()
     expect(first.locator("body")).to_contain_text("added")
 
