@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from portal.auth import sso
 from portal.events import Action
-from portal.models import Event, Role, SsoProvider
+from portal.models import Event, Role, School, SsoProvider, Trust, User
 from tests import oidc_provider
 from tests.browser.conftest import SCHOOL, DslAtDesk, LiveServer
 from tests.browser.test_accessibility import _assert_no_violations
@@ -209,3 +209,53 @@ def test_without_a_second_factor_at_the_provider_the_portal_asks_for_its_own(
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/staff/(\?.*)?$"))
     expect(page.locator("main")).to_contain_text("Record a concern")
+
+
+def test_a_trust_lead_sets_up_the_trusts_provider_and_a_teacher_signs_in_with_it(
+        new_context: Callable[..., Any], live_server: LiveServer,
+        idp: oidc_provider.Provider) -> None:
+    """Issue 18's "done": a trust admin configures SSO and a teacher signs in with the
+    provider in real Chromium (the teacher at Elmwood, a school of the trust)."""
+    live_server.add_school("elmwood", "Elmwood Primary")
+    with live_server.db() as db:
+        trust = Trust(name="Riverside Trust")
+        db.add(trust)
+        db.flush()
+        db.scalars(select(School).where(School.slug == "elmwood")).one().trust_id = trust.id
+    live_server.add_staff("elmwood", "lead@riverside.test", role=Role.TRUST_LEAD,
+                          name="Mr Lead")
+    live_server.add_staff("elmwood", "teacher@riverside.test", role=Role.STAFF,
+                          name="Ms Elm", two_factor=False)
+    with live_server.db() as db:
+        lead = db.scalars(select(User).where(User.email == "lead@riverside.test")).one()
+        lead.school_id = None
+        lead.trust_id = db.scalars(select(Trust).where(Trust.name == "Riverside Trust")).one().id
+
+    desk = new_context(viewport=VIEWPORTS["tablet"]).new_page()
+    DslAtDesk(desk).enter_password("lead@riverside.test")
+    desk.get_by_label("Code from your authenticator app").fill(next_code("lead@riverside.test"))
+    desk.get_by_role("button", name="Sign in").click()
+    desk.wait_for_url(re.compile(r"/staff/figures$"))
+    desk.get_by_role("link", name="Sign-in settings").click()
+    desk.wait_for_url("**/staff/school/sign-in")
+    expect(desk.locator("h1")).to_have_text("Sign-in with the trust's accounts")
+    _assert_no_violations(desk, "the trust's sign-in settings")
+    desk.get_by_label("Name staff will see").fill("Riverside staff account")
+    desk.get_by_label("Issuer").fill(idp.issuer)
+    desk.get_by_label("Client ID").fill(oidc_provider.CLIENT_ID)
+    desk.get_by_label("Client secret").fill(oidc_provider.CLIENT_SECRET)
+    desk.get_by_label("Email domains").fill("riverside.test")
+    desk.get_by_label("Staff may sign in with this provider").check()
+    desk.get_by_role("button", name="Save sign-in settings").click()
+    expect(desk.locator("main")).to_contain_text("Switched on")
+    desk.reload()  # the saved page again: nothing sent twice
+    with live_server.db() as db:
+        saved = list(db.scalars(select(SsoProvider).where(SsoProvider.trust_id.is_not(None))))
+        assert len(saved) == 1
+        assert saved[0].domain_list == ["riverside.test"]
+
+    teacher = new_context(viewport=VIEWPORTS["phone"]).new_page()
+    _start(teacher, "teacher@riverside.test")
+    _at_provider(teacher, "teacher@riverside.test", mfa=True)
+    teacher.wait_for_url(re.compile(r"/staff/(\?.*)?$"))
+    expect(teacher.locator("main")).to_contain_text("Record a concern")
