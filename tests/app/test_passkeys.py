@@ -61,6 +61,21 @@ def _answer(client: Any, page: Any, answer: str) -> Any:
     return client.post("/staff/login/passkey", data={**fields, "credential": answer})
 
 
+def _signed_in_and_captured(app: Any, device: SoftPasskey, email: str) -> tuple[Any, str, Any]:
+    """A sign-in by passkey in a fresh browser, with what an eavesdropper would keep of
+    it: the form's fields, the passkey's answer (a synced passkey's: counter always 0) and
+    the session cookie it was sent under."""
+    client = app.test_client()
+    page = _password(client, email)
+    answer = device.get(_options(page), ORIGIN, counter_step=0)
+    fields = hidden_fields(page.get_data(as_text=True), "/staff/login/passkey")
+    cookie = client.get_cookie("tellus")
+    assert cookie is not None
+    assert client.post("/staff/login/passkey",
+                       data={**fields, "credential": answer}).status_code == 302
+    return fields, answer, cookie
+
+
 def _signed_in(client: Any) -> bool:
     return client.get("/staff/").status_code == 200
 
@@ -160,14 +175,7 @@ def test_the_same_answer_twice_signs_in_once(app: Any, browser: Any, dsl: Any) -
     counter is always 0 (as phones' passkeys are), so no counter can catch it."""
     device = SoftPasskey()
     assert _add(browser, device).status_code == 302
-    fresh = app.test_client()
-    code_page = _password(fresh, dsl.email)
-    answer = device.get(_options(code_page), ORIGIN, counter_step=0)
-    fields = hidden_fields(code_page.get_data(as_text=True), "/staff/login/passkey")
-    cookie = fresh.get_cookie("tellus")
-    assert cookie is not None
-    assert fresh.post("/staff/login/passkey",
-                      data={**fields, "credential": answer}).status_code == 302
+    fields, answer, cookie = _signed_in_and_captured(app, device, dsl.email)
     thief = app.test_client()
     thief.set_cookie("tellus", cookie.value, domain=cookie.domain or "localhost")
     again = thief.post("/staff/login/passkey", data={**fields, "credential": answer})
@@ -283,14 +291,7 @@ def test_a_copied_cookie_and_answer_sent_again_after_another_sign_in_are_refused
     place of A's challenge as the last one answered); A's old cookie and answer again."""
     device = SoftPasskey()
     assert _add(browser, device).status_code == 302
-    first = app.test_client()
-    page = _password(first, dsl.email)
-    answer = device.get(_options(page), ORIGIN, counter_step=0)
-    fields = hidden_fields(page.get_data(as_text=True), "/staff/login/passkey")
-    cookie = first.get_cookie("tellus")
-    assert cookie is not None
-    assert first.post("/staff/login/passkey",
-                      data={**fields, "credential": answer}).status_code == 302
+    fields, answer, cookie = _signed_in_and_captured(app, device, dsl.email)
     second = app.test_client()
     page = _password(second, dsl.email)
     assert _answer(second, page, device.get(_options(page), ORIGIN,

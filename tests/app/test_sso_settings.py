@@ -47,6 +47,17 @@ def _save(browser: Any, **values: Any) -> Any:
     return browser.submit(PAGE, form)
 
 
+def _trust_and_lead(session: Any, school: Any, make_user: Any) -> tuple[Trust, Any]:
+    """Oakfield in the Riverside Trust, and the trust's lead."""
+    trust = Trust(name="Riverside Trust")
+    session.add(trust)
+    session.flush()
+    school.trust_id = trust.id
+    session.commit()
+    return trust, make_user(Role.TRUST_LEAD, None, email="lead@riverside.org.uk",
+                            trust_id=trust.id)
+
+
 def test_the_administrator_sets_up_the_schools_provider(
         browser: Any, session: Any, school: Any, admin: Any,
         idp: oidc_provider.Provider) -> None:
@@ -142,12 +153,7 @@ def test_one_domain_has_one_way_in(
         app: Any, browser: Any, session: Any, admin: Any, school: Any, make_user: Any,
         idp: oidc_provider.Provider) -> None:
     """A school in a trust, and the trust, both wanting oakfield.sch.uk: one of them."""
-    trust = Trust(name="Riverside Trust")
-    session.add(trust)
-    session.flush()
-    school.trust_id = trust.id
-    session.commit()
-    lead = make_user(Role.TRUST_LEAD, None, email="lead@riverside.org.uk", trust_id=trust.id)
+    trust, lead = _trust_and_lead(session, school, make_user)
     sso_settings.save(session, sso_settings.Scope(None, trust.id), actor=lead,
                       label="Riverside", issuer=idp.issuer, client_id="portal",
                       client_secret=SECRET, domains="oakfield.sch.uk", enabled=True,
@@ -199,12 +205,7 @@ def test_the_trust_lead_sets_the_trusts_provider(
         app: Any, browser: Any, session: Any, school: Any, make_user: Any,
         idp: oidc_provider.Provider) -> None:
     app.config["PORTAL_SSO_HTTP_LOOPBACK"] = True
-    trust = Trust(name="Riverside Trust")
-    session.add(trust)
-    session.flush()
-    school.trust_id = trust.id
-    session.commit()
-    lead = make_user(Role.TRUST_LEAD, None, email="lead@riverside.org.uk", trust_id=trust.id)
+    trust, lead = _trust_and_lead(session, school, make_user)
     browser.login(lead.email)
     response = browser.submit(PAGE, {"label": "Riverside", "issuer": idp.issuer,
                                      "client_id": "portal", "client_secret": SECRET,

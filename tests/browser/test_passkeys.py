@@ -82,6 +82,27 @@ def _code(page: Any, email: str) -> None:
     page.wait_for_url(re.compile(r"/staff/(\?.*)?$"))
 
 
+def _add_passkey(page: Any, email: str, name: str, *, go: bool = True) -> None:
+    """On "Your passkeys": name it, type the app's code, and let the browser make it."""
+    if go:
+        page.goto("/staff/account/passkeys")
+    page.get_by_label("A name for this passkey").fill(name)
+    page.get_by_label("Code from your authenticator app").fill(next_code(email))
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.locator("body")).to_contain_text(f"Passkey “{name}” added")
+
+
+def _with_a_passkey(open_page: Any, live_server: LiveServer, email: str, name: str,
+                    device: str) -> Any:
+    """A new DSL, signed in with the code on ``device``, who has added a passkey."""
+    live_server.add_staff(SCHOOL, email)
+    page = open_page(VIEWPORTS[device])
+    _password(page, email)
+    _code(page, email)
+    _add_passkey(page, email, name)
+    return page
+
+
 def _keys(live_server: LiveServer, email: str) -> list[str]:
     with live_server.db() as db:
         from portal.models import User
@@ -101,14 +122,11 @@ def test_a_dsl_adds_a_passkey_and_signs_in_with_it(
     assert page.get_by_text("Or use your passkey").count() == 0  # none yet
     _code(page, email)
 
-    page.get_by_role("link", name="Passkeys", exact=True).click()
+    page.get_by_role("link", name=re.compile(": your passkeys$")).click()  # their name
     page.wait_for_url("**/staff/account/passkeys")
     expect(page.locator("main")).to_contain_text("None yet.")
     _assert_no_violations(page, f"your passkeys ({device})")
-    page.get_by_label("A name for this passkey").fill("School iPad")
-    page.get_by_label("Code from your authenticator app").fill(next_code(email))
-    page.get_by_role("button", name="Add a passkey").click()
-    expect(page.locator("body")).to_contain_text("Passkey “School iPad” added")
+    _add_passkey(page, email, "School iPad", go=False)
     assert _keys(live_server, email) == ["School iPad"]
     page.reload()
     page.go_back()
@@ -135,15 +153,7 @@ def test_a_dsl_adds_a_passkey_and_signs_in_with_it(
 
 def test_a_removed_passkey_is_no_longer_offered(open_page: Any, live_server: LiveServer) -> None:
     email = "dsl.remove@oakfield.test"
-    live_server.add_staff(SCHOOL, email)
-    page = open_page(VIEWPORTS["tablet"])
-    _password(page, email)
-    _code(page, email)
-    page.goto("/staff/account/passkeys")
-    page.get_by_label("A name for this passkey").fill("Old phone")
-    page.get_by_label("Code from your authenticator app").fill(next_code(email))
-    page.get_by_role("button", name="Add a passkey").click()
-    expect(page.locator("body")).to_contain_text("Passkey “Old phone” added")
+    page = _with_a_passkey(open_page, live_server, email, "Old phone", "tablet")
     page.get_by_role("button", name="Remove Old phone").click()
     expect(page.locator("body")).to_contain_text("Passkey “Old phone” removed")
     page.reload()
@@ -156,15 +166,7 @@ def test_a_removed_passkey_is_no_longer_offered(open_page: Any, live_server: Liv
 def test_without_javascript_the_code_still_signs_in(
         open_page: Any, live_server: LiveServer) -> None:
     email = "dsl.nojs@oakfield.test"
-    live_server.add_staff(SCHOOL, email)
-    first = open_page(VIEWPORTS["phone"])
-    _password(first, email)
-    _code(first, email)
-    first.goto("/staff/account/passkeys")
-    first.get_by_label("A name for this passkey").fill("Laptop")
-    first.get_by_label("Code from your authenticator app").fill(next_code(email))
-    first.get_by_role("button", name="Add a passkey").click()
-    expect(first.locator("body")).to_contain_text("added")
+    _with_a_passkey(open_page, live_server, email, "Laptop", "phone")
 
     page = open_page(VIEWPORTS["phone"], authenticator=False, javascript=False)
     _password(page, email)

@@ -54,6 +54,18 @@ def office(live_server: LiveServer, chromium: Any) -> dict[str, Any]:
         context.close()
 
 
+def _switch_on(page: Any, idp: oidc_provider.Provider, label: str, domain: str) -> None:
+    """The sign-in settings page filled in as an administrator would, and saved on."""
+    page.get_by_label("Name staff will see").fill(label)
+    page.get_by_label("Issuer").fill(idp.issuer)
+    page.get_by_label("Client ID").fill(oidc_provider.CLIENT_ID)
+    page.get_by_label("Client secret").fill(oidc_provider.CLIENT_SECRET)
+    page.get_by_label("Email domains").fill(domain)
+    page.get_by_label("Staff may sign in with this provider").check()
+    page.get_by_role("button", name="Save sign-in settings").click()
+    expect(page.locator("main")).to_contain_text("Switched on")
+
+
 @pytest.fixture(scope="module")
 def set_up(live_server: LiveServer, chromium: Any, office: dict[str, Any],
            idp: oidc_provider.Provider) -> None:
@@ -65,14 +77,7 @@ def set_up(live_server: LiveServer, chromium: Any, office: dict[str, Any],
         page.goto("/staff/school")
         page.get_by_role("link", name=re.compile("Sign-in with the school's accounts")).click()
         page.wait_for_url("**/staff/school/sign-in")
-        page.get_by_label("Name staff will see").fill("Oakfield staff account")
-        page.get_by_label("Issuer").fill(idp.issuer)
-        page.get_by_label("Client ID").fill(oidc_provider.CLIENT_ID)
-        page.get_by_label("Client secret").fill(oidc_provider.CLIENT_SECRET)
-        page.get_by_label("Email domains").fill("oakfield.test")
-        page.get_by_label("Staff may sign in with this provider").check()
-        page.get_by_role("button", name="Save sign-in settings").click()
-        expect(page.locator("main")).to_contain_text("Switched on")
+        _switch_on(page, idp, "Oakfield staff account", "oakfield.test")
     finally:
         context.close()
 
@@ -240,14 +245,7 @@ def test_a_trust_lead_sets_up_the_trusts_provider_and_a_teacher_signs_in_with_it
     desk.wait_for_url("**/staff/school/sign-in")
     expect(desk.locator("h1")).to_have_text("Sign-in with the trust's accounts")
     _assert_no_violations(desk, "the trust's sign-in settings")
-    desk.get_by_label("Name staff will see").fill("Riverside staff account")
-    desk.get_by_label("Issuer").fill(idp.issuer)
-    desk.get_by_label("Client ID").fill(oidc_provider.CLIENT_ID)
-    desk.get_by_label("Client secret").fill(oidc_provider.CLIENT_SECRET)
-    desk.get_by_label("Email domains").fill("riverside.test")
-    desk.get_by_label("Staff may sign in with this provider").check()
-    desk.get_by_role("button", name="Save sign-in settings").click()
-    expect(desk.locator("main")).to_contain_text("Switched on")
+    _switch_on(desk, idp, "Riverside staff account", "riverside.test")
     desk.reload()  # the saved page again: nothing sent twice
     with live_server.db() as db:
         saved = list(db.scalars(select(SsoProvider).where(SsoProvider.trust_id.is_not(None))))

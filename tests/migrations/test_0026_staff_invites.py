@@ -8,7 +8,13 @@ from collections.abc import Callable
 from sqlalchemy import text
 
 from portal import migrate
-from tests.migrations.test_migrations import backends, connect, schema_diff, table_names
+from tests.migrations.test_migrations import (
+    add_account,
+    backends,
+    connect,
+    schema_diff,
+    table_names,
+)
 
 
 @backends
@@ -16,12 +22,7 @@ def test_0026_adds_the_invitations_and_downgrade_drops_them(
         new_database: Callable[[], str]) -> None:
     url = new_database()
     migrate.upgrade(url, "0025")
-    with connect(url) as connection:
-        connection.execute(text(
-            "INSERT INTO users (email, display_name, password_hash, role, is_active, "
-            "created_at, totp_last_step, throttle_epoch) VALUES ('a@b.test', 'A', 'x', 'dsl', "
-            "true, CURRENT_TIMESTAMP, 0, 0)"))
-        connection.commit()
+    add_account(url)
     migrate.upgrade(url, "0026")
     assert "staff_invites" in table_names(url)
     migrate.downgrade(url, "0025")

@@ -11,7 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from portal import migrate
-from tests.migrations.test_migrations import backends, connect, schema_diff, table_names
+from tests.migrations.test_migrations import (
+    add_account,
+    backends,
+    connect,
+    schema_diff,
+    table_names,
+)
 
 KEY = ("INSERT INTO staff_passkeys (user_id, credential_id, public_key, sign_count, name, "
        "created_at) VALUES (1, :id, :key, 0, 'Laptop', CURRENT_TIMESTAMP)")
@@ -22,12 +28,7 @@ def test_0028_adds_the_passkeys_and_downgrade_drops_them(
         new_database: Callable[[], str]) -> None:
     url = new_database()
     migrate.upgrade(url, "0027")
-    with connect(url) as connection:
-        connection.execute(text(
-            "INSERT INTO users (email, display_name, password_hash, role, is_active, "
-            "created_at, totp_last_step, throttle_epoch) VALUES ('a@b.test', 'A', 'x', 'dsl', "
-            "true, CURRENT_TIMESTAMP, 0, 0)"))
-        connection.commit()
+    add_account(url)
     migrate.upgrade(url, "0028")
     with connect(url) as connection:
         connection.execute(text(KEY), {"id": b"\x01" * 32, "key": b"\x02" * 77})

@@ -54,6 +54,16 @@ def check_constraints(url: str) -> dict[str, set[tuple[str | None, str]]]:
         }
 
 
+def add_account(url: str, email: str = "a@b.test") -> None:
+    """One DSL account, written as the schema of 0026 onwards takes it."""
+    with connect(url) as connection:
+        connection.execute(text(
+            "INSERT INTO users (email, display_name, password_hash, role, is_active, "
+            "created_at, totp_last_step, throttle_epoch) VALUES (:email, 'A', 'x', 'dsl', "
+            "true, CURRENT_TIMESTAMP, 0, 0)"), {"email": email})
+        connection.commit()
+
+
 def table_names(url: str) -> set[str]:
     with connect(url) as connection:
         return set(inspect(connection).get_table_names())
