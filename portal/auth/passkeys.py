@@ -96,10 +96,10 @@ def _descriptors(keys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
     return [PublicKeyCredentialDescriptor(id=key.credential_id) for key in keys]
 
 
-def registration(db: Session, user: User, party: Party) -> tuple[str, bytes]:
+def registration(user: User, party: Party, keys: list[Passkey]) -> tuple[str, bytes]:
     """The options for navigator.credentials.create() (JSON) and their challenge, which the
-    caller keeps until the answer comes back. A passkey already added is excluded, so the
-    same one is not added twice."""
+    caller keeps until the answer comes back. The passkeys already added (``keys``) are
+    excluded, so the same one is not added twice."""
     options = generate_registration_options(
         rp_id=party.rp_id, rp_name=RP_NAME, user_name=user.email,
         user_id=f"tell-us-staff:{user.id}".encode(), user_display_name=user.name,
@@ -107,7 +107,7 @@ def registration(db: Session, user: User, party: Party) -> tuple[str, bytes]:
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,
             user_verification=UserVerificationRequirement.PREFERRED),
-        exclude_credentials=_descriptors(passkeys_of(db, user)))
+        exclude_credentials=_descriptors(keys))
     return options_to_json(options), options.challenge
 
 
@@ -143,6 +143,14 @@ def clean_name(name: str) -> str:
     return name or "Passkey"
 
 
+def _changed_since(db: Session, user: User, moment: datetime) -> bool:
+    """Whether ``user`` added or removed a passkey at or after ``moment``."""
+    return db.scalar(select(Event.id).where(
+        Event.actor_id == user.id, Event.created_at >= moment,
+        Event.action.in_([Action.STAFF_PASSKEY_ADDED.value,
+                          Action.STAFF_PASSKEY_REMOVED.value])).limit(1)) is not None
+
+
 class WrongCode(PasskeyError):
     """The authenticator app's code, asked for before a passkey is added, was not right."""
 
@@ -153,11 +161,7 @@ def add(db: Session, user: User, party: Party, challenge: Challenge | None, raw:
     from the account's authenticator app says its owner is here: a session left signed in
     on a staffroom computer must not be enough to give the account a second step of
     someone else's (the passkey trial's finding 5)."""
-    stale = challenge is None or db.scalar(select(Event.id).where(
-        Event.actor_id == user.id, Event.created_at >= challenge.issued,
-        Event.action.in_([Action.STAFF_PASSKEY_ADDED.value,
-                          Action.STAFF_PASSKEY_REMOVED.value])).limit(1)) is not None
-    if challenge is None or stale:
+    if challenge is None or _changed_since(db, user, challenge.issued):
         raise PasskeyError("That took too long or was started in another tab. Try again.")
     keys = passkeys_of(db, user)
     if len(keys) >= MAX_PASSKEYS:

@@ -136,10 +136,15 @@ def provider_for(db: Session, email: str) -> SsoProvider | None:
         return None
     # An account at another school or trust is never sent to this provider's page (the
     # same answer as no provider: nothing tells the two apart)
-    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = _account_at(db, email)
     if user is not None and not in_scope(db, found[0], user):
         return None
     return found[0]
+
+
+def _account_at(db: Session, email: str) -> User | None:
+    """The account with ``email``, in any case (as portal.accounts.find_user finds it)."""
+    return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
 def in_scope(db: Session, provider: SsoProvider, user: User) -> bool:
@@ -375,7 +380,7 @@ def _account(db: Session, provider: SsoProvider, claims: dict[str, Any]) -> User
                        "password, or ask your IT team.")
     if domain_of(email) not in provider.domain_list:
         raise SsoError("foreign_domain", NOT_MATCHED)
-    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = _account_at(db, email)
     if user is None or not in_scope(db, provider, user):
         raise SsoError("no_account", NOT_MATCHED)
     if not user.is_active:

@@ -32,7 +32,7 @@ from ..models import SsoProvider, User
 from ..security import hashed, limiter, network_key, network_login_limits
 from . import devices, sessions, twofactor
 from .access import ALL_STAFF, allow, landing_for, public, staff_user
-from .forms import LoginForm, LogoutForm, OtpForm, PasskeySignInForm, SetPasswordForm
+from .forms import LoginForm, LogoutForm, OtpForm, SetPasswordForm
 from .passwords import verify
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -228,11 +228,17 @@ def second_factor() -> ResponseReturnValue:
             return _finish(user, _method("recovery_code"))
         db.rollback()
         form.otp.errors = [WRONG_CODE]
+    return code_page(form)
+
+
+def code_page(form: OtpForm, *, passkey_error: str | None = None,
+              status: int = 200) -> ResponseReturnValue:
+    """The second step's page: the code, and the pending account's passkeys if it has
+    any (portal.auth.views_passkeys, whose answer comes back to this page when it fails)."""
     from . import views_passkeys
 
-    return render_template("auth/second_factor.html", form=form,
-                           passkey_options=views_passkeys.sign_in_options(),
-                           passkey_form=PasskeySignInForm(formdata=None))
+    return render_template("auth/second_factor.html", form=form, passkey_error=passkey_error,
+                           passkey_options=views_passkeys.sign_in_options()), status
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])

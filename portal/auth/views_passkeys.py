@@ -20,7 +20,7 @@ from ..security import limiter
 from . import passkeys
 from .access import ALL_STAFF, allow, public, staff_user
 from .forms import OtpForm, PasskeyAddForm, PasskeyRemoveForm, PasskeySignInForm
-from .views import _finish, _method, _pending_key, _pending_user, bp
+from .views import _finish, _method, _pending_key, _pending_user, bp, code_page
 
 CHALLENGE_SECONDS = 300
 NOT_SIGNED_IN = ("That passkey didn't sign you in. Try it again, or type the code from your "
@@ -52,13 +52,12 @@ def _take(name: str) -> passkeys.Challenge | None:
 
 
 def _page(form: PasskeyAddForm, status: int = 200) -> ResponseReturnValue:
-    db = get_session()
     user = staff_user()
-    options, challenge = passkeys.registration(db, user, _party())
+    keys = passkeys.passkeys_of(get_session(), user)
+    options, challenge = passkeys.registration(user, _party(), keys)
     _keep("passkey_add", challenge)
-    return render_template("auth/passkeys.html", form=form, keys=passkeys.passkeys_of(db, user),
-                           has_app=bool(user.totp_secret),
-                           options=options, remove_form=PasskeyRemoveForm(),
+    return render_template("auth/passkeys.html", form=form, keys=keys,
+                           has_app=bool(user.totp_secret), options=options,
                            most=passkeys.MAX_PASSKEYS), status
 
 
@@ -138,8 +137,4 @@ def passkey_sign_in() -> ResponseReturnValue:
                                                     form.credential.data or ""):
         return _finish(user, _method("passkey"))
     db.rollback()
-    code_form = OtpForm(formdata=None)
-    return render_template("auth/second_factor.html", form=code_form,
-                           passkey_error=NOT_SIGNED_IN,
-                           passkey_options=sign_in_options(),
-                           passkey_form=PasskeySignInForm(formdata=None)), 400
+    return code_page(OtpForm(formdata=None), passkey_error=NOT_SIGNED_IN, status=400)

@@ -40,14 +40,19 @@ def _loopback() -> bool:
     return bool(current_app.config.get("PORTAL_SSO_HTTP_LOOPBACK"))
 
 
+def _absolute(endpoint: str) -> str:
+    return str(current_app.config["PORTAL_BASE_URL"]).rstrip("/") + url_for(endpoint)
+
+
 def redirect_uri() -> str:
     """The address the provider sends people back to: what the school's IT registers
     there (shown on the administrator's sign-in page)."""
-    return str(current_app.config["PORTAL_BASE_URL"]).rstrip("/") + url_for("auth.sso_callback")
+    return _absolute("auth.sso_callback")
 
 
 def after_sign_out() -> str:
-    return str(current_app.config["PORTAL_BASE_URL"]).rstrip("/") + url_for("auth.login")
+    """Where the provider's sign-out page comes back to: the portal's sign-in page."""
+    return _absolute("auth.login")
 
 
 @bp.route("/login/sso", methods=["GET", "POST"])
